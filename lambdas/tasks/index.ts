@@ -1,0 +1,9 @@
+import { cleanupStrayInstances } from './cleanup-stray-instances';
+import { refreshExchangeRates } from './refresh-exchange-rates';
+import { sendDeliveryReminders } from './send-delivery-reminders';
+
+/** Every task of the app. The worker, the CLI and the stack all read this list. */
+export const tasks = [cleanupStrayInstances, sendDeliveryReminders, refreshExchangeRates] as const;
+
+export type AppTask = (typeof tasks)[number];
+export { cleanupStrayInstances, refreshExchangeRates, sendDeliveryReminders };

@@ -1,0 +1,27 @@
+import { Stack, type StackProps } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import { tasks } from '../lambdas/tasks';
+import { Taskgate } from './taskgate';
+
+/**
+ * The app's stack: the gates and, one line each, the schedules. Edit this file to add a schedule.
+ */
+export class AppStack extends Stack {
+  readonly taskgate: Taskgate<(typeof tasks)[number]>;
+
+  constructor(scope: Construct, id: string, props?: StackProps) {
+    super(scope, id, props);
+    this.taskgate = new Taskgate(this, 'Taskgate', {
+      tasks,
+      gates: {
+        default: { concurrency: 5 },
+        'email-api': { concurrency: 2, batchSize: 5 },
+        'rates-api': { concurrency: 2 },
+      },
+    });
+
+    this.taskgate.schedule('cleanup-stray-instances', 'rate(1 hour)');
+    this.taskgate.schedule('send-delivery-reminders', 'cron(0 9 * * ? *)', { timeZone: 'Europe/Berlin', payload: { market: 'de' } });
+    this.taskgate.schedule('refresh-exchange-rates', 'cron(0/15 * * * ? *)', { payload: { currencies: ['EUR', 'USD', 'CHF'] } });
+  }
+}

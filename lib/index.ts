@@ -1,0 +1,4 @@
+export * from './gate';
+export * from './task-schedule';
+export * from './taskgate';
+export * from './app-stack';

@@ -1,0 +1,88 @@
+import { Match } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { AppStack } from '../lib/app-stack';
+import { templateOf, testApp } from './helpers/synth';
+
+describe('AppStack (the example app)', () => {
+  const stack = new AppStack(testApp(), 'Example');
+  const template = templateOf(stack);
+
+  it('schedules cleanup-stray-instances hourly with a rule whose input is the task message', () => {
+    const rules = template.findResources('AWS::Events::Rule', { Properties: { ScheduleExpression: 'rate(1 hour)' } });
+    const [rule] = Object.values(rules) as Array<{ Properties: { Targets: Array<{ InputTransformer: { InputPathsMap: Record<string, string>; InputTemplate: string } }> } }>;
+    expect(rule).toBeDefined();
+    const transformer = rule!.Properties.Targets[0]!.InputTransformer;
+    expect(transformer.InputPathsMap).toEqual({ time: '$.time' });
+    // EventBridge puts a string path's value in as a JSON string: fill one in as it would.
+    const message = JSON.parse(transformer.InputTemplate.replace(/<time>/g, JSON.stringify('2026-11-22T12:00:00Z')));
+    expect(message).toEqual({
+      task: 'cleanup-stray-instances',
+      payload: {},
+      id: '2026-11-22T12:00:00Z',
+      scheduledAt: '2026-11-22T12:00:00Z',
+      source: 'schedule',
+    });
+  });
+
+  it('schedules send-delivery-reminders at 09:00 Europe/Berlin with EventBridge Scheduler', () => {
+    template.hasResourceProperties('AWS::Scheduler::Schedule', {
+      ScheduleExpression: 'cron(0 9 * * ? *)',
+      ScheduleExpressionTimezone: 'Europe/Berlin',
+      State: 'ENABLED',
+      Target: Match.objectLike({
+        Input: JSON.stringify({
+          task: 'send-delivery-reminders',
+          payload: { market: 'de' },
+          id: '<aws.scheduler.scheduled-time>',
+          scheduledAt: '<aws.scheduler.scheduled-time>',
+          source: 'schedule',
+        }),
+      }),
+    });
+  });
+
+  it('gives every task queue a redrive policy to its DLQ after at least 5 receives', () => {
+    const queues = template.findResources('AWS::SQS::Queue', { Properties: { RedrivePolicy: Match.anyValue() } });
+    expect(Object.keys(queues)).toHaveLength(3);
+    for (const queue of Object.values(queues) as Array<{ Properties: { RedrivePolicy: { maxReceiveCount: number; deadLetterTargetArn: unknown } } }>) {
+      expect(queue.Properties.RedrivePolicy.maxReceiveCount).toBeGreaterThanOrEqual(5);
+      expect(queue.Properties.RedrivePolicy.deadLetterTargetArn).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/DeadLetterQueue/), 'Arn'] });
+    }
+  });
+
+  it('maps each queue to its worker with partial batch responses and a maximum concurrency', () => {
+    template.resourceCountIs('AWS::Lambda::EventSourceMapping', 3);
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      ScalingConfig: { MaximumConcurrency: 5 },
+      BatchSize: 10,
+    });
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      ScalingConfig: { MaximumConcurrency: 2 },
+      BatchSize: 5,
+    });
+  });
+
+  it('runs workers on Node.js 24 (ARM64) with reserved concurrency equal to the gate', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Runtime: 'nodejs24.x',
+      Architectures: ['arm64'],
+      ReservedConcurrentExecutions: 5,
+      Environment: { Variables: Match.objectLike({ TASKGATE_GATE: 'default' }) },
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      ReservedConcurrentExecutions: 2,
+      Environment: { Variables: Match.objectLike({ TASKGATE_GATE: 'email-api' }) },
+    });
+  });
+
+  it('sizes the worker timeout from the longest task and the visibility timeout at 6x it', () => {
+    // send-delivery-reminders has timeout 300 s on gate email-api: function 310 s, visibility 1860 s.
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Timeout: 310,
+      Environment: { Variables: Match.objectLike({ TASKGATE_GATE: 'email-api' }) },
+    });
+    template.hasResourceProperties('AWS::SQS::Queue', { VisibilityTimeout: 1860, RedrivePolicy: Match.anyValue() });
+  });
+});
