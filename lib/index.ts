@@ -2,3 +2,4 @@ export * from './gate';
 export * from './task-schedule';
 export * from './taskgate';
 export * from './app-stack';
+export * from './outputs';

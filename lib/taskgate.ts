@@ -4,6 +4,7 @@ import { ConfigurationError } from '../lambdas/errors';
 import { TaskRegistry } from '../lambdas/registry';
 import type { AnyTask } from '../lambdas/task';
 import { Gate, type GateOptions } from './gate';
+import { gateOutputKey } from './outputs';
 import { TaskSchedule, type ScheduleOptions } from './task-schedule';
 
 export interface TaskgateProps<T extends AnyTask> {
@@ -55,8 +56,16 @@ export class Taskgate<T extends AnyTask> extends Construct {
     }
     this.gates = gates;
     for (const gate of gates.values()) {
-      new CfnOutput(this, `QueueUrl-${gate.gateName}`, { value: gate.queue.queueUrl, description: `taskgate gate ${gate.gateName}: task queue URL` });
-      new CfnOutput(this, `DeadLetterQueueUrl-${gate.gateName}`, { value: gate.deadLetterQueue.queueUrl, description: `taskgate gate ${gate.gateName}: DLQ URL` });
+      new CfnOutput(this, `QueueUrl-${gate.gateName}`, {
+        key: gateOutputKey(gate.gateName, 'QueueUrl'),
+        value: gate.queue.queueUrl,
+        description: `taskgate gate ${gate.gateName}: task queue URL`,
+      });
+      new CfnOutput(this, `DeadLetterQueueUrl-${gate.gateName}`, {
+        key: gateOutputKey(gate.gateName, 'DeadLetterQueueUrl'),
+        value: gate.deadLetterQueue.queueUrl,
+        description: `taskgate gate ${gate.gateName}: DLQ URL`,
+      });
     }
   }
 

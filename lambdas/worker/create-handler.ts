@@ -11,6 +11,10 @@ import { Worker } from './worker';
 export const WORKER_ENV = {
   gate: 'TASKGATE_GATE',
   deadLetterQueueUrl: 'TASKGATE_DLQ_URL',
+  /** The run ledger's table name. */
+  ledgerTable: 'TASKGATE_LEDGER_TABLE',
+  /** Days a run record is kept before its TTL deletes it. */
+  retentionDays: 'TASKGATE_RETENTION_DAYS',
 } as const;
 
 function required(env: NodeJS.ProcessEnv, name: string): string {

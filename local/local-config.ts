@@ -1,0 +1,30 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+/**
+ * `.taskgate/local.json`: written by the embedded runtime while it runs (DESIGN.md), read by the
+ * CLI (`--local`), scripts and `aws --endpoint-url`.
+ */
+export interface LocalConfig {
+  readonly region: string;
+  readonly sqsEndpoint: string;
+  readonly dynamodbEndpoint: string;
+  readonly ledgerTable: string;
+  readonly ui: string;
+  readonly gates: Readonly<Record<string, { readonly queueUrl: string; readonly dlqUrl: string; readonly concurrency: number }>>;
+  readonly tasks: Readonly<Record<string, string>>;
+}
+
+export function localConfigPath(projectRoot: string): string {
+  return path.join(projectRoot, '.taskgate', 'local.json');
+}
+
+/** The running embedded runtime's config, or undefined when none is running. */
+export function readLocalConfig(projectRoot: string): LocalConfig | undefined {
+  try {
+    return JSON.parse(fs.readFileSync(localConfigPath(projectRoot), 'utf8')) as LocalConfig;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+}
