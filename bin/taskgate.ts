@@ -1,0 +1,16 @@
+#!/usr/bin/env -S npx tsx
+import { CliError } from '../cli/errors';
+import { buildProgram } from '../cli/program';
+
+buildProgram()
+  .parseAsync(process.argv)
+  .catch((error: unknown) => {
+    // Expected failures are one line of what to do; anything else keeps its stack for a bug report.
+    if (error instanceof CliError) {
+      console.error(`taskgate: ${error.message}`);
+      process.exitCode = error.exitCode;
+    } else {
+      console.error(error);
+      process.exitCode = 1;
+    }
+  });
