@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { Duration, Stack } from 'aws-cdk-lib';
+import { type CfnResource, Duration, Stack } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -9,6 +9,7 @@ import { Construct } from 'constructs';
 import { ConfigurationError } from '../lambdas/errors';
 import type { AnyTask } from '../lambdas/task';
 import { WORKER_ENV } from '../lambdas/worker/create-handler';
+import { METADATA_KEYS } from './outputs';
 
 /** The repository root, for the worker entry and the lockfile the bundler reads. */
 export const PROJECT_ROOT = path.resolve(__dirname, '..');
@@ -145,6 +146,9 @@ export class Gate extends Construct {
       },
       description: `taskgate worker for gate ${props.gateName} (${Stack.of(this).stackName})`,
     });
+    for (const construct of [this.queue, this.deadLetterQueue, this.worker]) {
+      (construct.node.defaultChild as CfnResource).addMetadata(METADATA_KEYS.gate, props.gateName);
+    }
     this.deadLetterQueue.grantSendMessages(this.worker);
     this.worker.addEventSource(
       new SqsEventSource(this.queue, {

@@ -5,6 +5,22 @@
 export const OUTPUT_KEYS = {
   ledgerTable: 'TaskgateLedgerTable',
   dashboard: 'TaskgateDashboard',
+  /** Role and group for one-time Scheduler schedules (`taskgate trigger --at`, `scheduleOnce`). */
+  onceScheduleRoleArn: 'TaskgateOnceScheduleRoleArn',
+  scheduleGroup: 'TaskgateScheduleGroup',
+} as const;
+
+/**
+ * Template metadata keys that tie resources to taskgate's words, so the template reader (the
+ * embedded runtime, the CLI) finds gates and schedules without a second description of the app.
+ */
+export const METADATA_KEYS = {
+  /** On a rule or Scheduler schedule: the schedule's name, as `taskgate pause NAME` takes it. */
+  schedule: 'taskgate:schedule',
+  /** On a rule or Scheduler schedule: the task it requests. */
+  task: 'taskgate:task',
+  /** On a gate's queue, DLQ and worker function: the gate's name. */
+  gate: 'taskgate:gate',
 } as const;
 
 export type GateOutput = 'QueueUrl' | 'DeadLetterQueueUrl';

@@ -1,4 +1,4 @@
-import { TimeZone } from 'aws-cdk-lib';
+import { type CfnResource, TimeZone } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
@@ -8,6 +8,7 @@ import { ConfigurationError } from '../lambdas/errors';
 import type { TaskRegistry } from '../lambdas/registry';
 import type { AnyTask, TaskInput } from '../lambdas/task';
 import type { Gate } from './gate';
+import { METADATA_KEYS } from './outputs';
 
 /** What a schedule line may say besides its task and expression. */
 export interface ScheduleOptions<T extends AnyTask = AnyTask> {
@@ -27,6 +28,11 @@ export interface ScheduleOptions<T extends AnyTask = AnyTask> {
    */
   readonly enabled?: boolean;
   /**
+   * The schedule's name, unique in the app, for `taskgate pause NAME`.
+   * @default - the task's name; `<task>-2`, `<task>-3`... for its further schedules
+   */
+  readonly name?: string;
+  /**
    * A line for the console and `taskgate schedules`.
    * @default - the task and expression
    */
@@ -34,6 +40,8 @@ export interface ScheduleOptions<T extends AnyTask = AnyTask> {
 }
 
 export interface TaskScheduleProps extends ScheduleOptions {
+  /** Unique within the app; what `taskgate pause NAME` takes. */
+  readonly scheduleName: string;
   readonly task: AnyTask;
   readonly registry: TaskRegistry;
   readonly gate: Gate;
@@ -47,6 +55,7 @@ export interface TaskScheduleProps extends ScheduleOptions {
  * with `id` and `scheduledAt` taken from the tick so two deliveries of one tick share an id.
  */
 export class TaskSchedule extends Construct {
+  readonly scheduleName: string;
   readonly expression: string;
   readonly timeZone?: string;
   readonly rule?: events.Rule;
@@ -60,6 +69,7 @@ export class TaskSchedule extends Construct {
     } catch (error) {
       throw new ConfigurationError(`schedule ${props.expression} of task ${props.task.name}: ${(error as Error).message}`);
     }
+    this.scheduleName = props.scheduleName;
     this.expression = props.expression;
     this.timeZone = props.timeZone;
     const description = props.description ?? `taskgate: ${props.task.name} ${props.expression}${props.timeZone ? ` ${props.timeZone}` : ''}`;
@@ -95,5 +105,8 @@ export class TaskSchedule extends Construct {
         }),
       });
     }
+    const resource = (this.rule ?? this.schedule)!.node.defaultChild as CfnResource;
+    resource.addMetadata(METADATA_KEYS.schedule, props.scheduleName);
+    resource.addMetadata(METADATA_KEYS.task, props.task.name);
   }
 }

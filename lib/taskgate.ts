@@ -35,6 +35,7 @@ export class Taskgate<T extends AnyTask> extends Construct {
   readonly registry: TaskRegistry<T>;
   readonly gates: ReadonlyMap<string, Gate>;
   private readonly scheduleCount = new Map<string, number>();
+  private readonly scheduleNames = new Set<string>();
 
   constructor(scope: Construct, id: string, props: TaskgateProps<T>) {
     super(scope, id);
@@ -80,8 +81,14 @@ export class Taskgate<T extends AnyTask> extends Construct {
     if (!definition) throw new ConfigurationError(this.registry.unknownTaskMessage(task));
     const count = (this.scheduleCount.get(task) ?? 0) + 1;
     this.scheduleCount.set(task, count);
+    const scheduleName = options.name ?? (count === 1 ? task : `${task}-${count}`);
+    if (this.scheduleNames.has(scheduleName)) {
+      throw new ConfigurationError(`two schedules are named "${scheduleName}"; give one of them another \`name\``);
+    }
+    this.scheduleNames.add(scheduleName);
     return new TaskSchedule(this, `Schedule-${task}-${count}`, {
       ...options,
+      scheduleName,
       task: definition,
       registry: this.registry as TaskRegistry,
       gate: this.gates.get(definition.gate)!,

@@ -18,7 +18,7 @@ function print(model: AppModel): void {
   for (const mapping of model.mappings) {
     const queue = model.queues.get(mapping.queue)!;
     const fn = model.functions.get(mapping.function)!;
-    const gate = String(fn.environment.TASKGATE_GATE ?? fn.cdkPath);
+    const gate = fn.gate ?? fn.cdkPath;
     out.push(
       `  ${gate.padEnd(14)} concurrency ${mapping.maxConcurrency ?? 'unlimited'}, batch ${mapping.batchSize}, ` +
         `timeout ${fn.timeoutSeconds}s, visibility ${queue.visibilityTimeoutSeconds}s, DLQ after ${queue.redrive?.maxReceiveCount ?? '-'} receives` +
@@ -27,8 +27,7 @@ function print(model: AppModel): void {
   }
   out.push('', 'schedules:');
   for (const trigger of [...model.rules, ...model.schedules]) {
-    const message = JSON.parse(trigger.render(new Date())) as { task?: string };
-    out.push(`  ${String(message.task).padEnd(26)} ${trigger.expression} ${trigger.timeZone}${trigger.enabled ? '' : ' (disabled)'} [${trigger.kind}]`);
+    out.push(`  ${trigger.name.padEnd(26)} ${String(trigger.task).padEnd(26)} ${trigger.expression} ${trigger.timeZone}${trigger.enabled ? '' : ' (disabled)'} [${trigger.kind}]`);
   }
   for (const warning of model.warnings) out.push(`warning: ${warning}`);
   console.log(out.join('\n'));

@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { METADATA_KEYS } from '../lib/outputs';
 
 /**
  * The parts of a synthesized CloudFormation template that the embedded runtime runs: queues,
@@ -21,6 +22,8 @@ export interface AppModel {
 export interface QueueModel {
   readonly logicalId: string;
   readonly cdkPath: string;
+  /** The taskgate gate this queue (or DLQ) belongs to, from the template metadata. */
+  readonly gate?: string;
   readonly fifo: boolean;
   readonly contentBasedDeduplication: boolean;
   readonly visibilityTimeoutSeconds: number;
@@ -32,6 +35,7 @@ export interface QueueModel {
 export interface FunctionModel {
   readonly logicalId: string;
   readonly cdkPath: string;
+  readonly gate?: string;
   /** `index.handler`: file and export inside the asset folder. */
   readonly handler: string;
   readonly timeoutSeconds: number;
@@ -56,6 +60,10 @@ export interface MappingModel {
 export interface TriggerModel {
   readonly kind: 'rule' | 'schedule';
   readonly logicalId: string;
+  /** The taskgate schedule name (`taskgate pause NAME`), or the logical id for a foreign rule. */
+  readonly name: string;
+  /** The task it requests, when the resource is a taskgate schedule. */
+  readonly task?: string;
   readonly cdkPath: string;
   readonly expression: string;
   readonly timeZone: string;
@@ -115,6 +123,10 @@ export function readTemplate(templateFile: string, stackName: string): AppModel 
   const schedules: TriggerModel[] = [];
   const warnings: string[] = [];
   const cdkPath = (id: string) => String(resources[id]?.Metadata?.['aws:cdk:path'] ?? id);
+  const meta = (id: string, key: string) => {
+    const value = resources[id]?.Metadata?.[key];
+    return typeof value === 'string' ? value : undefined;
+  };
 
   for (const [id, resource] of Object.entries(resources)) {
     const p = resource.Properties ?? {};
@@ -124,6 +136,7 @@ export function readTemplate(templateFile: string, stackName: string): AppModel 
         queues.set(id, {
           logicalId: id,
           cdkPath: cdkPath(id),
+          gate: meta(id, METADATA_KEYS.gate),
           fifo: p.FifoQueue === true,
           contentBasedDeduplication: p.ContentBasedDeduplication === true,
           visibilityTimeoutSeconds: Number(p.VisibilityTimeout ?? 30),
@@ -138,6 +151,7 @@ export function readTemplate(templateFile: string, stackName: string): AppModel 
         functions.set(id, {
           logicalId: id,
           cdkPath: cdkPath(id),
+          gate: meta(id, METADATA_KEYS.gate),
           handler: String(p.Handler ?? 'index.handler'),
           timeoutSeconds: Number(p.Timeout ?? 3),
           reservedConcurrency: p.ReservedConcurrentExecutions === undefined ? undefined : Number(p.ReservedConcurrentExecutions),
@@ -174,6 +188,8 @@ export function readTemplate(templateFile: string, stackName: string): AppModel 
           rules.push({
             kind: 'rule',
             logicalId: id,
+            name: meta(id, METADATA_KEYS.schedule) ?? id,
+            task: meta(id, METADATA_KEYS.task),
             cdkPath: cdkPath(id),
             expression: p.ScheduleExpression,
             timeZone: 'UTC',
@@ -198,6 +214,8 @@ export function readTemplate(templateFile: string, stackName: string): AppModel 
         schedules.push({
           kind: 'schedule',
           logicalId: id,
+          name: meta(id, METADATA_KEYS.schedule) ?? id,
+          task: meta(id, METADATA_KEYS.task),
           cdkPath: cdkPath(id),
           expression: String(p.ScheduleExpression),
           timeZone: String(p.ScheduleExpressionTimezone ?? 'UTC'),

@@ -15,6 +15,12 @@ export const WORKER_ENV = {
   ledgerTable: 'TASKGATE_LEDGER_TABLE',
   /** Days a run record is kept before its TTL deletes it. */
   retentionDays: 'TASKGATE_RETENTION_DAYS',
+  /** JSON `{ "<gate>": { "url": "...", "arn": "..." } }` of every gate's task queue, for chain() and scheduleOnce(). */
+  queues: 'TASKGATE_QUEUES',
+  /** The role EventBridge Scheduler assumes to send a one-time schedule's message. */
+  onceScheduleRoleArn: 'TASKGATE_ONCE_ROLE_ARN',
+  /** The Scheduler schedule group that holds one-time schedules. */
+  scheduleGroup: 'TASKGATE_SCHEDULE_GROUP',
 } as const;
 
 function required(env: NodeJS.ProcessEnv, name: string): string {
