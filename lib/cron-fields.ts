@@ -139,7 +139,7 @@ function parseDayOfWeek(field: string, expression: string, fields: readonly stri
     if (n < 1 || n > 5) throw new ScheduleExpressionError(`${expression}: in day-of-week '${field}' the number after # is the week of the month, 1 to 5 (given ${n})`);
     return { kind: 'nth-week-day', weekday: number(nth[1]!, DAY_OF_WEEK, expression), nth: n };
   }
-  if (/[LW#]/.test(field)) {
+  if (/[LW#]/.test(field.replace(/SUN|MON|TUE|WED|THU|FRI|SAT/g, ''))) {
     throw new ScheduleExpressionError(`${expression}: day-of-week '${field}' is not valid; use L, nL (last such day of the month) or n#k (k-th such day) alone`);
   }
   checkUnixWeekdays(field, expression, fields);
