@@ -13,13 +13,14 @@ export interface CloudAssembly {
  * Synthesizes the app the way `cdk synth` does: runs cdk.json's `app` command with CDK_OUTDIR set,
  * so the template (and the worker bundles) are exactly what `cdk deploy` would ship.
  */
-export async function synthesize(projectRoot: string, outdir: string): Promise<CloudAssembly> {
+export async function synthesize(projectRoot: string, outdir: string, appCommand?: string): Promise<CloudAssembly> {
   const cdkJson = JSON.parse(fs.readFileSync(path.join(projectRoot, 'cdk.json'), 'utf8')) as { app?: string; context?: object };
-  if (!cdkJson.app) throw new Error(`cdk.json in ${projectRoot} has no "app" command`);
+  const app = appCommand ?? cdkJson.app;
+  if (!app) throw new Error(`cdk.json in ${projectRoot} has no "app" command; add one or pass --app "<command>"`);
   fs.rmSync(outdir, { recursive: true, force: true });
   fs.mkdirSync(outdir, { recursive: true });
   await new Promise<void>((resolve, reject) => {
-    const child = spawn(cdkJson.app!, {
+    const child = spawn(app, {
       cwd: projectRoot,
       shell: true,
       stdio: ['ignore', 'inherit', 'pipe'],
@@ -34,7 +35,7 @@ export async function synthesize(projectRoot: string, outdir: string): Promise<C
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.on('error', reject);
     child.on('exit', (code) =>
-      code === 0 ? resolve() : reject(new Error(`synthesizing the app (${cdkJson.app}) failed with exit code ${code}:\n${stderr.trim()}`)),
+      code === 0 ? resolve() : reject(new Error(`synthesizing the app (${app}) failed with exit code ${code}:\n${stderr.trim()}`)),
     );
   });
   const manifest = JSON.parse(fs.readFileSync(path.join(outdir, 'manifest.json'), 'utf8')) as {

@@ -15,6 +15,8 @@ export interface AppModel {
   readonly rules: readonly TriggerModel[];
   readonly schedules: readonly TriggerModel[];
   readonly tables: ReadonlyMap<string, TableModel>;
+  /** Every resource's type by logical id, for references to resources that are not emulated. */
+  readonly resourceTypes: ReadonlyMap<string, string>;
   /** Resources the runtime does not emulate, each with why; printed at start, never skipped silently. */
   readonly warnings: readonly string[];
 }
@@ -24,6 +26,8 @@ export interface QueueModel {
   readonly cdkPath: string;
   /** The taskgate gate this queue (or DLQ) belongs to, from the template metadata. */
   readonly gate?: string;
+  /** `QueueName` when the template sets one. */
+  readonly queueName?: string;
   readonly fifo: boolean;
   readonly contentBasedDeduplication: boolean;
   readonly visibilityTimeoutSeconds: number;
@@ -80,9 +84,12 @@ export interface TriggerModel {
 
 export interface TableModel {
   readonly logicalId: string;
+  /** `TableName` when the template sets one. */
+  readonly tableName?: string;
   readonly keySchema: ReadonlyArray<{ AttributeName: string; KeyType: string }>;
   readonly attributeDefinitions: ReadonlyArray<{ AttributeName: string; AttributeType: string }>;
   readonly globalSecondaryIndexes: readonly object[];
+  readonly localSecondaryIndexes: readonly object[];
   readonly ttlAttribute?: string;
 }
 
@@ -137,6 +144,7 @@ export function readTemplate(templateFile: string, stackName: string): AppModel 
           logicalId: id,
           cdkPath: cdkPath(id),
           gate: meta(id, METADATA_KEYS.gate),
+          queueName: typeof p.QueueName === 'string' ? p.QueueName : undefined,
           fifo: p.FifoQueue === true,
           contentBasedDeduplication: p.ContentBasedDeduplication === true,
           visibilityTimeoutSeconds: Number(p.VisibilityTimeout ?? 30),
@@ -235,9 +243,11 @@ export function readTemplate(templateFile: string, stackName: string): AppModel 
       case 'AWS::DynamoDB::GlobalTable': {
         tables.set(id, {
           logicalId: id,
+          tableName: typeof p.TableName === 'string' ? p.TableName : undefined,
           keySchema: (p.KeySchema as TableModel['keySchema']) ?? [],
           attributeDefinitions: (p.AttributeDefinitions as TableModel['attributeDefinitions']) ?? [],
           globalSecondaryIndexes: (p.GlobalSecondaryIndexes as object[]) ?? [],
+          localSecondaryIndexes: (p.LocalSecondaryIndexes as object[]) ?? [],
           ttlAttribute: (p.TimeToLiveSpecification as { AttributeName?: string } | undefined)?.AttributeName,
         });
         break;
@@ -246,7 +256,8 @@ export function readTemplate(templateFile: string, stackName: string): AppModel 
         if (!IGNORED_TYPES.has(resource.Type)) warnings.push(`${cdkPath(id)}: ${resource.Type} is not emulated by the embedded runtime`);
     }
   }
-  return { stackName, queues, functions, mappings, rules, schedules, tables, warnings };
+  const resourceTypes = new Map(Object.entries(resources).map(([id, resource]) => [id, resource.Type]));
+  return { stackName, queues, functions, mappings, rules, schedules, tables, resourceTypes, warnings };
 }
 
 /** The logical id behind `{Ref: X}` or `{Fn::GetAtt: [X, attr]}`. */

@@ -1,0 +1,285 @@
+import {
+  ChangeMessageVisibilityBatchCommand,
+  DeleteMessageBatchCommand,
+  ReceiveMessageCommand,
+  type Message,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
+import type { FunctionHost, InvokeResult } from './function-host';
+import type { LocalQueue } from './provision';
+import type { MappingModel } from './template';
+
+/** One batch's result, for the run lines. */
+export interface BatchReport {
+  readonly records: readonly SQSRecord[];
+  readonly invoke: InvokeResult;
+  /** Message ids that stay on the queue (the whole batch when the invocation failed). */
+  readonly failed: ReadonlySet<string>;
+  /** When the batch was handed to the function (epoch ms). */
+  readonly startedAt: number;
+}
+
+export interface PollerOptions {
+  readonly sqs: SQSClient;
+  readonly queue: LocalQueue;
+  readonly mapping: MappingModel;
+  readonly host: FunctionHost;
+  /** Batches in flight at most: the mapping's maximum concurrency capped by reserved concurrency. */
+  readonly concurrency: number;
+  readonly region: string;
+  readonly onBatch: (report: BatchReport) => void;
+  readonly onError: (message: string) => void;
+  /**
+   * Long-poll wait of each receive. Short, so that a stop never waits long and never abandons a
+   * receive the server may already have answered.
+   * @default 2
+   */
+  readonly waitTimeSeconds?: number;
+}
+
+/** Lambda starts five pollers per SQS event source; they share the concurrency slots. */
+const MAX_POLLERS = 5;
+const DELETE_CHUNK = 10;
+
+/**
+ * Event-source-mapping semantics for one queue → function mapping: a slot is taken before a
+ * receive (so nothing is pulled that cannot be delivered, like `maxConcurrency`), batches are
+ * gathered up to the batch size or the batching window, a partial batch response deletes only the
+ * records that succeeded, and a failed invocation leaves the whole batch to reappear after its
+ * visibility timeout. Redrive to the DLQ after maxReceiveCount is the queue's own.
+ */
+export class MappingPoller {
+  private readonly slots: Semaphore;
+  private readonly inFlight = new Set<Promise<void>>();
+  private readonly batches = new Map<Promise<void>, readonly Message[]>();
+  private lanes: Promise<void>[] = [];
+  private stopping = false;
+  private peak = 0;
+
+  constructor(private readonly options: PollerOptions) {
+    this.slots = new Semaphore(options.concurrency);
+  }
+
+  /** The most batches that were in flight at once. */
+  get peakInFlight(): number {
+    return this.peak;
+  }
+
+  start(): void {
+    const pollers = Math.min(this.options.concurrency, MAX_POLLERS);
+    this.lanes = Array.from({ length: pollers }, () => this.lane());
+  }
+
+  /**
+   * Stops receiving, lets batches in flight finish for up to `drainMs`, then makes the messages of
+   * any batch still running visible again at once, so nothing waits out a visibility timeout.
+   * @returns the messages returned to the queue that way.
+   */
+  async stop(drainMs: number): Promise<number> {
+    this.stopping = true;
+    this.slots.close();
+    await Promise.all(this.lanes);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.all(this.inFlight), new Promise((resolve) => (timer = setTimeout(resolve, drainMs)))]);
+    clearTimeout(timer);
+    let returned = 0;
+    for (const messages of this.batches.values()) returned += await this.release(messages);
+    return returned;
+  }
+
+  private async lane(): Promise<void> {
+    while (!this.stopping) {
+      if (!(await this.slots.acquire())) return;
+      let messages: Message[];
+      try {
+        messages = await this.receiveBatch();
+      } catch (error) {
+        this.slots.release();
+        if (this.stopping) return;
+        this.options.onError(`receiving from ${this.options.queue.name} failed: ${(error as Error).message}; retrying in 1s`);
+        await sleep(1000);
+        continue;
+      }
+      if (messages.length === 0) {
+        this.slots.release();
+        continue;
+      }
+      if (this.stopping) {
+        await this.release(messages);
+        this.slots.release();
+        return;
+      }
+      const batch: Promise<void> = this.runBatch(messages).finally(() => {
+        this.inFlight.delete(batch);
+        this.batches.delete(batch);
+        this.slots.release();
+      });
+      this.inFlight.add(batch);
+      this.batches.set(batch, messages);
+      this.peak = Math.max(this.peak, this.inFlight.size);
+    }
+  }
+
+  /** Up to batchSize messages, waiting up to the batching window to fill the batch. */
+  private async receiveBatch(): Promise<Message[]> {
+    const { batchSize, maxBatchingWindowSeconds } = this.options.mapping;
+    const wait = this.options.waitTimeSeconds ?? 2;
+    const messages = await this.receive(Math.min(batchSize, 10), wait);
+    if (messages.length === 0 || maxBatchingWindowSeconds === 0) return messages;
+    const deadline = Date.now() + maxBatchingWindowSeconds * 1000;
+    while (messages.length < batchSize && !this.stopping) {
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) break;
+      messages.push(...(await this.receive(Math.min(batchSize - messages.length, 10), Math.min(wait, Math.ceil(remaining / 1000)))));
+    }
+    return messages;
+  }
+
+  private async receive(max: number, waitTimeSeconds: number): Promise<Message[]> {
+    const { Messages } = await this.options.sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: this.options.queue.url,
+        MaxNumberOfMessages: max,
+        WaitTimeSeconds: waitTimeSeconds,
+        MessageSystemAttributeNames: ['All'],
+        MessageAttributeNames: ['All'],
+      }),
+    );
+    return Messages ?? [];
+  }
+
+  private async runBatch(messages: readonly Message[]): Promise<void> {
+    const records = messages.map((message) => toRecord(message, this.options.queue.arn, this.options.region));
+    const startedAt = Date.now();
+    const invoke = await this.options.host.invoke({ Records: records });
+    const failed = invoke.ok ? failedRecords(invoke.result, records, this.options.mapping.reportBatchItemFailures) : new Set(records.map((r) => r.messageId));
+    const done = messages.filter((message) => !failed.has(message.MessageId!));
+    try {
+      for (let i = 0; i < done.length; i += DELETE_CHUNK) {
+        const chunk = done.slice(i, i + DELETE_CHUNK);
+        const { Failed } = await this.options.sqs.send(
+          new DeleteMessageBatchCommand({
+            QueueUrl: this.options.queue.url,
+            Entries: chunk.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle! })),
+          }),
+        );
+        if (Failed?.length) this.options.onError(`deleting ${Failed.length} processed message(s) from ${this.options.queue.name} failed: ${Failed[0]!.Message}`);
+      }
+    } catch (error) {
+      this.options.onError(`deleting processed messages from ${this.options.queue.name} failed (${(error as Error).message}); they will be delivered again`);
+    }
+    this.options.onBatch({ records, invoke, failed, startedAt });
+  }
+
+  /** Makes received messages visible again now. */
+  private async release(messages: readonly Message[]): Promise<number> {
+    let released = 0;
+    for (let i = 0; i < messages.length; i += DELETE_CHUNK) {
+      const chunk = messages.slice(i, i + DELETE_CHUNK);
+      try {
+        await this.options.sqs.send(
+          new ChangeMessageVisibilityBatchCommand({
+            QueueUrl: this.options.queue.url,
+            Entries: chunk.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle!, VisibilityTimeout: 0 })),
+          }),
+        );
+        released += chunk.length;
+      } catch (error) {
+        this.options.onError(`returning ${chunk.length} message(s) to ${this.options.queue.name} failed (${(error as Error).message}); they reappear after the visibility timeout`);
+      }
+    }
+    return released;
+  }
+}
+
+/**
+ * The records Lambda leaves on the queue: none for a success without a partial batch response;
+ * those listed in `batchItemFailures`; all of them when the response names a record that is not in
+ * the batch or is malformed (Lambda's rule: an invalid response fails the batch).
+ */
+export function failedRecords(result: unknown, records: readonly SQSRecord[], reportBatchItemFailures: boolean): Set<string> {
+  if (!reportBatchItemFailures || result === null || result === undefined) return new Set();
+  const failures = (result as Partial<SQSBatchResponse>).batchItemFailures;
+  if (failures === undefined || failures === null) return new Set();
+  const ids = new Set(records.map((record) => record.messageId));
+  const all = new Set(ids);
+  if (!Array.isArray(failures)) return all;
+  const failed = new Set<string>();
+  for (const failure of failures) {
+    const id = (failure as { itemIdentifier?: unknown } | null)?.itemIdentifier;
+    if (typeof id !== 'string' || !ids.has(id)) return all;
+    failed.add(id);
+  }
+  return failed;
+}
+
+/** An SQS message as Lambda's event source mapping hands it to the function. */
+export function toRecord(message: Message, queueArn: string, region: string): SQSRecord {
+  const attributes = message.Attributes ?? {};
+  return {
+    messageId: message.MessageId!,
+    receiptHandle: message.ReceiptHandle!,
+    body: message.Body ?? '',
+    attributes: {
+      ApproximateReceiveCount: attributes.ApproximateReceiveCount ?? '1',
+      SentTimestamp: attributes.SentTimestamp ?? String(Date.now()),
+      SenderId: attributes.SenderId ?? '000000000000',
+      ApproximateFirstReceiveTimestamp: attributes.ApproximateFirstReceiveTimestamp ?? String(Date.now()),
+      ...(attributes.MessageGroupId ? { MessageGroupId: attributes.MessageGroupId } : {}),
+      ...(attributes.MessageDeduplicationId ? { MessageDeduplicationId: attributes.MessageDeduplicationId } : {}),
+      ...(attributes.SequenceNumber ? { SequenceNumber: attributes.SequenceNumber } : {}),
+    },
+    messageAttributes: Object.fromEntries(
+      Object.entries(message.MessageAttributes ?? {}).map(([name, value]) => [
+        name,
+        {
+          dataType: value.DataType ?? 'String',
+          ...(value.StringValue !== undefined ? { stringValue: value.StringValue } : {}),
+          ...(value.BinaryValue !== undefined ? { binaryValue: Buffer.from(value.BinaryValue).toString('base64') } : {}),
+          stringListValues: [],
+          binaryListValues: [],
+        },
+      ]),
+    ),
+    md5OfBody: message.MD5OfBody ?? '',
+    eventSource: 'aws:sqs',
+    eventSourceARN: queueArn,
+    awsRegion: region,
+  };
+}
+
+/** Counting semaphore whose waiters get `false` once it is closed. */
+class Semaphore {
+  private available: number;
+  private closed = false;
+  private readonly waiters: Array<(granted: boolean) => void> = [];
+
+  constructor(size: number) {
+    this.available = size;
+  }
+
+  acquire(): Promise<boolean> {
+    if (this.closed) return Promise.resolve(false);
+    if (this.available > 0) {
+      this.available -= 1;
+      return Promise.resolve(true);
+    }
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  release(): void {
+    const next = this.waiters.shift();
+    if (next && !this.closed) next(true);
+    else this.available += 1;
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const waiter of this.waiters.splice(0)) waiter(false);
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
