@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import { type CfnResource, Duration, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -178,7 +179,15 @@ export class Gate extends Construct {
       retentionPeriod: Duration.days(4),
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount },
     });
+    const logGroup = new logs.LogGroup(this, 'WorkerLogs', { retention: logs.RetentionDays.ONE_MONTH });
+    // Its own role instead of AWSLambdaBasicExecutionRole, which may write to every log group.
+    const role = new iam.Role(this, 'WorkerRole', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `taskgate worker of gate ${gate}`,
+    });
+    logGroup.grantWrite(role);
     this.worker = new nodejs.NodejsFunction(this, 'Worker', {
+      role,
       entry: props.workerEntry ?? DEFAULT_WORKER_ENTRY,
       handler: 'handler',
       projectRoot: PROJECT_ROOT,
@@ -198,7 +207,7 @@ export class Gate extends Construct {
         POWERTOOLS_METRICS_NAMESPACE: METRICS.namespace,
         NODE_OPTIONS: '--enable-source-maps',
       },
-      logGroup: new logs.LogGroup(this, 'WorkerLogs', { retention: logs.RetentionDays.ONE_MONTH }),
+      logGroup,
       bundling: {
         minify: true,
         sourceMap: true,

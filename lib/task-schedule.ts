@@ -193,6 +193,9 @@ export class TaskSchedule extends Construct {
           messageGroupId: gate.messageGroupId,
         }),
       });
+      // The L2 writes the group's name as a literal, which leaves CloudFormation free to create
+      // the schedule before its group; the dependency orders them.
+      this.schedule.node.addDependency(delivery.group);
     }
     const resource = (this.rule ?? this.schedule)!.node.defaultChild as CfnResource;
     resource.addMetadata(METADATA_KEYS.schedule, name);

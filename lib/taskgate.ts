@@ -9,6 +9,7 @@ import { WORKER_ENV } from '../lambdas/worker/create-handler';
 import { Gate, type GateOptions } from './gate';
 import { Ledger } from './ledger';
 import { Monitoring } from './monitoring';
+import { acknowledgeWildcard } from './nag-acknowledgements';
 import { OperatorPolicy } from './operator-policy';
 import { OUTPUT_KEYS, gateOutputKey } from './outputs';
 import { ScheduleDelivery } from './schedule-delivery';
@@ -101,6 +102,7 @@ export class Taskgate<T extends AnyTask> extends Construct {
       this.operatorPolicy = new OperatorPolicy(this, 'TaskgateOperatorPolicy', { gates: gateList, ledger: this.ledger, delivery: this.delivery }).policy;
     }
     this.addOutputs(gateList);
+    this.acknowledgeWildcards();
   }
 
   /**
@@ -154,6 +156,35 @@ export class Taskgate<T extends AnyTask> extends Construct {
       gate.worker.addToRolePolicy(createOnce);
       onceRole.grantPassRole(gate.worker.grantPrincipal);
     }
+  }
+
+  /**
+   * The wildcards left in the workers' and the operator's policies, each the narrowest AWS allows,
+   * acknowledged for cdk-nag (AwsSolutions-IAM5) with the reason.
+   */
+  private acknowledgeWildcards(): void {
+    const stack = Stack.of(this);
+    const { delivery } = this;
+    const wildcards: Array<[string, string]> = [
+      [`${this.ledger.table.tableArn}/index/*`, "Query on the run ledger's own indexes (by-task, by-day), for history; index/* covers this table's indexes only"],
+      [
+        stack.formatArn({ service: 'scheduler', resource: 'schedule', resourceName: `${delivery.group.scheduleGroupName}/*` }),
+        "schedules in the app's own Scheduler group only: one-time schedules are named at run time, so they cannot be listed in advance",
+      ],
+      [
+        stack.formatArn({ service: 'events', resource: 'rule', resourceName: `${delivery.rulePrefix}*` }),
+        "the app's rules, all named with the stack's prefix; one ARN per rule would outgrow the managed policy's size limit with a few hundred schedules",
+      ],
+      [
+        `arn:${stack.partition}:iam::${stack.account}:role${delivery.rolePath}*`,
+        "PassRole only on the roles under the app's own IAM path (its Scheduler roles), and only to scheduler.amazonaws.com",
+      ],
+      [
+        stack.formatArn({ service: 'cloudformation', resource: 'stack', resourceName: `${stack.stackName}/*` }),
+        "this stack by name; the stack id after the name is assigned at creation and cannot be known at synth",
+      ],
+    ];
+    for (const [arn, reason] of wildcards) acknowledgeWildcard(this, arn, reason);
   }
 
   private addOutputs(gates: readonly Gate[]): void {
