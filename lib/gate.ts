@@ -12,6 +12,7 @@ import type { AnyTask } from '../lambdas/task';
 import { WORKER_ENV } from '../lambdas/worker/create-handler';
 import { METRICS } from '../lambdas/worker/metric-names';
 import { METADATA_KEYS } from './outputs';
+import { gateQueueName } from './physical-names';
 
 /** The repository root, for the worker entry and the lockfile the bundler reads. */
 export const PROJECT_ROOT = path.resolve(__dirname, '..');
@@ -147,7 +148,7 @@ export class Gate extends Construct {
     }
     if (visibilityTimeout > MAX_VISIBILITY_SECONDS) {
       throw new ConfigurationError(
-        `gate ${gate}: visibility timeout 6 x ${functionTimeout}s + batching window would be ${visibilityTimeout}s, above SQS's ${MAX_VISIBILITY_SECONDS}s; shorten the longest task timeout`,
+        `gate ${gate}: visibility timeout ${visibilityTimeout}s is above SQS's ${MAX_VISIBILITY_SECONDS}s (it must be at least 6 x the worker timeout ${functionTimeout}s + batching window ${window.toSeconds()}s = ${minimumVisibility}s); lower visibilityTimeout`,
       );
     }
     const maxReceiveCount = props.maxReceiveCount ?? Math.max(5, ...props.tasks.map((task) => task.retry.maxAttempts));
@@ -165,14 +166,17 @@ export class Gate extends Construct {
     // worker moving a message to the DLQ) give only the message group: two sends of one body within
     // 5 minutes are one message, which for a task message with an `id` is the behaviour wanted.
     const fifoProps = fifo ? { fifo: true, contentBasedDeduplication: true } : {};
+    const stackName = Stack.of(this).stackName;
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
       ...fifoProps,
+      queueName: gateQueueName(stackName, gate, 'dlq', fifo),
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       retentionPeriod: Duration.days(14),
     });
     this.queue = new sqs.Queue(this, 'Queue', {
       ...fifoProps,
+      queueName: gateQueueName(stackName, gate, 'queue', fifo),
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       visibilityTimeout: Duration.seconds(visibilityTimeout),

@@ -3,7 +3,7 @@ export * from './ledger';
 export * from './monitoring';
 export * from './operator-policy';
 export * from './schedule-delivery';
-export * from './schedule-names';
+export * from './physical-names';
 export * from './task-schedule';
 export * from './taskgate';
 export * from './app-stack';

@@ -4,7 +4,7 @@ import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { Gate } from './gate';
-import { ruleNamePrefix } from './schedule-names';
+import { stackNamePrefix } from './physical-names';
 
 export interface ScheduleDeliveryProps {
   /** Every gate of the app: the one-time role may send to each gate's task queue. */
@@ -35,7 +35,7 @@ export class ScheduleDelivery extends Construct {
   constructor(scope: Construct, id: string, props: ScheduleDeliveryProps) {
     super(scope, id);
     const stack = Stack.of(this);
-    this.rulePrefix = ruleNamePrefix(stack.stackName);
+    this.rulePrefix = stackNamePrefix(stack.stackName);
     this.rolePath = `/taskgate/${stack.stackName}/`;
     this.group = new scheduler.ScheduleGroup(this, 'Group');
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {

@@ -10,7 +10,7 @@ import type { AnyTask, TaskInput } from '../lambdas/task';
 import type { Gate } from './gate';
 import { METADATA_KEYS } from './outputs';
 import type { ScheduleDelivery } from './schedule-delivery';
-import { physicalScheduleName } from './schedule-names';
+import { physicalScheduleName } from './physical-names';
 
 /** What a schedule line may say besides its task and expression. */
 export interface ScheduleOptions<T extends AnyTask = AnyTask> {

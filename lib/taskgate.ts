@@ -1,4 +1,4 @@
-import { CfnOutput, Duration, type RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { CfnOutput, type RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
@@ -12,8 +12,19 @@ import { Monitoring } from './monitoring';
 import { acknowledgeWildcard } from './nag-acknowledgements';
 import { OperatorPolicy } from './operator-policy';
 import { OUTPUT_KEYS, gateOutputKey } from './outputs';
+import { gateQueueName } from './physical-names';
 import { ScheduleDelivery } from './schedule-delivery';
 import { TaskSchedule, type ScheduleOptions } from './task-schedule';
+
+/** Lambda's limit on one function's environment: every name and value together. */
+const LAMBDA_ENVIRONMENT_LIMIT = 4096;
+/** Lengths assumed for values known only at deployment: the longest region name, a 12-digit account. */
+const WORST_REGION = 'ap-southeast-5';
+const WORST_ACCOUNT = '123456789012';
+/** Characters assumed for an unresolved value (a generated table name, a role ARN). */
+const UNRESOLVED_VALUE_LENGTH = 128;
+/** The variables the Gate sets itself: gate name, DLQ URL, Powertools and Node options. */
+const GATE_OWN_ENVIRONMENT = 320;
 
 export interface TaskgateProps<T extends AnyTask> {
   /** Every task of the app: the same list the worker entry passes to `createHandler`. */
@@ -94,6 +105,15 @@ export class Taskgate<T extends AnyTask> extends Construct {
     }
     this.gates = gates;
     const gateList = [...gates.values()];
+    const queueNames = new Map<string, string>();
+    for (const gate of gateList) {
+      for (const kind of ['queue', 'dlq'] as const) {
+        const name = gateQueueName(Stack.of(this).stackName, gate.gateName, kind, gate.fifo);
+        const other = queueNames.get(name);
+        if (other) throw new ConfigurationError(`Taskgate: gates ${other} and ${gate.gateName} would both name a queue ${name}; rename one of the gates`);
+        queueNames.set(name, gate.gateName);
+      }
+    }
     this.ledger = new Ledger(this, 'Ledger', { removalPolicy: props.ledgerRemovalPolicy });
     this.delivery = new ScheduleDelivery(this, 'ScheduleDelivery', { gates: gateList });
     this.wireWorkers(gateList, retentionDays);
@@ -141,6 +161,15 @@ export class Taskgate<T extends AnyTask> extends Construct {
       actions: ['scheduler:CreateSchedule'],
       resources: [stack.formatArn({ service: 'scheduler', resource: 'schedule', resourceName: `${group.scheduleGroupName}/*` })],
     });
+    const longestGate = Math.max(...gates.map((gate) => gate.gateName.length));
+    const queuesLength = JSON.stringify(
+      Object.fromEntries(
+        gates.map((gate) => {
+          const name = gateQueueName(stack.stackName, gate.gateName, 'queue', gate.fifo);
+          return [gate.gateName, { url: `https://sqs.${WORST_REGION}.amazonaws.com/${WORST_ACCOUNT}/${name}`, arn: `arn:aws-us-gov:sqs:${WORST_REGION}:${WORST_ACCOUNT}:${name}` }];
+        }),
+      ),
+    ).length;
     for (const gate of gates) {
       const env: Record<string, string> = {
         [WORKER_ENV.ledgerTable]: this.ledger.table.tableName,
@@ -149,6 +178,18 @@ export class Taskgate<T extends AnyTask> extends Construct {
         [WORKER_ENV.onceScheduleRoleArn]: onceRole.roleArn,
         [WORKER_ENV.scheduleGroup]: group.scheduleGroupName,
       };
+      const size =
+        GATE_OWN_ENVIRONMENT +
+        longestGate +
+        Object.entries(env).reduce(
+          (sum, [name, value]) => sum + name.length + (name === WORKER_ENV.queues ? queuesLength : Token.isUnresolved(value) ? UNRESOLVED_VALUE_LENGTH : value.length),
+          0,
+        );
+      if (size > LAMBDA_ENVIRONMENT_LIMIT) {
+        throw new ConfigurationError(
+          `Taskgate: the worker environment of gate ${gate.gateName} could reach ${size} bytes, above Lambda's ${LAMBDA_ENVIRONMENT_LIMIT}; ${WORKER_ENV.queues} lists all ${gates.length} gates' queues (${queuesLength} bytes). Use fewer gates or shorter gate and stack names`,
+        );
+      }
       for (const [name, value] of Object.entries(env)) gate.worker.addEnvironment(name, value);
       this.ledger.grantReadWrite(gate.worker);
       // chain(): a task may request the next run on any gate of the app.
