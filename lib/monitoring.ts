@@ -51,8 +51,9 @@ export class Monitoring extends Construct {
     for (const gate of props.gates) {
       const backlog = gate.queue.metricApproximateNumberOfMessagesVisible({ period: PERIOD, statistic: 'Maximum', label: 'visible' });
       const inFlight = gate.queue.metricApproximateNumberOfMessagesNotVisible({ period: PERIOD, statistic: 'Maximum', label: 'in flight' });
-      const oldest = gate.queue.metricApproximateAgeOfOldestMessage({ period: PERIOD, statistic: 'Maximum', label: 'oldest message (s)' });
-      const dead = gate.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: PERIOD, statistic: 'Maximum', label: 'DLQ depth' });
+      // Alarm metrics carry no label: a labelled metric makes CloudFormation's metric-math alarm form.
+      const oldest = gate.queue.metricApproximateAgeOfOldestMessage({ period: PERIOD, statistic: 'Maximum' });
+      const dead = gate.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: PERIOD, statistic: 'Maximum' });
       const alarmSpecs = [
         ['DeadLetters', dead, 0, `taskgate gate ${gate.gateName}: messages in the DLQ; inspect with \`taskgate dlq\`, redrive with \`taskgate redrive\``],
         ['Backlog', oldest, gate.maxMessageAge.toSeconds(), `taskgate gate ${gate.gateName}: the oldest waiting message is older than ${gate.maxMessageAge.toHumanString()}`],
@@ -74,8 +75,8 @@ export class Monitoring extends Construct {
         return alarm;
       });
       const graphs: Graph[] = [
-        [`${gate.gateName}: queue`, [backlog, inFlight, dead]],
-        [`${gate.gateName}: oldest message`, [oldest], { leftAnnotations: [{ value: gate.maxMessageAge.toSeconds(), label: 'alarm' }] }],
+        [`${gate.gateName}: queue`, [backlog, inFlight, dead.with({ label: 'DLQ depth' })]],
+        [`${gate.gateName}: oldest message`, [oldest.with({ label: 'oldest message (s)' })], { leftAnnotations: [{ value: gate.maxMessageAge.toSeconds(), label: 'alarm' }] }],
         [`${gate.gateName}: worker errors and throttles`, [gate.worker.metricErrors({ period: PERIOD }), gate.worker.metricThrottles({ period: PERIOD })]],
         [
           `${gate.gateName}: worker duration (ms)`,
