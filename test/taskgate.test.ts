@@ -7,17 +7,8 @@ import { METRICS } from '../lambdas/worker/metric-names';
 import { OUTPUT_KEYS, gateOutputKey } from '../lib/outputs';
 import { Taskgate } from '../lib/taskgate';
 import { fixtureTask, taskgateStack } from './helpers/apps';
+import { evaluate } from './helpers/cfn';
 import { testApp } from './helpers/synth';
-
-/** Evaluates a CloudFormation value as if deployed: `Ref X` → `ref:X`, `GetAtt X.A` → `X.A`. */
-function evaluate(value: unknown): string {
-  if (typeof value === 'string') return value;
-  const v = value as { Ref?: string; 'Fn::GetAtt'?: [string, string]; 'Fn::Join'?: [string, unknown[]] };
-  if (v.Ref) return `ref:${v.Ref}`;
-  if (v['Fn::GetAtt']) return v['Fn::GetAtt'].join('.');
-  if (v['Fn::Join']) return v['Fn::Join'][1].map(evaluate).join(v['Fn::Join'][0]);
-  throw new Error(`cannot evaluate ${JSON.stringify(value)}`);
-}
 
 const tasks = [fixtureTask('sync', 'api'), fixtureTask('sweep'), fixtureTask('tick', 'serial', { timeout: 20 })];
 
