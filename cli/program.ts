@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { registerExplain } from './commands/explain';
 import { registerTasks } from './commands/tasks';
 
 /**
@@ -10,6 +11,7 @@ export function buildProgram(): Command {
     .description('Operate taskgate: trigger tasks, inspect gates and runs, redrive dead letters.')
     .showHelpAfterError('(run with --help for usage)')
     .configureHelp({ sortSubcommands: true });
+  registerExplain(program);
   registerTasks(program);
   return program;
 }

@@ -9,8 +9,9 @@ import type { TaskRegistry } from '../lambdas/registry';
 import type { AnyTask, TaskInput } from '../lambdas/task';
 import type { Gate } from './gate';
 import { METADATA_KEYS } from './outputs';
-import type { ScheduleDelivery } from './schedule-delivery';
 import { physicalScheduleName } from './physical-names';
+import type { ScheduleDelivery } from './schedule-delivery';
+import { parseSchedule, ScheduleExpressionError } from './schedule-expression';
 
 /** What a schedule line may say besides its task and expression. */
 export interface ScheduleOptions<T extends AnyTask = AnyTask> {
@@ -121,6 +122,15 @@ export class TaskSchedule extends Construct {
 
   constructor(scope: Construct, id: string, props: TaskScheduleProps) {
     super(scope, id);
+    const oneTime = props.expression.startsWith('at(');
+    // A rule is UTC-only, fixed-time and takes no at(); anything else needs EventBridge Scheduler.
+    const useScheduler = oneTime || props.timeZone !== undefined || props.flexibleWindow !== undefined || props.start !== undefined || props.end !== undefined;
+    try {
+      parseSchedule(props.expression, { timeZone: props.timeZone, target: useScheduler ? 'scheduler' : 'rule' });
+    } catch (error) {
+      if (!(error instanceof ScheduleExpressionError)) throw error;
+      throw new ScheduleExpressionError(`TaskSchedule ${props.scheduleName} (task ${props.task.name}): ${error.message}`, { cause: error });
+    }
     const payload = props.payload ?? {};
     try {
       props.registry.parsePayload(props.task, payload);
@@ -128,7 +138,6 @@ export class TaskSchedule extends Construct {
       throw new ConfigurationError(`schedule ${props.expression} of task ${props.task.name}: ${(error as Error).message}`);
     }
     const name = props.scheduleName;
-    const oneTime = props.expression.startsWith('at(');
     if (props.flexibleWindow !== undefined) checkRange(name, 'flexibleWindow (minutes)', props.flexibleWindow, 1, 1440);
     if (props.retryAttempts !== undefined) checkRange(name, 'retryAttempts', props.retryAttempts, 0, 185);
     if (props.maxEventAge !== undefined) checkRange(name, 'maxEventAge (seconds)', props.maxEventAge.toSeconds(), 60, 86_400);
@@ -144,7 +153,6 @@ export class TaskSchedule extends Construct {
     const description = props.description ?? `taskgate: ${props.task.name} ${props.expression}${props.timeZone ? ` ${props.timeZone}` : ''}`;
     const { gate, delivery } = props;
     const message = { task: props.task.name, payload };
-    const useScheduler = oneTime || props.timeZone !== undefined || props.flexibleWindow !== undefined || props.start !== undefined || props.end !== undefined;
     if (!useScheduler) {
       delivery.allowRulesToSend(gate.queue);
       delivery.allowRulesToSend(delivery.deadLetterQueue);
