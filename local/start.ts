@@ -26,13 +26,16 @@ async function main(): Promise<void> {
   console.log(`taskgate: synthesizing the app${options.app ? ` (${options.app})` : ''}...`);
   const runtime = await startRuntime(root, options, out);
   console.log(banner(runtime, options, root));
-  let stopping = false;
+  let stoppingSince: number | undefined;
   const stop = (signal: string) => {
-    if (stopping) {
+    // A terminal's Ctrl-C reaches npm, tsx and this process, and each wrapper forwards it as well:
+    // only a second Ctrl-C a moment later means "quit now".
+    if (stoppingSince !== undefined && Date.now() - stoppingSince < 1500) return;
+    if (stoppingSince !== undefined) {
       console.log('taskgate: stopping at once; messages of unfinished batches reappear after their visibility timeout');
       process.exit(130);
     }
-    stopping = true;
+    stoppingSince = Date.now();
     console.log(`\ntaskgate: ${signal}: stopping the schedules and pollers; batches in flight finish (up to ${options.drainSeconds}s; Ctrl-C again to quit now)`);
     runtime.stop().then(
       (summary) => {
