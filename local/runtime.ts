@@ -61,14 +61,22 @@ export interface RuntimeOutput {
  */
 export async function startRuntime(projectRoot: string, options: RuntimeOptions, out: RuntimeOutput): Promise<LocalRuntime> {
   const stateDir = path.resolve(projectRoot, options.stateDir);
-  const assembly = await synthesize(projectRoot, path.join(stateDir, 'cdk.out'), options.app);
-  const models = assembly.stacks.map((stack) => readTemplate(stack.templateFile, stack.name));
+  const synth = async () => {
+    const assembly = await synthesize(projectRoot, path.join(stateDir, 'cdk.out'), options.app);
+    return assembly.stacks.map((stack) => readTemplate(stack.templateFile, stack.name));
+  };
   return options.target === 'localstack'
-    ? startLocalStackScheduler(projectRoot, stateDir, models, options, out)
-    : startEmbedded(projectRoot, stateDir, models, options, out);
+    ? startLocalStackScheduler(projectRoot, stateDir, await synth(), options, out)
+    : startEmbedded(projectRoot, stateDir, synth, options, out);
 }
 
-async function startEmbedded(projectRoot: string, stateDir: string, models: AppModel[], options: RuntimeOptions, out: RuntimeOutput): Promise<LocalRuntime> {
+async function startEmbedded(
+  projectRoot: string,
+  stateDir: string,
+  synth: () => Promise<AppModel[]>,
+  options: RuntimeOptions,
+  out: RuntimeOutput,
+): Promise<LocalRuntime> {
   const closers: Array<() => Promise<void>> = [];
   const closeAll = async () => {
     for (const close of closers.splice(0).reverse()) await close().catch(() => undefined);
@@ -101,12 +109,16 @@ async function startEmbedded(projectRoot: string, stateDir: string, models: AppM
     });
     closers.push(() => control.close());
 
+    // After the ports, so that a taken port fails at once, not after the synth.
+    const models = await synth();
     const warnings: string[] = [];
     const queueUrls = new Map<string, LocalQueue>();
     const hosts: FunctionHost[] = [];
     const ledgerTables: string[] = [];
     let ledgerTable = '';
     const ledgerForBatch = (records: BatchReport['records']) => ledgerLookup(dynamodb, ledgerTable, records);
+    // Run lines still being printed; a stop waits for them so that no finished run goes unreported.
+    const printing = new Set<Promise<void>>();
     for (const model of models) {
       warnings.push(...model.warnings);
       const provisioned = await provision(model, sqs, dynamodb);
@@ -186,9 +198,11 @@ async function startEmbedded(projectRoot: string, stateDir: string, models: AppM
           concurrency: concurrency === Infinity ? UNCAPPED_CONCURRENCY : concurrency,
           region: options.region,
           onBatch: (report) => {
-            void ledgerForBatch(report.records).then((ledger) => {
+            const printed: Promise<void> = ledgerForBatch(report.records).then((ledger) => {
               for (const line of runLines(gateName, report, ledger)) out.line(formatRunLine(line));
+              printing.delete(printed);
             });
+            printing.add(printed);
           },
           onError: (message) => out.line(`error: ${message}`),
         });
@@ -233,6 +247,7 @@ async function startEmbedded(projectRoot: string, stateDir: string, models: AppM
       stop: async () => {
         finalScheduler.stop();
         const returned = (await Promise.all(gates.map((gate) => gate.poller!.stop(options.drainSeconds * 1000)))).reduce((a, b) => a + b, 0);
+        await Promise.all(printing);
         const queues = await Promise.all(
           [...new Set(queueUrls.values())].map(async (queue) => {
             const { Attributes = {} } = await sqs.send(

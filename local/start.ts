@@ -23,7 +23,7 @@ async function main(): Promise<void> {
   // Printed once per SDK client otherwise; the runtime's own clients only talk to 127.0.0.1.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const out = { line: (text: string) => console.log(text) };
-  console.log(`taskgate: synthesizing the app${options.app ? ` (${options.app})` : ''}...`);
+  console.log(`taskgate: starting; synthesizing the app${options.app ? ` (${options.app})` : ''}...`);
   const runtime = await startRuntime(root, options, out);
   console.log(banner(runtime, options, root));
   let stoppingSince: number | undefined;
