@@ -1,4 +1,6 @@
 import type { AddressInfo, Server } from 'node:net';
+import * as path from 'node:path';
+import { Worker } from 'node:worker_threads';
 
 /** A server the embedded runtime started, and how to stop it. */
 export interface EmbeddedServer {
@@ -16,30 +18,40 @@ export interface PortSetting {
 }
 
 /**
- * The embedded SQS server: fauxqs 1.9.2 in this process, bound to 127.0.0.1 (its own
- * `startFauxqs` binds every interface). It speaks SQS's JSON protocol only.
+ * The embedded SQS server: fauxqs 1.9.2, bound to 127.0.0.1 (its own `startFauxqs` binds every
+ * interface), in its own worker thread. It speaks SQS's JSON protocol only.
  */
-export async function startSqsServer(setting: PortSetting): Promise<EmbeddedServer> {
-  // fauxqs is ESM-only; a dynamic import keeps this CommonJS package loading it.
-  const { buildApp } = await import('fauxqs');
-  const app = buildApp({ logger: false });
-  try {
-    await app.listen({ port: setting.port, host: '127.0.0.1' });
-  } catch (error) {
-    await app.close().catch(() => undefined);
-    throw portError(error, setting);
-  }
-  const port = (app.server.address() as AddressInfo).port;
-  return { endpoint: `http://127.0.0.1:${port}`, port, close: () => app.close() };
+export function startSqsServer(setting: PortSetting): Promise<EmbeddedServer> {
+  return startServerThread('sqs', setting);
 }
 
-/** The embedded DynamoDB server: dynalite 4, in memory, tables ACTIVE at once. */
-export async function startDynamoDbServer(setting: PortSetting): Promise<EmbeddedServer> {
-  // dynalite has no type declarations; this is the slice of it used here.
-  const dynalite = require('dynalite') as (options: { createTableMs: number; deleteTableMs: number; updateTableMs: number }) => Server;
-  const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-  const port = await listen(server, setting);
-  return { endpoint: `http://127.0.0.1:${port}`, port, close: () => closeServer(server) };
+/** The embedded DynamoDB server: dynalite 4, in memory, tables ACTIVE at once, in its own worker thread. */
+export function startDynamoDbServer(setting: PortSetting): Promise<EmbeddedServer> {
+  return startServerThread('dynamodb', setting);
+}
+
+function startServerThread(kind: 'sqs' | 'dynamodb', setting: PortSetting): Promise<EmbeddedServer> {
+  const thread = new Worker(path.join(__dirname, 'server-thread.cjs'), { workerData: { kind, port: setting.port } });
+  return new Promise((resolve, reject) => {
+    thread.once('error', reject);
+    thread.once('message', (message: { port?: number; error?: string; code?: string }) => {
+      if (message.port === undefined) {
+        void thread.terminate();
+        return reject(portError(Object.assign(new Error(message.error), { code: message.code }), setting));
+      }
+      const port = message.port;
+      resolve({
+        endpoint: `http://127.0.0.1:${port}`,
+        port,
+        close: async () => {
+          const closed = new Promise<void>((done) => thread.once('message', () => done()));
+          thread.postMessage('close');
+          await Promise.race([closed, new Promise((done) => setTimeout(done, 2000))]);
+          await thread.terminate();
+        },
+      });
+    });
+  });
 }
 
 /** Listens on 127.0.0.1, turning EADDRINUSE into an error that says which flag to change. */

@@ -1,0 +1,35 @@
+'use strict';
+/**
+ * One embedded server in its own worker thread, so that the SQS server, the DynamoDB server and
+ * the pollers each get a core instead of sharing one event loop. Plain JavaScript, as
+ * lambda-thread.cjs is. Posts `{ port }` once listening or `{ error, code }`; closes on 'close'.
+ */
+const { parentPort, workerData } = require('node:worker_threads');
+
+async function start() {
+  const { kind, port } = workerData;
+  if (kind === 'sqs') {
+    // fauxqs is ESM-only.
+    const { buildApp } = await import('fauxqs');
+    const app = buildApp({ logger: false });
+    await app.listen({ port, host: '127.0.0.1' });
+    return { port: app.server.address().port, close: () => app.close() };
+  }
+  const dynalite = require('dynalite');
+  const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  await new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', resolve);
+  });
+  return { port: server.address().port, close: () => new Promise((resolve) => server.close(() => resolve())) };
+}
+
+start().then(
+  (server) => {
+    parentPort.postMessage({ port: server.port });
+    parentPort.on('message', (message) => {
+      if (message === 'close') server.close().then(() => parentPort.postMessage({ closed: true }));
+    });
+  },
+  (error) => parentPort.postMessage({ error: error.message, code: error.code }),
+);
