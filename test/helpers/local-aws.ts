@@ -1,0 +1,157 @@
+import type { AddressInfo } from 'node:net';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import dynalite from 'dynalite';
+import { LEDGER_SCHEMA, runKey, type RunRecord, type RunStatus } from '../../lambdas/ledger/record';
+import type { LocalConfig } from '../../local/local-config';
+
+const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
+const region = 'us-east-1';
+
+/**
+ * Real embedded SQS (fauxqs) and DynamoDB (dynalite) servers on 127.0.0.1, a gate's queues and a
+ * ledger table made the way the stack makes them, and a local.json that points the CLI at them.
+ */
+export interface LocalAws {
+  readonly sqs: SQSClient;
+  readonly dynamodb: DynamoDBDocumentClient;
+  readonly config: LocalConfig;
+  readonly configFile: string;
+  readonly dir: string;
+  /** Writes a run the way the worker does. */
+  putRun(run: { task: string; id: string; status: RunStatus; startedAt: Date; gate?: string; error?: string; reason?: string; source?: string }): Promise<RunRecord>;
+  queueDepth(url: string): Promise<{ visible: number; inFlight: number; delayed: number }>;
+  close(): Promise<void>;
+}
+
+export interface LocalAwsOptions {
+  /** Gate name → concurrency. */
+  readonly gates: Readonly<Record<string, number>>;
+  /** Task → gate. */
+  readonly tasks: Readonly<Record<string, string>>;
+  /** The `ui` URL written to local.json (a fake control server in the tests). */
+  readonly ui?: string;
+}
+
+export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws> {
+  // fauxqs is ESM-only.
+  const { buildApp } = await import('fauxqs');
+  const sqsServer = buildApp({ logger: false });
+  await sqsServer.listen({ port: 0, host: '127.0.0.1' });
+  const sqsEndpoint = `http://127.0.0.1:${(sqsServer.server.address() as AddressInfo).port}`;
+  const dynamo = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  await new Promise<void>((resolve) => dynamo.listen(0, '127.0.0.1', resolve));
+  const dynamodbEndpoint = `http://127.0.0.1:${(dynamo.address() as AddressInfo).port}`;
+
+  const sqs = new SQSClient({ region, endpoint: sqsEndpoint, credentials });
+  const raw = new DynamoDBClient({ region, endpoint: dynamodbEndpoint, credentials });
+  const dynamodb = DynamoDBDocumentClient.from(raw);
+
+  const gates: Record<string, { queueUrl: string; dlqUrl: string; concurrency: number }> = {};
+  for (const [gate, concurrency] of Object.entries(options.gates)) {
+    const dlq = await sqs.send(new CreateQueueCommand({ QueueName: `${gate}-dlq` }));
+    const dlqArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl, AttributeNames: ['QueueArn'] }))).Attributes!.QueueArn!;
+    const queue = await sqs.send(
+      new CreateQueueCommand({
+        QueueName: `${gate}-tasks`,
+        Attributes: { VisibilityTimeout: '60', RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: 5 }) },
+      }),
+    );
+    gates[gate] = { queueUrl: queue.QueueUrl!, dlqUrl: dlq.QueueUrl!, concurrency };
+  }
+  const ledgerTable = 'taskgate-ledger';
+  await raw.send(
+    new CreateTableCommand({
+      TableName: ledgerTable,
+      BillingMode: 'PAY_PER_REQUEST',
+      KeySchema: [{ AttributeName: LEDGER_SCHEMA.partitionKey, KeyType: 'HASH' }],
+      AttributeDefinitions: [
+        { AttributeName: LEDGER_SCHEMA.partitionKey, AttributeType: 'S' },
+        { AttributeName: LEDGER_SCHEMA.byTaskPartitionKey, AttributeType: 'S' },
+        { AttributeName: LEDGER_SCHEMA.byTaskSortKey, AttributeType: 'S' },
+        { AttributeName: LEDGER_SCHEMA.byDayPartitionKey, AttributeType: 'S' },
+      ],
+      GlobalSecondaryIndexes: [
+        {
+          IndexName: LEDGER_SCHEMA.byTaskIndex,
+          KeySchema: [
+            { AttributeName: LEDGER_SCHEMA.byTaskPartitionKey, KeyType: 'HASH' },
+            { AttributeName: LEDGER_SCHEMA.byTaskSortKey, KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'ALL' },
+        },
+        {
+          IndexName: LEDGER_SCHEMA.byDayIndex,
+          KeySchema: [
+            { AttributeName: LEDGER_SCHEMA.byDayPartitionKey, KeyType: 'HASH' },
+            { AttributeName: LEDGER_SCHEMA.byDaySortKey, KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'ALL' },
+        },
+      ],
+    }),
+  );
+
+  const config: LocalConfig = {
+    region,
+    sqsEndpoint,
+    dynamodbEndpoint,
+    ledgerTable,
+    ui: options.ui ?? 'http://127.0.0.1:9/',
+    gates,
+    tasks: options.tasks,
+  };
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'taskgate-cli-'));
+  const configFile = path.join(dir, '.taskgate', 'local.json');
+  fs.mkdirSync(path.dirname(configFile));
+  fs.writeFileSync(configFile, JSON.stringify(config, null, 2));
+
+  return {
+    sqs,
+    dynamodb,
+    config,
+    configFile,
+    dir,
+    async putRun(run) {
+      const finished = run.status === 'running' ? undefined : new Date(run.startedAt.getTime() + 1500);
+      const record: RunRecord = {
+        pk: runKey(run.task, run.id),
+        task: run.task,
+        id: run.id,
+        status: run.status,
+        gate: run.gate ?? options.tasks[run.task] ?? 'default',
+        source: run.source ?? 'manual',
+        attempts: 1,
+        scheduledAt: run.startedAt.toISOString(),
+        startedAt: run.startedAt.toISOString(),
+        day: run.startedAt.toISOString().slice(0, 10),
+        ...(finished ? { finishedAt: finished.toISOString(), durationMs: 1500 } : {}),
+        latenessSeconds: 0,
+        ...(run.error ? { error: run.error } : {}),
+        ...(run.reason ? { reason: run.reason } : {}),
+        expiresAt: Math.floor(run.startedAt.getTime() / 1000) + 30 * 86_400,
+      };
+      await dynamodb.send(new PutCommand({ TableName: ledgerTable, Item: record }));
+      return record;
+    },
+    async queueDepth(url) {
+      const { Attributes = {} } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['All'] }));
+      return {
+        visible: Number(Attributes.ApproximateNumberOfMessages ?? 0),
+        inFlight: Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0),
+        delayed: Number(Attributes.ApproximateNumberOfMessagesDelayed ?? 0),
+      };
+    },
+    async close() {
+      sqs.destroy();
+      raw.destroy();
+      await sqsServer.close();
+      await new Promise<void>((resolve) => dynamo.close(() => resolve()));
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
