@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { registerDlq } from './commands/dlq';
+import { registerExplain } from './commands/explain';
 import { registerHistory } from './commands/history';
 import { registerPauseResume } from './commands/pause-resume';
 import { registerPurgeDlq } from './commands/purge-dlq';
@@ -22,7 +23,7 @@ export function buildProgram(): Command {
     .option('--region <region>', 'AWS region for --stack (default: the SDK chain, AWS_REGION or the profile)')
     .showHelpAfterError('(run with --help for usage)')
     .configureHelp({ sortSubcommands: true, showGlobalOptions: true });
-  for (const register of [registerTasks, registerTrigger, registerStatus, registerHistory, registerDlq, registerRedrive, registerPurgeDlq, registerPauseResume]) {
+  for (const register of [registerExplain, registerTasks, registerTrigger, registerStatus, registerHistory, registerDlq, registerRedrive, registerPurgeDlq, registerPauseResume]) {
     register(program);
   }
   return program;

@@ -9,6 +9,7 @@ import type { TaskRegistry } from '../lambdas/registry';
 import type { AnyTask, TaskInput } from '../lambdas/task';
 import type { Gate } from './gate';
 import { METADATA_KEYS } from './outputs';
+import { parseSchedule, ScheduleExpressionError } from './schedule-expression';
 
 /** What a schedule line may say besides its task and expression. */
 export interface ScheduleOptions<T extends AnyTask = AnyTask> {
@@ -63,6 +64,14 @@ export class TaskSchedule extends Construct {
 
   constructor(scope: Construct, id: string, props: TaskScheduleProps) {
     super(scope, id);
+    try {
+      // A rule is UTC-only and takes no at(); the branches below pick a rule exactly in this case.
+      const target = props.timeZone === undefined && !props.expression.trim().startsWith('at(') ? 'rule' : 'scheduler';
+      parseSchedule(props.expression, { timeZone: props.timeZone, target });
+    } catch (error) {
+      if (!(error instanceof ScheduleExpressionError)) throw error;
+      throw new ScheduleExpressionError(`TaskSchedule ${props.scheduleName} (task ${props.task.name}): ${error.message}`, { cause: error });
+    }
     const payload = props.payload ?? {};
     try {
       props.registry.parsePayload(props.task, payload);
