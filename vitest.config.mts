@@ -7,5 +7,7 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Two cores: subprocess suites (cdk synth, npm start) compete with the rest.
     maxWorkers: 2,
+    // The worker logs JSON through Powertools; tests assert on outcomes, not on log lines.
+    env: { POWERTOOLS_LOG_LEVEL: 'SILENT', POWERTOOLS_DEV: 'false' },
   },
 });

@@ -18,6 +18,19 @@ export interface TaskContext {
   readonly deadline: number;
   /** Structured JSON logger with task, run and attempt keys. */
   readonly logger: TaskLogger;
+  /**
+   * Requests this task's next run: the "periodic task that re-requests itself" pattern. The next
+   * run's id derives from this run's, so a retried run does not chain twice.
+   *
+   * @example
+   * await chain({ delaySeconds: 300, payload: { cursor } });
+   */
+  chain(options?: { readonly delaySeconds?: number; readonly payload?: object }): Promise<void>;
+  /**
+   * Requests one run of a task at a time: within 15 minutes through an SQS delay, later through a
+   * one-time EventBridge Scheduler schedule that deletes itself after it fires.
+   */
+  scheduleOnce(at: Date, task: string, payload?: object): Promise<void>;
 }
 
 /** The slice of Powertools' Logger a task may use. */

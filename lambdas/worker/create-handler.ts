@@ -1,10 +1,15 @@
 import middy from '@middy/core';
 import { Logger } from '@aws-lambda-powertools/logger';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { ConfigurationError } from '../errors';
+import { DynamoLedger } from '../ledger/dynamo-ledger';
 import { TaskRegistry } from '../registry';
 import type { AnyTask } from '../task';
+import { PowertoolsRunMetrics } from './run-metrics';
+import { Triggers, type GateQueue } from './triggers';
 import { Worker } from './worker';
 
 /** Environment variables the `Gate` construct sets on its worker function. */
@@ -23,10 +28,49 @@ export const WORKER_ENV = {
   scheduleGroup: 'TASKGATE_SCHEDULE_GROUP',
 } as const;
 
+const DEFAULT_RETENTION_DAYS = 30;
+
 function required(env: NodeJS.ProcessEnv, name: string): string {
   const value = env[name];
   if (!value) throw new ConfigurationError(`environment variable ${name} is not set; the Gate construct sets it on the worker function`);
   return value;
+}
+
+function parseQueues(env: NodeJS.ProcessEnv): Record<string, GateQueue> {
+  const raw = required(env, WORKER_ENV.queues);
+  try {
+    return JSON.parse(raw) as Record<string, GateQueue>;
+  } catch {
+    throw new ConfigurationError(`${WORKER_ENV.queues} is not JSON: ${raw.slice(0, 80)}`);
+  }
+}
+
+/** Builds the worker from the environment the `Gate` construct sets; exported for the embedded runtime's checks. */
+export function workerFromEnvironment(registry: TaskRegistry, logger: Logger, env: NodeJS.ProcessEnv): Worker {
+  const gate = required(env, WORKER_ENV.gate);
+  const queues = parseQueues(env);
+  const own = queues[gate];
+  if (!own) throw new ConfigurationError(`${WORKER_ENV.queues} has no queue for this worker's gate ${gate}`);
+  const retentionDays = Number(env[WORKER_ENV.retentionDays] ?? DEFAULT_RETENTION_DAYS);
+  const sqs = new SQSClient({});
+  return new Worker({
+    registry,
+    gate,
+    queueUrl: own.url,
+    deadLetterQueueUrl: required(env, WORKER_ENV.deadLetterQueueUrl),
+    sqs,
+    ledger: new DynamoLedger(new DynamoDBClient({}), required(env, WORKER_ENV.ledgerTable), retentionDays > 0 ? retentionDays : DEFAULT_RETENTION_DAYS),
+    triggers: new Triggers({
+      registry,
+      sqs,
+      queues,
+      scheduler: env[WORKER_ENV.onceScheduleRoleArn] ? new SchedulerClient({}) : undefined,
+      onceScheduleRoleArn: env[WORKER_ENV.onceScheduleRoleArn],
+      scheduleGroup: env[WORKER_ENV.scheduleGroup],
+    }),
+    logger,
+    metrics: new PowertoolsRunMetrics(),
+  });
 }
 
 /**
@@ -42,15 +86,10 @@ export function createHandler(tasks: readonly AnyTask[], env: NodeJS.ProcessEnv 
   const logger = new Logger({ serviceName: 'taskgate' });
   // Built on the first event, so that a module load (a test, a bundle check) needs no environment.
   let worker: Worker | undefined;
-  const lambdaHandler = async (event: SQSEvent, _context: Context): Promise<SQSBatchResponse> => {
-    worker ??= new Worker({
-      registry,
-      gate: required(env, WORKER_ENV.gate),
-      deadLetterQueueUrl: required(env, WORKER_ENV.deadLetterQueueUrl),
-      sqs: new SQSClient({}),
-      logger,
-    });
-    const { response } = await worker.processBatch(event.Records);
+  const lambdaHandler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
+    worker ??= workerFromEnvironment(registry, logger, env);
+    const remaining = typeof context?.getRemainingTimeInMillis === 'function' ? () => context.getRemainingTimeInMillis() : undefined;
+    const { response } = await worker.processBatch(event.Records, remaining);
     return response;
   };
   return middy<SQSEvent, SQSBatchResponse>().handler(lambdaHandler);

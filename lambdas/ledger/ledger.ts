@@ -1,0 +1,57 @@
+import type { RunStatus } from './record';
+
+/** What the worker knows about a run when it claims it. */
+export interface RunStart {
+  readonly task: string;
+  readonly id: string;
+  readonly gate: string;
+  readonly source: string;
+  readonly scheduledAt: Date;
+  /** This delivery's attempt number. */
+  readonly attempt: number;
+  /** Epoch ms now. */
+  readonly now: number;
+}
+
+export type ClaimResult =
+  /** The run is ours until `leaseUntil`; `token` proves it when recording the outcome. */
+  | { readonly outcome: 'claimed'; readonly token: string }
+  /** Already ran (succeeded) or was skipped: a duplicate delivery, not run again. */
+  | { readonly outcome: 'duplicate'; readonly status: RunStatus }
+  /** Another worker holds a live lease on the run. */
+  | { readonly outcome: 'leased'; readonly leaseUntil: number };
+
+/** How a claimed run ended. */
+export interface RunEnd {
+  readonly status: 'succeeded' | 'failed' | 'dead';
+  readonly attempt: number;
+  readonly finishedAt: number;
+  readonly durationMs: number;
+  readonly error?: string;
+  readonly reason?: string;
+}
+
+/** A run recorded without being claimed: skipped (misfire) or dead before it could run (bad payload). */
+export interface RunVerdict extends RunStart {
+  readonly status: 'skipped' | 'dead';
+  readonly reason: string;
+  readonly error?: string;
+}
+
+/**
+ * The run ledger: history and dedupe. One conditional write claims a run; one records its outcome.
+ * Kept small so DynamoDB in AWS, DynamoDB on the embedded server and a test stand-in all fit it.
+ *
+ * Claimable: a run never seen, one that failed or died (a retry or a redrive), or one whose lease
+ * ran out (its worker crashed). Not claimable: succeeded, skipped, or running under a live lease.
+ */
+export interface Ledger {
+  claim(run: RunStart, leaseMs: number): Promise<ClaimResult>;
+  /** False when the lease was lost to another worker meanwhile; their record stands. */
+  finish(task: string, id: string, token: string, end: RunEnd): Promise<boolean>;
+  /** False when the run is not claimable (it succeeded or is running elsewhere); nothing is written then. */
+  record(verdict: RunVerdict): Promise<boolean>;
+}
+
+/** Statuses after which a run may be claimed again. */
+export const RECLAIMABLE: readonly RunStatus[] = ['failed', 'dead'];
