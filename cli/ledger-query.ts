@@ -1,5 +1,5 @@
-import { type DynamoDBDocumentClient, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
-import { LEDGER_SCHEMA, type RunRecord, type RunStatus } from '../lambdas/ledger/record';
+import { BatchGetCommand, type BatchGetCommandOutput, type DynamoDBDocumentClient, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { LEDGER_SCHEMA, runKey, type RunRecord, type RunStatus } from '../lambdas/ledger/record';
 
 export interface RunQuery {
   readonly task?: string;
@@ -55,4 +55,20 @@ function days(since: Date, now: Date): string[] {
     result.push(new Date(day).toISOString().slice(0, 10));
   }
   return result;
+}
+
+/** The ledger status of each given run id of one task (absent ids have never run), 100 keys a request. */
+export async function runStatuses(dynamodb: DynamoDBDocumentClient, table: string, task: string, ids: readonly string[]): Promise<Map<string, RunStatus>> {
+  const statuses = new Map<string, RunStatus>();
+  for (let i = 0; i < ids.length; i += 100) {
+    let keys: Array<Record<string, unknown>> | undefined = ids.slice(i, i + 100).map((id) => ({ [LEDGER_SCHEMA.partitionKey]: runKey(task, id) }));
+    while (keys && keys.length > 0) {
+      const result: BatchGetCommandOutput = await dynamodb.send(
+        new BatchGetCommand({ RequestItems: { [table]: { Keys: keys, ProjectionExpression: '#id, #status', ExpressionAttributeNames: { '#id': 'id', '#status': 'status' } } } }),
+      );
+      for (const item of result.Responses?.[table] ?? []) statuses.set(String(item.id), item.status as RunStatus);
+      keys = result.UnprocessedKeys?.[table]?.Keys;
+    }
+  }
+  return statuses;
 }

@@ -1,10 +1,12 @@
 import { Command } from 'commander';
+import { registerBackfill } from './commands/backfill';
 import { registerDlq } from './commands/dlq';
 import { registerExplain } from './commands/explain';
 import { registerHistory } from './commands/history';
 import { registerPauseResume } from './commands/pause-resume';
 import { registerPurgeDlq } from './commands/purge-dlq';
 import { registerRedrive } from './commands/redrive';
+import { registerSchedules } from './commands/schedules';
 import { registerStatus } from './commands/status';
 import { registerTasks } from './commands/tasks';
 import { registerTrigger } from './commands/trigger';
@@ -23,7 +25,7 @@ export function buildProgram(): Command {
     .option('--region <region>', 'AWS region for --stack (default: the SDK chain, AWS_REGION or the profile)')
     .showHelpAfterError('(run with --help for usage)')
     .configureHelp({ sortSubcommands: true, showGlobalOptions: true });
-  for (const register of [registerExplain, registerTasks, registerTrigger, registerStatus, registerHistory, registerDlq, registerRedrive, registerPurgeDlq, registerPauseResume]) {
+  for (const register of [registerExplain, registerTasks, registerTrigger, registerStatus, registerHistory, registerDlq, registerRedrive, registerPurgeDlq, registerPauseResume, registerSchedules, registerBackfill]) {
     register(program);
   }
   return program;

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { SendMessageBatchCommand, type SendMessageBatchRequestEntry, type SQSClient } from '@aws-sdk/client-sqs';
 import type { TaskMessage } from '../lambdas/envelope';
 import { CliError } from './errors';
@@ -31,8 +31,8 @@ export async function sendBatch(sqs: SQSClient, queueUrl: string, gate: string, 
     Id: String(index),
     MessageBody: message.body,
     ...(message.delaySeconds ? { DelaySeconds: message.delaySeconds } : {}),
-    // SQS dedupe ids allow 128 characters of a limited alphabet; the message id may be longer.
-    ...(fifo ? { MessageGroupId: gate, MessageDeduplicationId: message.dedupeId.replace(/[^\w!"#$%&'()*+,\-./:;<=>?@[\\\]^`{|}~]/g, '_').slice(0, 128) } : {}),
+    // SQS dedupe ids allow 128 characters of a limited alphabet; a hash of the id fits, as the worker's chains do.
+    ...(fifo ? { MessageGroupId: gate, MessageDeduplicationId: createHash('sha256').update(message.dedupeId).digest('hex') } : {}),
   }));
   const result = await sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: entries }));
   const failed = result.Failed ?? [];
