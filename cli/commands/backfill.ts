@@ -105,7 +105,7 @@ function pickSchedule(triggers: readonly TriggerModel[], task: string, name: str
 }
 
 async function ticksOf(target: Target, trigger: TriggerModel, task: string, from: Date, to: Date, max: number, source: 'schedule' | 'manual'): Promise<Tick[]> {
-  const schedule = parseSchedule(trigger.expression, { timeZone: trigger.timeZone, target: trigger.kind === 'rule' ? 'rule' : 'scheduler', allowPast: true, now: from });
+  const schedule = parseSchedule(trigger.expression, { timeZone: trigger.kind === 'rule' ? undefined : trigger.timeZone, target: trigger.kind === 'rule' ? 'rule' : 'scheduler', allowPast: true, now: from });
   const times: Date[] = [];
   let after = new Date(from.getTime() - 1);
   while (times.length <= max) {

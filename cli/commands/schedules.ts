@@ -53,7 +53,8 @@ function row(schedule: ScheduleInfo, now: Date, count: number): ScheduleRow {
   const { next: _reported, ...rest } = schedule;
   try {
     const parsed = parseSchedule(schedule.expression, {
-      timeZone: schedule.timeZone,
+      // A rule has no zone (UTC); the evaluator refuses one given for a rule.
+      timeZone: schedule.kind === 'rule' ? undefined : schedule.timeZone,
       target: schedule.kind === 'rule' ? 'rule' : 'scheduler',
       now,
       allowPast: true,
