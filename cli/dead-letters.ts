@@ -128,6 +128,8 @@ export interface RedriveOptions {
   readonly signal?: AbortSignal;
   /** Called with (moved so far, total to move). */
   readonly onProgress?: (moved: number, total: number) => void;
+  /** How often a message move task's progress is read. @default 2000 */
+  readonly pollIntervalMs?: number;
 }
 
 export interface RedriveResult {
@@ -253,6 +255,6 @@ export async function redrive(sqs: SQSClient, dlqUrl: string, queueUrl: string, 
       cancelled = true;
       await sqs.send(new CancelMessageMoveTaskCommand({ TaskHandle: handle }));
     }
-    await sleep(2000, cancelled ? undefined : options.signal);
+    await sleep(options.pollIntervalMs ?? 2000, cancelled ? undefined : options.signal);
   }
 }
