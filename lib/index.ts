@@ -3,3 +3,4 @@ export * from './task-schedule';
 export * from './taskgate';
 export * from './app-stack';
 export * from './outputs';
+export * from './schedule-expression';

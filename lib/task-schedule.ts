@@ -66,7 +66,7 @@ export class TaskSchedule extends Construct {
     super(scope, id);
     try {
       // A rule is UTC-only and takes no at(); the branches below pick a rule exactly in this case.
-      const target = props.timeZone === undefined && !props.expression.trim().startsWith('at(') ? 'rule' : 'scheduler';
+      const target = props.timeZone === undefined && !props.expression.startsWith('at(') ? 'rule' : 'scheduler';
       parseSchedule(props.expression, { timeZone: props.timeZone, target });
     } catch (error) {
       if (!(error instanceof ScheduleExpressionError)) throw error;

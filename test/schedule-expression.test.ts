@@ -1,6 +1,9 @@
+import * as fc from 'fast-check';
+import { DateTime } from 'luxon';
 import { describe, expect, it } from 'vitest';
 import { ConfigurationError } from '../lambdas/errors';
-import { dstConflicts, parseSchedule, ScheduleExpressionError } from '../lib/schedule-expression';
+import { daysOf } from '../lib/cron-fields';
+import { cronFieldsOf, dstConflicts, parseSchedule, ScheduleExpressionError } from '../lib/schedule-expression';
 
 /** A Thursday, so weekday schedules show both a weekday and the following weekend. */
 const FROM = new Date('2026-01-01T00:00:00Z');
@@ -187,5 +190,47 @@ describe('parseSchedule: errors that teach', () => {
 
   it('rejects unknown options', () => {
     expect(() => parseSchedule('rate(1 hour)', { timezone: 'UTC' } as never)).toThrow("unknown option 'timezone'");
+  });
+});
+
+describe('parseSchedule: next() agrees with a minute-by-minute scan (property)', () => {
+  const zones = ['UTC', 'Europe/Berlin', 'America/New_York', 'Australia/Lord_Howe'];
+  const list = (values: number[]) => [...new Set(values)].sort((a, b) => a - b).join(',');
+
+  it('for random cron expressions, zones and instants around DST changes', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 0, max: 59 }), { minLength: 1, maxLength: 4 }),
+        fc.array(fc.integer({ min: 0, max: 23 }), { minLength: 4, maxLength: 12 }),
+        fc.constantFrom('*', 'MON-FRI', 'SAT,SUN', 'L'),
+        fc.constantFrom(...zones),
+        fc.constantFrom('2026-03-08T00:00:00Z', '2026-03-28T18:00:00Z', '2026-10-03T12:00:00Z', '2026-10-24T20:00:00Z', '2026-11-01T04:00:00Z', '2026-04-04T12:00:00Z'),
+        fc.integer({ min: 0, max: 36 * 60 }),
+        (minutes, hours, days, zone, base, offsetMinutes) => {
+          const dayFields = days === '*' ? '* * ?' : `? * ${days}`;
+          const expression = `cron(${list(minutes)} ${list(hours)} ${dayFields} *)`;
+          const schedule = parseSchedule(expression, { timeZone: zone, now: FROM });
+          const after = new Date(Date.parse(base) + offsetMinutes * 60_000 + 17_000);
+          const fields = cronFieldsOf(schedule)!;
+          const seen = new Set<string>();
+          // Scan instants minute by minute; a wall-clock time fires at its first occurrence only.
+          let expected: Date | undefined;
+          for (let t = Math.floor(after.getTime() / 60_000) * 60_000 - 3 * 3600_000; t < after.getTime() + 2 * 24 * 3600_000; t += 60_000) {
+            const local = DateTime.fromMillis(t, { zone });
+            const key = local.toFormat('yyyy-MM-dd HH:mm');
+            const firstTime = !seen.has(key);
+            seen.add(key);
+            if (t <= after.getTime() || !firstTime) continue;
+            const dayOk = daysOf(fields.days, local.year, local.month).includes(local.day);
+            if (dayOk && fields.hours.includes(local.hour) && fields.minutes.includes(local.minute)) {
+              expected = new Date(t);
+              break;
+            }
+          }
+          if (expected !== undefined) expect(schedule.next(after)?.toISOString()).toBe(expected.toISOString());
+        },
+      ),
+      { numRuns: 60, seed: 7 },
+    );
   });
 });

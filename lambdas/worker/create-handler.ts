@@ -52,7 +52,9 @@ export function workerFromEnvironment(registry: TaskRegistry, logger: Logger, en
   const own = queues[gate];
   if (!own) throw new ConfigurationError(`${WORKER_ENV.queues} has no queue for this worker's gate ${gate}`);
   const retentionDays = Number(env[WORKER_ENV.retentionDays] ?? DEFAULT_RETENTION_DAYS);
-  const sqs = new SQSClient({});
+  // The regional endpoint, not the queue URL's host: the same in AWS, and it lets AWS_ENDPOINT_URL_SQS
+  // point the worker at LocalStack or the embedded server, whose queue URLs name unresolvable hosts.
+  const sqs = new SQSClient({ useQueueUrlAsEndpoint: false });
   return new Worker({
     registry,
     gate,
