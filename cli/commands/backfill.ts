@@ -41,6 +41,7 @@ interface Tick {
 export function registerBackfill(program: Command): void {
   program
     .command('backfill')
+    .summary('Enqueue the ticks a schedule had in a window, paced to the gate')
     .description(
       "Enqueue the ticks of a task's schedule in a window, for runs that were missed: each message is exactly what the schedule would have sent for that tick (id and scheduledAt = the tick), so ticks that already ran are deduplicated by the ledger. Paced to the gate: batches of 10 at the gate's concurrency per second, waiting while more than 10 x concurrency messages are queued (--rate: a fixed rate instead).",
     )

@@ -8,6 +8,7 @@ import { parseCount } from '../time';
 export function registerDlq(program: Command): void {
   program
     .command('dlq')
+    .summary('List a gate\'s dead letters with their reasons')
     .description(
       "List a gate's dead letters (task, reason, error, attempts, failed at, body) without consuming them: each is received with a 30 s visibility and made visible again at once. This raises its receive count on the DLQ, which is harmless there.",
     )

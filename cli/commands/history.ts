@@ -24,6 +24,7 @@ interface HistoryOptions {
 export function registerHistory(program: Command): void {
   program
     .command('history')
+    .summary('Runs from the ledger; --follow to tail')
     .description('Runs from the ledger, oldest first: status, attempts, duration, error. --follow prints new runs and status changes every 2 s.')
     .option('--task <task>', 'only this task')
     .option('--status <status>', `only runs in this status: ${RUN_STATUSES.join(', ')}`)

@@ -10,6 +10,7 @@ export function registerPauseResume(program: Command): void {
   ] as const) {
     program
       .command(verb)
+      .summary(`${enabled ? 'Resume' : 'Pause'} a schedule`)
       .description(
         `${enabled ? 'Resume' : 'Pause'} a schedule: ${enabled ? 'enable' : 'disable'} its EventBridge rule or Scheduler schedule (AWS), or tell the embedded runtime.${enabled ? '' : ' Messages already queued still run.'}`,
       )

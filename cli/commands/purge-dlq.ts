@@ -9,6 +9,7 @@ import { resolveTarget } from '../target';
 export function registerPurgeDlq(program: Command): void {
   program
     .command('purge-dlq')
+    .summary('Delete a gate\'s dead letters for good (asks first)')
     .description("Delete every dead letter of a gate for good (SQS PurgeQueue). Asks for confirmation; --yes for scripts.")
     .argument('<gate>', 'the gate (see taskgate status)')
     .option('--yes', 'do not ask: purge')

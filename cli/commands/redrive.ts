@@ -11,6 +11,7 @@ import { parseRate } from '../time';
 export function registerRedrive(program: Command): void {
   program
     .command('redrive')
+    .summary('Move a gate\'s dead letters back to its queue')
     .description(
       "Move a gate's dead letters back to its queue: an SQS message move task on AWS, a receive -> send -> delete loop on the embedded server (delete only after the send succeeded; Ctrl-C stops after the batch in flight). Bodies are kept byte for byte; taskgate's reason attributes are dropped.",
     )

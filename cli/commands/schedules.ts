@@ -15,6 +15,7 @@ export interface ScheduleRow extends Omit<ScheduleInfo, 'next'> {
 export function registerSchedules(program: Command): void {
   program
     .command('schedules')
+    .summary('Every schedule with its next fire times and state')
     .description('List every schedule: task, expression, time zone, plain-English description, next fire times, enabled or paused.')
     .option('--count <n>', 'how many next fire times to show', '3')
     .option('--json', 'print JSON for scripts')

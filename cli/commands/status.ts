@@ -23,6 +23,7 @@ export interface GateStatus {
 export function registerStatus(program: Command): void {
   program
     .command('status')
+    .summary('Queue depths, dead letters and backlog per gate')
     .description(`Each gate's queue: visible, in flight, delayed, dead letters, age of the oldest message, concurrency cap; flags gates where work builds up (visible > ${BACKLOG_FACTOR} x concurrency) or dead letters wait.`)
     .option('--json', 'print JSON for scripts')
     .addHelpText('after', '\nExample:\n  $ taskgate status --stack MyApp\n  $ taskgate status --json | jq ".[] | select(.buildingUp)"')

@@ -24,6 +24,7 @@ interface TriggerOptions {
 export function registerTrigger(program: Command): void {
   program
     .command('trigger')
+    .summary('Run a task now or at a time, payload checked first')
     .description("Run a task now (or at --at): checks the payload against the task's schema, then sends the task message to its gate.")
     .argument('<task>', 'the task name (see taskgate tasks)')
     .option('--payload <json|@file>', 'the payload as JSON, or @path to a JSON file', '{}')

@@ -1,15 +1,12 @@
-import type { AddressInfo } from 'node:net';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
-import dynalite from 'dynalite';
-import { LEDGER_SCHEMA, runKey, type RunRecord, type RunStatus } from '../../lambdas/ledger/record';
+import { runKey, type RunRecord, type RunStatus } from '../../lambdas/ledger/record';
 import type { LocalConfig } from '../../local/local-config';
+import { createGateQueues, createLedgerTable, dynamoClient, sqsClient, startLocalServers } from './local-servers';
 
-const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
 const region = 'us-east-1';
 
 /**
@@ -38,63 +35,18 @@ export interface LocalAwsOptions {
 }
 
 export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws> {
-  // fauxqs is ESM-only.
-  const { buildApp } = await import('fauxqs');
-  const sqsServer = buildApp({ logger: false });
-  await sqsServer.listen({ port: 0, host: '127.0.0.1' });
-  const sqsEndpoint = `http://127.0.0.1:${(sqsServer.server.address() as AddressInfo).port}`;
-  const dynamo = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-  await new Promise<void>((resolve) => dynamo.listen(0, '127.0.0.1', resolve));
-  const dynamodbEndpoint = `http://127.0.0.1:${(dynamo.address() as AddressInfo).port}`;
-
-  const sqs = new SQSClient({ region, endpoint: sqsEndpoint, credentials });
-  const raw = new DynamoDBClient({ region, endpoint: dynamodbEndpoint, credentials });
+  // Own servers, not globalSetup's: this suite's queue and table names would collide with others'.
+  const servers = await startLocalServers();
+  const { sqsEndpoint, dynamodbEndpoint } = servers;
+  const sqs = sqsClient(sqsEndpoint);
+  const raw = dynamoClient(dynamodbEndpoint);
   const dynamodb = DynamoDBDocumentClient.from(raw);
-
   const gates: Record<string, { queueUrl: string; dlqUrl: string; concurrency: number }> = {};
   for (const [gate, concurrency] of Object.entries(options.gates)) {
-    const dlq = await sqs.send(new CreateQueueCommand({ QueueName: `${gate}-dlq` }));
-    const dlqArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl, AttributeNames: ['QueueArn'] }))).Attributes!.QueueArn!;
-    const queue = await sqs.send(
-      new CreateQueueCommand({
-        QueueName: `${gate}-tasks`,
-        Attributes: { VisibilityTimeout: '60', RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: 5 }) },
-      }),
-    );
-    gates[gate] = { queueUrl: queue.QueueUrl!, dlqUrl: dlq.QueueUrl!, concurrency };
+    gates[gate] = { ...(await createGateQueues(sqs, `${gate}-tasks`, 5)), concurrency };
   }
   const ledgerTable = 'taskgate-ledger';
-  await raw.send(
-    new CreateTableCommand({
-      TableName: ledgerTable,
-      BillingMode: 'PAY_PER_REQUEST',
-      KeySchema: [{ AttributeName: LEDGER_SCHEMA.partitionKey, KeyType: 'HASH' }],
-      AttributeDefinitions: [
-        { AttributeName: LEDGER_SCHEMA.partitionKey, AttributeType: 'S' },
-        { AttributeName: LEDGER_SCHEMA.byTaskPartitionKey, AttributeType: 'S' },
-        { AttributeName: LEDGER_SCHEMA.byTaskSortKey, AttributeType: 'S' },
-        { AttributeName: LEDGER_SCHEMA.byDayPartitionKey, AttributeType: 'S' },
-      ],
-      GlobalSecondaryIndexes: [
-        {
-          IndexName: LEDGER_SCHEMA.byTaskIndex,
-          KeySchema: [
-            { AttributeName: LEDGER_SCHEMA.byTaskPartitionKey, KeyType: 'HASH' },
-            { AttributeName: LEDGER_SCHEMA.byTaskSortKey, KeyType: 'RANGE' },
-          ],
-          Projection: { ProjectionType: 'ALL' },
-        },
-        {
-          IndexName: LEDGER_SCHEMA.byDayIndex,
-          KeySchema: [
-            { AttributeName: LEDGER_SCHEMA.byDayPartitionKey, KeyType: 'HASH' },
-            { AttributeName: LEDGER_SCHEMA.byDaySortKey, KeyType: 'RANGE' },
-          ],
-          Projection: { ProjectionType: 'ALL' },
-        },
-      ],
-    }),
-  );
+  await createLedgerTable(raw, ledgerTable);
 
   const config: LocalConfig = {
     region,
@@ -149,8 +101,7 @@ export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws>
     async close() {
       sqs.destroy();
       raw.destroy();
-      await sqsServer.close();
-      await new Promise<void>((resolve) => dynamo.close(() => resolve()));
+      await servers.close();
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };
