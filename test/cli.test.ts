@@ -262,6 +262,9 @@ describe('status', () => {
     const table = (await cli('status')).stdout;
     expect(table).toMatch(/rates-api\s+21\s+0\s+0\s+0\s+-\s+2\s+building up/);
     expect(table).toContain('OLDEST: the embedded SQS server does not report it');
+    // Piped output has no colors unless forced.
+    expect(table).not.toContain('\u001b[');
+    expect((await runCli(['status'], { cwd: aws.dir, env: { FORCE_COLOR: '1' } })).stdout).toContain('\u001b[33mbuilding up');
     await drain(queueUrl);
   });
 });
@@ -307,6 +310,24 @@ describe('backfill', () => {
     const bodies = (await drain(aws.config.gates['rates-api']!.queueUrl)).map((m) => JSON.parse(m.Body!) as Record<string, unknown>);
     expect(bodies.map((b) => b.id).sort()).toEqual(['2026-11-22T10:00:00Z', '2026-11-22T10:30:00Z', '2026-11-22T10:45:00Z', '2026-11-22T11:00:00Z']);
     expect(bodies[0]).toEqual({ task: 'refresh-exchange-rates', payload: { currencies: ['EUR', 'USD', 'CHF'] }, id: bodies[0]!.id, scheduledAt: bodies[0]!.id, source: 'manual' });
+  });
+
+  it('without --rate waits while the gate queue holds more than 10 x its concurrency', async () => {
+    const queueUrl = aws.config.gates['rates-api']!.queueUrl;
+    for (let i = 0; i < 21; i++) await aws.sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: `{"task":"refresh-exchange-rates","id":"b${i}"}` }));
+    const child = spawnCli(['backfill', 'refresh-exchange-rates', '--from', '2026-11-23T10:00:00Z', '--to', '2026-11-23T10:30:00Z'], { cwd: aws.dir });
+    let stdout = '';
+    child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    await new Promise((r) => setTimeout(r, 4000));
+    // Held back: nothing sent while 21 > 10 x 2 wait.
+    expect(stdout).toBe('');
+    expect((await aws.queueDepth(queueUrl)).visible).toBe(21);
+    const waiting = await drain(queueUrl);
+    expect(waiting).toHaveLength(21);
+    expect(await exited).toBe(0);
+    expect(stdout).toContain('sent 3 of 3 tick(s)');
+    expect((await drain(queueUrl)).map((m) => (JSON.parse(m.Body!) as { id: string }).id).sort()).toEqual(['2026-11-23T10:00:00Z', '2026-11-23T10:15:00Z', '2026-11-23T10:30:00Z']);
   });
 
   it('refuses an inverted window and an unknown schedule name', async () => {
