@@ -68,10 +68,14 @@ export class DeployedStack {
     return this.physical;
   }
 
-  /** The gate's concurrency cap: its event source mapping's maximum concurrency. */
+  /**
+   * The gate's concurrency cap: its event source mapping's maximum concurrency, or (a FIFO gate of
+   * concurrency 1 leaves that unset) its worker's reserved concurrency.
+   */
   concurrency(gate: string): number | undefined {
     for (const mapping of this.model.mappings) {
-      if (this.model.functions.get(mapping.function)?.gate === gate) return mapping.maxConcurrency;
+      const worker = this.model.functions.get(mapping.function);
+      if (worker?.gate === gate) return mapping.maxConcurrency ?? worker.reservedConcurrency;
     }
     return undefined;
   }

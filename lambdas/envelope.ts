@@ -44,7 +44,8 @@ export interface RecordFacts {
  * @throws PermanentError with reason invalid-json, invalid-envelope or message-too-large.
  */
 export function parseEnvelope(body: string, facts: RecordFacts): Envelope {
-  if (Buffer.byteLength(body, 'utf8') > MAX_BODY_BYTES) {
+  // A UTF-16 code unit takes at most 3 UTF-8 bytes: count bytes only when the body could be too large.
+  if (body.length * 3 > MAX_BODY_BYTES && Buffer.byteLength(body, 'utf8') > MAX_BODY_BYTES) {
     throw new PermanentError(`message body is larger than ${MAX_BODY_BYTES} bytes; keep large payloads in S3 and send a key`, {
       reason: 'message-too-large',
     });
@@ -61,8 +62,9 @@ export function parseEnvelope(body: string, facts: RecordFacts): Envelope {
     throw invalid(`message body must be a JSON object like {"task":"<name>"}, got ${describe(parsed)}`);
   }
   const message = parsed as Record<string, unknown>;
-  const extra = Object.keys(message).filter((key) => !FIELDS.has(key));
-  if (extra.length > 0) {
+  let extra: string[] | undefined;
+  for (const key in message) if (!FIELDS.has(key)) (extra ??= []).push(key);
+  if (extra) {
     throw invalid(`unknown field(s) ${extra.map((k) => `"${k}"`).join(', ')} in the message; allowed: ${[...FIELDS].join(', ')}`);
   }
   const { task, payload, id, scheduledAt, source } = message;

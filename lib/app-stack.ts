@@ -16,7 +16,7 @@ export class AppStack extends Stack {
       gates: {
         default: { concurrency: 5 },
         'email-api': { concurrency: 2, batchSize: 5 },
-        'rates-api': { concurrency: 2 },
+        'rates-api': { concurrency: 1 },
       },
     });
 

@@ -7,7 +7,12 @@ export const OUTPUT_KEYS = {
   dashboard: 'TaskgateDashboard',
   /** Role and group for one-time Scheduler schedules (`taskgate trigger --at`, `scheduleOnce`). */
   onceScheduleRoleArn: 'TaskgateOnceScheduleRoleArn',
+  /** The Scheduler group of the app: its recurring Scheduler schedules and the one-time ones. */
   scheduleGroup: 'TaskgateScheduleGroup',
+  /** Where EventBridge and Scheduler put a tick they could not deliver to a task queue. */
+  scheduleDeadLetterQueueUrl: 'TaskgateScheduleDeadLetterQueueUrl',
+  /** The managed policy an operator or the CLI's role needs (`TaskgateOperatorPolicy`). */
+  operatorPolicyArn: 'TaskgateOperatorPolicyArn',
 } as const;
 
 /**

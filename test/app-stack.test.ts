@@ -64,6 +64,25 @@ describe('AppStack (the example app)', () => {
     });
   });
 
+  it('runs the rates-api gate (concurrency 1) on a FIFO queue with one message group, the gate name', () => {
+    template.hasResourceProperties('AWS::SQS::Queue', { FifoQueue: true, ContentBasedDeduplication: true, QueueName: 'Example-rates-api.fifo' });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      ReservedConcurrentExecutions: 1,
+      Environment: { Variables: Match.objectLike({ TASKGATE_GATE: 'rates-api' }) },
+    });
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'cron(0/15 * * * ? *)',
+      Targets: [Match.objectLike({ SqsParameters: { MessageGroupId: 'rates-api' } })],
+    });
+  });
+
+  it('deploys the ledger, the dashboard with its alarms and the operator policy', () => {
+    template.resourceCountIs('AWS::DynamoDB::Table', 1);
+    template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 6);
+    template.resourceCountIs('AWS::IAM::ManagedPolicy', 1);
+  });
+
   it('runs workers on Node.js 24 (ARM64) with reserved concurrency equal to the gate', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
       Runtime: 'nodejs24.x',

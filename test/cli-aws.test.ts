@@ -46,6 +46,8 @@ const outputs = [
 ];
 const ruleId = logicalIdOf('AWS::Events::Rule', 'refresh-exchange-rates');
 const scheduleId = logicalIdOf('AWS::Scheduler::Schedule', 'send-delivery-reminders');
+// The app's schedules live in its own Scheduler group, named in the template.
+const groupName = (template.Resources[scheduleId] as { Properties?: { GroupName?: string } }).Properties!.GroupName!;
 
 beforeEach(() => {
   for (const mock of [cloudformation, sqs, events, scheduler, cloudwatch]) mock.reset();
@@ -82,7 +84,7 @@ describe('--stack', () => {
     expect([...target.gates.values()]).toEqual([
       { name: 'default', queueUrl: url('default-tasks'), dlqUrl: url('default-dlq'), concurrency: 5 },
       { name: 'email-api', queueUrl: url('email-api-tasks'), dlqUrl: url('email-api-dlq'), concurrency: 2 },
-      { name: 'rates-api', queueUrl: url('rates-api-tasks'), dlqUrl: url('rates-api-dlq'), concurrency: 2 },
+      { name: 'rates-api', queueUrl: url('rates-api-tasks'), dlqUrl: url('rates-api-dlq'), concurrency: 1 },
     ]);
     expect(target.ledgerTable()).toBe('Taskgate-Ledger');
     expect(target.gateOfTask('send-delivery-reminders').name).toBe('email-api');
@@ -121,8 +123,8 @@ describe('schedules on AWS', () => {
   it('pause a Scheduler schedule with UpdateSchedule, sending back every field GetSchedule returned', async () => {
     const current = {
       Name: 'Taskgate-Reminders-XYZ',
-      GroupName: 'default',
-      Arn: `arn:aws:scheduler:eu-west-1:${account}:schedule/default/Taskgate-Reminders-XYZ`,
+      GroupName: groupName,
+      Arn: `arn:aws:scheduler:eu-west-1:${account}:schedule/${groupName}/Taskgate-Reminders-XYZ`,
       ScheduleExpression: 'cron(0 9 * * ? *)',
       ScheduleExpressionTimezone: 'Europe/Berlin',
       Description: 'taskgate: send-delivery-reminders',
@@ -135,7 +137,8 @@ describe('schedules on AWS', () => {
     };
     scheduler.on(GetScheduleCommand).resolves(current);
     await run('pause', 'send-delivery-reminders');
-    expect(scheduler.commandCalls(GetScheduleCommand)[0]!.args[0].input).toEqual({ Name: 'Taskgate-Reminders-XYZ', GroupName: undefined });
+    expect(scheduler.commandCalls(GetScheduleCommand)[0]!.args[0].input).toEqual({ Name: 'Taskgate-Reminders-XYZ', GroupName: groupName });
+    expect(typeof groupName).toBe('string');
     const { Arn: _arn, ...fields } = current;
     expect(scheduler.commandCalls(UpdateScheduleCommand)[0]!.args[0].input).toEqual({ ...fields, State: 'DISABLED', EndDate: undefined });
   });

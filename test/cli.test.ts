@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { type Message, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { DeleteMessageCommand, type Message, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { App } from 'aws-cdk-lib';
 import type { SQSRecord } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -32,7 +32,7 @@ const schedules: FakeSchedule[] = [
 beforeAll(async () => {
   control = await startFakeControl(schedules);
   aws = await startLocalAws({
-    gates: { default: 5, 'email-api': 2, 'rates-api': 2 },
+    gates: { default: 5, 'email-api': 2, 'rates-api': 1 },
     tasks: { 'cleanup-stray-instances': 'default', 'send-delivery-reminders': 'email-api', 'refresh-exchange-rates': 'rates-api' },
     ui: control.url,
   });
@@ -55,6 +55,8 @@ async function drain(queueUrl: string): Promise<Message[]> {
     );
     if (Messages.length === 0) return messages;
     messages.push(...Messages);
+    // Deleting frees a FIFO group for the next receive.
+    for (const message of Messages) await aws.sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle }));
   }
 }
 
@@ -133,6 +135,15 @@ describe('trigger', () => {
     expect(await aws.queueDepth(aws.config.gates.default!.queueUrl)).toMatchObject({ visible: 0, delayed: 1 });
     expectOneLineError(await cli('trigger', 'cleanup-stray-instances', '--at', '2h'), /one-time schedules more than 15 minutes ahead need EventBridge Scheduler; use --stack/);
     expectOneLineError(await cli('trigger', 'cleanup-stray-instances', '--at', 'tomorrow'), /--at "tomorrow" is not a time/);
+  });
+
+  it('on a FIFO gate sends in the gate\'s one message group, and refuses a delay', async () => {
+    const result = await cli('trigger', 'refresh-exchange-rates', '--payload', '{"currencies":["EUR"]}', '--id', 'fifo-trigger');
+    expect(result.code).toBe(0);
+    const [message] = await drain(aws.config.gates['rates-api']!.queueUrl);
+    expect(message!.Attributes?.MessageGroupId).toBe('rates-api');
+    expect(JSON.parse(message!.Body!)).toMatchObject({ task: 'refresh-exchange-rates', id: 'fifo-trigger' });
+    expectOneLineError(await cli('trigger', 'refresh-exchange-rates', '--at', '5m'), /gate rates-api has a FIFO queue, which has no per-message delay/);
   });
 
   it('refuses an unknown task with the closest name, a payload that is not JSON, and one failing its schema naming the field', async () => {
@@ -247,6 +258,26 @@ describe('dead letters', () => {
     expect(json<{ moved: number }>(again.stdout).moved).toBe(0);
   });
 
+  it('redrive on a FIFO gate keeps the message group and the order', async () => {
+    const gate = aws.config.gates['rates-api']!;
+    for (let i = 0; i < 5; i++) {
+      await aws.sqs.send(
+        new SendMessageCommand({
+          QueueUrl: gate.dlqUrl,
+          MessageBody: JSON.stringify({ task: 'refresh-exchange-rates', id: `fifo-${i}` }),
+          MessageGroupId: 'rates-api',
+          MessageDeduplicationId: `fifo-${i}`,
+          MessageAttributes: { 'taskgate.reason': { DataType: 'String', StringValue: 'task-permanent' } },
+        }),
+      );
+    }
+    expect((await cli('redrive', 'rates-api')).stdout).toContain('moved 5 of 5 dead letter(s)');
+    const moved = await drain(gate.queueUrl);
+    expect(moved.map((m) => (JSON.parse(m.Body!) as { id: string }).id)).toEqual(['fifo-0', 'fifo-1', 'fifo-2', 'fifo-3', 'fifo-4']);
+    expect(new Set(moved.map((m) => m.Attributes?.MessageGroupId))).toEqual(new Set(['rates-api']));
+    expect(moved.every((m) => m.MessageAttributes === undefined || Object.keys(m.MessageAttributes).length === 0)).toBe(true);
+  });
+
   it('names a gate that does not exist, with the closest one', async () => {
     expectOneLineError(await cli('dlq', 'email'), /no gate named "email" in the embedded runtime .*gates: default, email-api, rates-api/);
   });
@@ -255,12 +286,12 @@ describe('dead letters', () => {
 describe('status', () => {
   it('shows depths per gate and flags a gate where work builds up', async () => {
     const queueUrl = aws.config.gates['rates-api']!.queueUrl;
-    for (let i = 0; i < 21; i++) await aws.sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: `{"task":"refresh-exchange-rates","id":"s${i}"}` }));
+    for (let i = 0; i < 21; i++) await aws.sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: `{"task":"refresh-exchange-rates","id":"s${i}"}`, MessageGroupId: 'rates-api' }));
     const rows = json<Array<{ gate: string; visible: number; concurrency: number; buildingUp: boolean; oldestAgeSeconds: null }>>((await cli('status', '--json')).stdout);
-    expect(rows.find((r) => r.gate === 'rates-api')).toMatchObject({ visible: 21, concurrency: 2, buildingUp: true, oldestAgeSeconds: null });
+    expect(rows.find((r) => r.gate === 'rates-api')).toMatchObject({ visible: 21, concurrency: 1, buildingUp: true, oldestAgeSeconds: null });
     expect(rows.find((r) => r.gate === 'email-api')).toMatchObject({ buildingUp: false });
     const table = (await cli('status')).stdout;
-    expect(table).toMatch(/rates-api\s+21\s+0\s+0\s+0\s+-\s+2\s+building up/);
+    expect(table).toMatch(/rates-api\s+21\s+0\s+0\s+0\s+-\s+1\s+building up/);
     expect(table).toContain('OLDEST: the embedded SQS server does not report it');
     // Piped output has no colors unless forced.
     expect(table).not.toContain('\u001b[');
@@ -314,13 +345,13 @@ describe('backfill', () => {
 
   it('without --rate waits while the gate queue holds more than 10 x its concurrency', async () => {
     const queueUrl = aws.config.gates['rates-api']!.queueUrl;
-    for (let i = 0; i < 21; i++) await aws.sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: `{"task":"refresh-exchange-rates","id":"b${i}"}` }));
+    for (let i = 0; i < 21; i++) await aws.sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: `{"task":"refresh-exchange-rates","id":"b${i}"}`, MessageGroupId: 'rates-api' }));
     const child = spawnCli(['backfill', 'refresh-exchange-rates', '--from', '2026-11-23T10:00:00Z', '--to', '2026-11-23T10:30:00Z'], { cwd: aws.dir });
     let stdout = '';
     child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
     await new Promise((r) => setTimeout(r, 4000));
-    // Held back: nothing sent while 21 > 10 x 2 wait.
+    // Held back: nothing sent while 21 > 10 x 1 wait.
     expect(stdout).toBe('');
     expect((await aws.queueDepth(queueUrl)).visible).toBe(21);
     const waiting = await drain(queueUrl);

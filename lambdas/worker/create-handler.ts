@@ -1,7 +1,7 @@
 import middy from '@middy/core';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SchedulerClient } from '@aws-sdk/client-scheduler';
+import type { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { ConfigurationError } from '../errors';
@@ -52,6 +52,7 @@ export function workerFromEnvironment(registry: TaskRegistry, logger: Logger, en
   const own = queues[gate];
   if (!own) throw new ConfigurationError(`${WORKER_ENV.queues} has no queue for this worker's gate ${gate}`);
   const retentionDays = Number(env[WORKER_ENV.retentionDays] ?? DEFAULT_RETENTION_DAYS);
+  let schedulerClient: SchedulerClient | undefined;
   // The regional endpoint, not the queue URL's host: the same in AWS, and it lets AWS_ENDPOINT_URL_SQS
   // point the worker at LocalStack or the embedded server, whose queue URLs name unresolvable hosts.
   const sqs = new SQSClient({ useQueueUrlAsEndpoint: false });
@@ -66,7 +67,7 @@ export function workerFromEnvironment(registry: TaskRegistry, logger: Logger, en
       registry,
       sqs,
       queues,
-      scheduler: env[WORKER_ENV.onceScheduleRoleArn] ? new SchedulerClient({}) : undefined,
+      scheduler: async () => (schedulerClient ??= new (await import('@aws-sdk/client-scheduler')).SchedulerClient({})),
       onceScheduleRoleArn: env[WORKER_ENV.onceScheduleRoleArn],
       scheduleGroup: env[WORKER_ENV.scheduleGroup],
     }),

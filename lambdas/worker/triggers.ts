@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { CreateScheduleCommand, type SchedulerClient } from '@aws-sdk/client-scheduler';
+import type { SchedulerClient } from '@aws-sdk/client-scheduler';
 import type { TaskMessage, TaskSource } from '../envelope';
 import { ConfigurationError } from '../errors';
 import type { TaskRegistry } from '../registry';
@@ -18,8 +18,11 @@ export interface TriggersOptions {
   readonly sqs: SQSClient;
   /** Every gate's task queue, by gate name (TASKGATE_QUEUES). */
   readonly queues: Readonly<Record<string, GateQueue>>;
-  /** Needed only for runs more than 15 minutes ahead. */
-  readonly scheduler?: SchedulerClient;
+  /**
+   * Needed only for runs more than 15 minutes ahead; a factory, so that a worker that never
+   * schedules once does not load the Scheduler client at cold start.
+   */
+  readonly scheduler?: () => Promise<SchedulerClient>;
   readonly onceScheduleRoleArn?: string;
   readonly scheduleGroup?: string;
   readonly now?: () => number;
@@ -78,7 +81,8 @@ export class Triggers {
         `a run ${groupId ? 'delayed on a FIFO gate' : 'more than 15 minutes ahead'} needs a one-time EventBridge Scheduler schedule, and this worker has no schedule role/group (TASKGATE_ONCE_ROLE_ARN, TASKGATE_SCHEDULE_GROUP)`,
       );
     }
-    await scheduler.send(
+    const { CreateScheduleCommand } = await import('@aws-sdk/client-scheduler');
+    await (await scheduler()).send(
       new CreateScheduleCommand({
         Name: `taskgate-${dedupeId(`${message.task}#${message.id}`).slice(0, 40)}`,
         GroupName: scheduleGroup,

@@ -4,12 +4,13 @@ import { parseEnvelope, type Envelope } from '../envelope';
 import { PermanentError, RetryLaterError, type PermanentReason } from '../errors';
 import type { Ledger } from '../ledger/ledger';
 import type { TaskRegistry } from '../registry';
-import type { AnyTask, TaskContext, TaskLogger } from '../task';
+import type { AnyTask, TaskLogger } from '../task';
 import { backoffSeconds } from './backoff';
 import { sendToDeadLetterQueue } from './dead-letter';
 import { noMetrics, type RunMetrics } from './run-metrics';
-import { runWithDeadline } from './run-task';
-import { derivedId, type Triggers } from './triggers';
+import { Deadlines } from './run-task';
+import { RunContext } from './run-context';
+import type { Triggers } from './triggers';
 
 /** Everything the worker needs from outside; the Lambda adapter builds it from the environment. */
 export interface WorkerOptions {
@@ -62,12 +63,14 @@ export class Worker {
   private readonly now: () => number;
   private readonly random: () => number;
   private readonly metrics: RunMetrics;
+  private readonly deadlines: Deadlines;
 
   constructor(private readonly options: WorkerOptions) {
     this.recordConcurrency = options.recordConcurrency ?? 10;
     this.now = options.now ?? Date.now;
     this.random = options.random ?? Math.random;
     this.metrics = options.metrics ?? noMetrics;
+    this.deadlines = new Deadlines(this.now);
   }
 
   /**
@@ -158,24 +161,8 @@ export class Worker {
 
     const started = this.now();
     try {
-      const context: Omit<TaskContext, 'signal' | 'deadline'> = {
-        runId: envelope.id,
-        task: task.name,
-        attempt,
-        scheduledAt: envelope.scheduledAt,
-        logger: withKeys(logger, keys),
-        chain: (options = {}) =>
-          this.options.triggers.send({
-            task: task.name,
-            payload: options.payload ?? (envelope.payload as object),
-            id: derivedId(envelope.id, 'chain'),
-            source: 'chain',
-            at: new Date(this.now() + (options.delaySeconds ?? 0) * 1000),
-          }),
-        scheduleOnce: (at, target, targetPayload) =>
-          this.options.triggers.send({ task: target, payload: targetPayload, id: derivedId(envelope.id, `once-${target}-${at.toISOString()}`), source: 'once', at }),
-      };
-      await runWithDeadline(task, payload, context, timeoutMs, this.now);
+      const context = new RunContext(envelope, attempt, started + timeoutMs, logger, this.options.triggers, this.now);
+      await this.deadlines.run(task, payload, context, timeoutMs);
     } catch (error) {
       return this.failed(record, envelope, task, attempt, claim.token, started, latenessSeconds, error);
     }
@@ -283,15 +270,6 @@ export class Worker {
 
 function errorMessage(error: unknown): string {
   return error instanceof Error ? `${error.name === 'Error' ? '' : `${error.name}: `}${error.message}` : String(error);
-}
-
-function withKeys(logger: TaskLogger, keys: Record<string, unknown>): TaskLogger {
-  return {
-    debug: (message, ...extra) => logger.debug(message, keys, ...extra),
-    info: (message, ...extra) => logger.info(message, keys, ...extra),
-    warn: (message, ...extra) => logger.warn(message, keys, ...extra),
-    error: (message, ...extra) => logger.error(message, keys, ...extra),
-  };
 }
 
 /** Runs `fn` over `items` with at most `limit` at once. */

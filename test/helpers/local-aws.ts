@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { runKey, type RunRecord, type RunStatus } from '../../lambdas/ledger/record';
 import type { LocalConfig } from '../../local/local-config';
@@ -43,7 +43,9 @@ export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws>
   const dynamodb = DynamoDBDocumentClient.from(raw);
   const gates: Record<string, { queueUrl: string; dlqUrl: string; concurrency: number }> = {};
   for (const [gate, concurrency] of Object.entries(options.gates)) {
-    gates[gate] = { ...(await createGateQueues(sqs, `${gate}-tasks`, 5)), concurrency };
+    // As the Gate construct does: concurrency 1 is a FIFO queue (and DLQ) with one message group.
+    const queues = concurrency === 1 ? await createFifoGateQueues(sqs, gate) : await createGateQueues(sqs, `${gate}-tasks`, 5);
+    gates[gate] = { ...queues, concurrency };
   }
   const ledgerTable = 'taskgate-ledger';
   await createLedgerTable(raw, ledgerTable);
@@ -105,4 +107,17 @@ export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws>
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+async function createFifoGateQueues(sqs: SQSClient, gate: string): Promise<{ queueUrl: string; dlqUrl: string }> {
+  const fifo = { FifoQueue: 'true', ContentBasedDeduplication: 'true' };
+  const dlq = await sqs.send(new CreateQueueCommand({ QueueName: `${gate}-dlq.fifo`, Attributes: fifo }));
+  const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl, AttributeNames: ['QueueArn'] }));
+  const queue = await sqs.send(
+    new CreateQueueCommand({
+      QueueName: `${gate}-tasks.fifo`,
+      Attributes: { ...fifo, VisibilityTimeout: '30', RedrivePolicy: JSON.stringify({ deadLetterTargetArn: Attributes!.QueueArn, maxReceiveCount: 5 }) },
+    }),
+  );
+  return { queueUrl: queue.QueueUrl!, dlqUrl: dlq.QueueUrl! };
 }

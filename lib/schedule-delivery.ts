@@ -1,0 +1,102 @@
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import type { Gate } from './gate';
+import { stackNamePrefix } from './physical-names';
+
+export interface ScheduleDeliveryProps {
+  /** Every gate of the app: the one-time role may send to each gate's task queue. */
+  readonly gates: readonly Gate[];
+}
+
+/**
+ * What every schedule of one app shares: the Scheduler schedule group (recurring schedules and the
+ * one-time schedules workers and the CLI create), one DLQ for deliveries EventBridge or Scheduler
+ * gave up on, the roles Scheduler assumes, and the queue policies that let the app's rules send.
+ *
+ * @example
+ * const delivery = new ScheduleDelivery(this, 'ScheduleDelivery', { gates });
+ */
+export class ScheduleDelivery extends Construct {
+  readonly group: scheduler.ScheduleGroup;
+  /** Where a tick goes when EventBridge or Scheduler could not deliver it to a task queue. */
+  readonly deadLetterQueue: sqs.Queue;
+  /** The role a one-time schedule (`scheduleOnce`, `taskgate trigger --at`) runs as: SendMessage to the task queues, nothing else. */
+  readonly onceRole: iam.Role;
+  /** Prefix of every rule name of the stack; `rule/<prefix>*` covers the app's rules. */
+  readonly rulePrefix: string;
+  /** IAM path of every role Scheduler assumes for this app, so the operator may pass exactly these. */
+  readonly rolePath: string;
+  private readonly schedulerRoles = new Map<string, iam.Role>();
+  private readonly rulesAllowed = new Set<sqs.IQueue>();
+
+  constructor(scope: Construct, id: string, props: ScheduleDeliveryProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    this.rulePrefix = stackNamePrefix(stack.stackName);
+    this.rolePath = `/taskgate/${stack.stackName}/`;
+    this.group = new scheduler.ScheduleGroup(this, 'Group');
+    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    Validations.of(this.deadLetterQueue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: "this queue is itself a DLQ: the dead-letter target of the app's EventBridge rule and Scheduler targets, which cdk-nag does not follow",
+    });
+    this.onceRole = this.schedulerRole('OnceRole', 'taskgate one-time schedules: send a task message to a gate queue');
+    for (const gate of props.gates) gate.queue.grantSendMessages(this.onceRole);
+  }
+
+  /** The role a recurring Scheduler schedule on `gate` runs as: it may send to that gate's queue (and the delivery DLQ) only. */
+  roleFor(gate: Gate): iam.Role {
+    let role = this.schedulerRoles.get(gate.gateName);
+    if (!role) {
+      role = this.schedulerRole(`SchedulerRole-${gate.gateName}`, `taskgate schedules of gate ${gate.gateName}`);
+      this.schedulerRoles.set(gate.gateName, role);
+    }
+    return role;
+  }
+
+  /**
+   * Lets the app's rules send to `queue`: one statement per queue whose condition names every rule
+   * of the stack by prefix, where EventBridge's own target would add one statement per rule (200
+   * rules would outgrow the queue policy's size limit).
+   */
+  allowRulesToSend(queue: sqs.IQueue): void {
+    if (this.rulesAllowed.has(queue)) return;
+    this.rulesAllowed.add(queue);
+    const stack = Stack.of(this);
+    queue.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'TaskgateRulesSend',
+        principals: [new iam.ServicePrincipal('events.amazonaws.com')],
+        actions: ['sqs:SendMessage'],
+        resources: [queue.queueArn],
+        conditions: {
+          ArnLike: { 'aws:SourceArn': stack.formatArn({ service: 'events', resource: 'rule', resourceName: `${this.rulePrefix}*` }) },
+          StringEquals: { 'aws:SourceAccount': stack.account },
+        },
+      }),
+    );
+  }
+
+  private schedulerRole(id: string, description: string): iam.Role {
+    const stack = Stack.of(this);
+    // The confused-deputy conditions AWS recommends: only Scheduler acting for this account's
+    // schedule group may assume the role.
+    return new iam.Role(this, id, {
+      description,
+      path: this.rolePath,
+      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': stack.account },
+          ArnEquals: { 'aws:SourceArn': this.group.scheduleGroupArn },
+        },
+      }),
+    });
+  }
+}
