@@ -2,6 +2,10 @@
 import { CliError } from '../cli/errors';
 import { buildProgram } from '../cli/program';
 
+// The SDK's Node 20 end-of-support notice is for the runtime, not for an operator's terminal; it
+// would follow every one-line error. The deployed workers run on Node 24.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 buildProgram()
   .parseAsync(process.argv)
   .catch((error: unknown) => {

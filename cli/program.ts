@@ -1,17 +1,32 @@
 import { Command } from 'commander';
+import { registerBackfill } from './commands/backfill';
+import { registerDlq } from './commands/dlq';
 import { registerExplain } from './commands/explain';
+import { registerHistory } from './commands/history';
+import { registerPauseResume } from './commands/pause-resume';
+import { registerPurgeDlq } from './commands/purge-dlq';
+import { registerRedrive } from './commands/redrive';
+import { registerSchedules } from './commands/schedules';
+import { registerStatus } from './commands/status';
 import { registerTasks } from './commands/tasks';
+import { registerTrigger } from './commands/trigger';
 
 /**
  * The `taskgate` operator CLI. Each command lives in `cli/commands/<name>.ts` and registers itself
  * here; a command that fails prints one line of what is wrong and what to do, and exits non-zero.
+ * The target options are the program's, so they go before or after the command name.
  */
 export function buildProgram(): Command {
   const program = new Command('taskgate')
     .description('Operate taskgate: trigger tasks, inspect gates and runs, redrive dead letters.')
+    .option('--stack <name>', 'a deployed stack: queues and the ledger from its outputs, standard AWS credential chain (env TASKGATE_STACK; AWS_ENDPOINT_URL for LocalStack)')
+    .option('--local', 'the embedded runtime (npm start); the default when a .taskgate/local.json is found from here up')
+    .option('--local-config <path>', "the embedded runtime's local.json (env TASKGATE_LOCAL_CONFIG)")
+    .option('--region <region>', 'AWS region for --stack (default: the SDK chain, AWS_REGION or the profile)')
     .showHelpAfterError('(run with --help for usage)')
-    .configureHelp({ sortSubcommands: true });
-  registerExplain(program);
-  registerTasks(program);
+    .configureHelp({ sortSubcommands: true, showGlobalOptions: true });
+  for (const register of [registerExplain, registerTasks, registerTrigger, registerStatus, registerHistory, registerDlq, registerRedrive, registerPurgeDlq, registerPauseResume, registerSchedules, registerBackfill]) {
+    register(program);
+  }
   return program;
 }

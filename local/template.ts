@@ -93,7 +93,7 @@ export interface TableModel {
   readonly ttlAttribute?: string;
 }
 
-interface Resource {
+export interface Resource {
   readonly Type: string;
   readonly Properties?: Record<string, unknown>;
   readonly Metadata?: Record<string, unknown>;
@@ -118,10 +118,22 @@ const IGNORED_TYPES = new Set([
   'AWS::Scheduler::ScheduleGroup',
 ]);
 
+/** A CloudFormation template as parsed JSON; only its resources are read. */
+export interface TemplateDocument {
+  readonly Resources?: Record<string, Resource>;
+}
+
 export function readTemplate(templateFile: string, stackName: string): AppModel {
-  const template = JSON.parse(fs.readFileSync(templateFile, 'utf8')) as { Resources?: Record<string, Resource> };
+  const template = JSON.parse(fs.readFileSync(templateFile, 'utf8')) as TemplateDocument;
+  return modelFromTemplate(template, stackName, path.dirname(templateFile));
+}
+
+/**
+ * The model of a parsed template: a synthesized one (`outdir` resolves the asset folders) or a
+ * deployed one from CloudFormation's GetTemplate (no outdir: the bundles are not on this machine).
+ */
+export function modelFromTemplate(template: TemplateDocument, stackName: string, outdir?: string): AppModel {
   const resources = template.Resources ?? {};
-  const outdir = path.dirname(templateFile);
   const queues = new Map<string, QueueModel>();
   const functions = new Map<string, FunctionModel>();
   const tables = new Map<string, TableModel>();
@@ -164,7 +176,7 @@ export function readTemplate(templateFile: string, stackName: string): AppModel 
           timeoutSeconds: Number(p.Timeout ?? 3),
           reservedConcurrency: p.ReservedConcurrentExecutions === undefined ? undefined : Number(p.ReservedConcurrentExecutions),
           environment: ((p.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {}),
-          assetPath: typeof assetDir === 'string' ? path.resolve(outdir, assetDir) : undefined,
+          assetPath: typeof assetDir === 'string' && outdir !== undefined ? path.resolve(outdir, assetDir) : undefined,
         });
         break;
       }

@@ -1,0 +1,40 @@
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface FakeSchedule {
+  name: string;
+  task: string;
+  kind: 'rule' | 'schedule';
+  expression: string;
+  timeZone: string;
+  enabled: boolean;
+  next: string | null;
+}
+
+/**
+ * The embedded runtime's schedule control API (GET /api/schedules, POST /api/schedules/NAME/pause|resume|fire),
+ * as the runtime documents it, over a list the test owns; `fired` counts /fire calls.
+ */
+export async function startFakeControl(schedules: FakeSchedule[]): Promise<{ url: string; schedules: FakeSchedule[]; close(): Promise<void> }> {
+  const server = http.createServer((request, response) => {
+    const send = (status: number, body: unknown) => {
+      response.writeHead(status, { 'content-type': 'application/json' });
+      response.end(JSON.stringify(body));
+    };
+    if (request.method === 'GET' && request.url === '/api/schedules') return send(200, schedules);
+    const match = /^\/api\/schedules\/([^/]+)\/(pause|resume|fire)$/.exec(request.url ?? '');
+    if (request.method === 'POST' && match) {
+      const schedule = schedules.find((s) => s.name === decodeURIComponent(match[1]!));
+      if (!schedule) return send(404, { error: `no schedule named ${match[1]}` });
+      if (match[2] !== 'fire') schedule.enabled = match[2] === 'resume';
+      return send(200, { name: schedule.name, enabled: schedule.enabled });
+    }
+    send(404, { error: 'not found' });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    schedules,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
