@@ -1,3 +1,4 @@
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CommanderError } from 'commander';
 import { parseRuntimeOptions, type RuntimeOptions } from './options';
@@ -33,6 +34,7 @@ async function main(): Promise<void> {
     if (stoppingSince !== undefined && Date.now() - stoppingSince < 1500) return;
     if (stoppingSince !== undefined) {
       console.log('taskgate: stopping at once; messages of unfinished batches reappear after their visibility timeout');
+      fs.rmSync(runtime.configFile, { force: true });
       process.exit(130);
     }
     stoppingSince = Date.now();
