@@ -1,6 +1,11 @@
-import { safeParse, prettifyError } from 'zod/v4/core';
+import { config, safeParse } from 'zod/v4/core';
+import en from 'zod/v4/locales/en.js';
 import { ConfigurationError, PermanentError } from './errors';
 import type { AnyTask } from './task';
+
+// zod/mini ships no messages ("Invalid input"); the English locale says what was expected. Only
+// this one locale is imported so the worker bundle stays small.
+config(en());
 
 /**
  * The tasks of one app by name. The worker routes with it, the CLI checks payloads with it and the
@@ -55,7 +60,8 @@ export class TaskRegistry<T extends AnyTask = AnyTask> {
   parsePayload(task: T, payload: unknown): unknown {
     const result = safeParse(task.payload, payload);
     if (result.success) return result.data;
-    throw new PermanentError(`payload for task ${task.name} fails its schema: ${prettifyError(result.error).replace(/\n/g, '; ')}`, {
+    const problems = result.error.issues.map((issue) => `${issue.path.length > 0 ? issue.path.join('.') : '(payload)'}: ${issue.message}`);
+    throw new PermanentError(`payload for task ${task.name} fails its schema: ${problems.join('; ')}`, {
       reason: 'invalid-payload',
     });
   }

@@ -15,7 +15,7 @@ export class AppStack extends Stack {
       tasks,
       gates: {
         default: { concurrency: 5 },
-        'email-api': { concurrency: 2, batchSize: 5 },
+        'email-api': { concurrency: 2 },
         'rates-api': { concurrency: 1 },
       },
     });

@@ -22,15 +22,19 @@ export const DEFAULT_WORKER_ENTRY = path.join(PROJECT_ROOT, 'lambdas', 'worker',
 /** How one gate limits the throughput to its downstream. */
 export interface GateOptions {
   /**
-   * Runs in flight at once, at most. 1 makes the gate a FIFO queue with one message group (SQS's
+   * Worker invocations at once, at most: with the default batch size of 1, the runs in flight
+   * against the downstream. 1 makes the gate a FIFO queue with one message group (SQS's
    * `maxConcurrency` cannot go below 2); 2 to 1000 is the event source's maximum concurrency,
    * with the function's reserved concurrency at the same value as a hard cap.
    * @default 2
    */
   readonly concurrency?: number;
   /**
-   * Messages handed to one invocation (1 to 10).
-   * @default 10
+   * Messages handed to one invocation (1 to 10). On a standard gate the records of a batch run at
+   * the same time, so up to `concurrency x batchSize` runs are in flight: raise it for many short
+   * tasks against a downstream that takes that many. On a FIFO gate (concurrency 1) they run one
+   * after another, and the worker's timeout grows with the batch.
+   * @default 1
    */
   readonly batchSize?: number;
   /**
@@ -115,7 +119,7 @@ export class Gate extends Construct {
     super(scope, id);
     const gate = props.gateName;
     const concurrency = props.concurrency ?? 2;
-    const batchSize = props.batchSize ?? 10;
+    const batchSize = props.batchSize ?? 1;
     const memorySize = props.memorySize ?? 256;
     const window = props.maxBatchingWindow ?? Duration.seconds(0);
     if (props.tasks.length === 0) {
@@ -132,11 +136,18 @@ export class Gate extends Construct {
       );
     }
     const longest = props.tasks.reduce((a, b) => (b.timeout > a.timeout ? b : a));
-    const functionTimeout = props.timeout?.toSeconds() ?? Math.min(MAX_LAMBDA_TIMEOUT_SECONDS, longest.timeout + WORKER_MARGIN_SECONDS);
-    checkInteger(gate, 'timeout (seconds)', functionTimeout, 1, MAX_LAMBDA_TIMEOUT_SECONDS);
-    if (functionTimeout < longest.timeout) {
+    // A FIFO worker runs its batch in order, one record after another; a standard one runs them together.
+    const batchTime = (fifo ? batchSize : 1) * longest.timeout;
+    if (props.timeout === undefined && batchTime + WORKER_MARGIN_SECONDS > MAX_LAMBDA_TIMEOUT_SECONDS) {
       throw new ConfigurationError(
-        `gate ${gate}: the worker timeout ${functionTimeout}s is shorter than task ${longest.name}'s timeout ${longest.timeout}s; raise the gate's timeout to at least ${longest.timeout}s or shorten the task's`,
+        `gate ${gate}: a FIFO batch of ${batchSize} runs one after another, up to ${batchSize} x ${longest.timeout}s (task ${longest.name}) = ${batchTime}s, above Lambda's ${MAX_LAMBDA_TIMEOUT_SECONDS}s; lower batchSize to ${Math.max(1, Math.floor((MAX_LAMBDA_TIMEOUT_SECONDS - WORKER_MARGIN_SECONDS) / longest.timeout))}`,
+      );
+    }
+    const functionTimeout = props.timeout?.toSeconds() ?? Math.min(MAX_LAMBDA_TIMEOUT_SECONDS, batchTime + WORKER_MARGIN_SECONDS);
+    checkInteger(gate, 'timeout (seconds)', functionTimeout, 1, MAX_LAMBDA_TIMEOUT_SECONDS);
+    if (functionTimeout < batchTime) {
+      throw new ConfigurationError(
+        `gate ${gate}: the worker timeout ${functionTimeout}s is shorter than ${fifo && batchSize > 1 ? `a FIFO batch of ${batchSize} x ` : ''}task ${longest.name}'s timeout ${longest.timeout}s; raise the gate's timeout to at least ${batchTime}s or shorten the task's`,
       );
     }
     const minimumVisibility = 6 * functionTimeout + window.toSeconds();

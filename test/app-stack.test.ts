@@ -55,12 +55,12 @@ describe('AppStack (the example app)', () => {
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       FunctionResponseTypes: ['ReportBatchItemFailures'],
       ScalingConfig: { MaximumConcurrency: 5 },
-      BatchSize: 10,
+      BatchSize: 1,
     });
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       FunctionResponseTypes: ['ReportBatchItemFailures'],
       ScalingConfig: { MaximumConcurrency: 2 },
-      BatchSize: 5,
+      BatchSize: 1,
     });
   });
 

@@ -46,7 +46,14 @@ describe('Gate', () => {
     });
     template.hasResourceProperties('AWS::SQS::Queue', { QueueName: 'Gates-api-dlq.fifo', FifoQueue: true, ContentBasedDeduplication: true });
     template.hasResourceProperties('AWS::Lambda::Function', { ReservedConcurrentExecutions: 1 });
-    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', { ScalingConfig: Match.absent(), BatchSize: 10 });
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', { ScalingConfig: Match.absent(), BatchSize: 1 });
+  });
+
+  it('sizes a FIFO worker for its batch run one record after another', () => {
+    // fixture task timeout 100 s: a FIFO batch of 3 takes up to 300 s, plus the worker's 10 s.
+    const template = gateTemplate({ concurrency: 1, batchSize: 3 });
+    template.hasResourceProperties('AWS::Lambda::Function', { Timeout: 310 });
+    template.hasResourceProperties('AWS::SQS::Queue', { QueueName: 'Gates-api.fifo', VisibilityTimeout: 1860 });
   });
 
   it('encrypts both queues, denies non-TLS access and tags queues and worker with the gate', () => {
@@ -100,6 +107,11 @@ describe('Gate', () => {
         'a batching window on a FIFO gate',
         { concurrency: 1, maxBatchingWindow: Duration.seconds(5) },
         'gate api: concurrency 1 makes the gate a FIFO queue, and Lambda has no batching window on FIFO queues; remove maxBatchingWindow or raise concurrency to 2',
+      ],
+      [
+        'a FIFO batch that cannot finish within Lambda’s 900 s',
+        { concurrency: 1, batchSize: 10 },
+        'gate api: a FIFO batch of 10 runs one after another, up to 10 x 100s (task one) = 1000s, above Lambda\'s 900s; lower batchSize to 8',
       ],
       [
         'a function timeout below the longest task',

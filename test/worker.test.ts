@@ -97,7 +97,7 @@ describe('gate worker: permanent failures go to the DLQ at once, with their reas
   it.each([
     ['bad JSON', '{"task": "greet"', 'invalid-json', /not JSON/],
     ['an unknown task', { task: 'greeet' }, 'unknown-task', /unknown task "greeet" \(did you mean "greet"\?\)/],
-    ['a payload failing its schema', { task: 'greet', payload: { who: 42 } }, 'invalid-payload', /payload for task greet fails its schema: .*who/],
+    ['a payload failing its schema', { task: 'greet', payload: { who: 42 } }, 'invalid-payload', /payload for task greet fails its schema: who: Invalid input: expected string, received number/],
     ['an unknown envelope field', { task: 'greet', payload: { who: 'x' }, payl0ad: {} }, 'invalid-envelope', /unknown field\(s\) "payl0ad"/],
   ])('%s, without failing the rest of the batch', async (_label, body, reason, error) => {
     const response = await invoke(sqsRecord(body), sqsRecord({ task: 'greet', payload: { who: 'still runs' } }));
