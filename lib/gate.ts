@@ -235,6 +235,7 @@ export class Gate extends Construct {
     for (const construct of [this.queue, this.deadLetterQueue, this.worker]) {
       (construct.node.defaultChild as CfnResource).addMetadata(METADATA_KEYS.gate, gate);
     }
+    (this.worker.node.defaultChild as CfnResource).addMetadata(METADATA_KEYS.tasks, props.tasks.map((task) => task.name));
     this.deadLetterQueue.grantSendMessages(this.worker);
     this.worker.addEventSource(
       new SqsEventSource(this.queue, {

@@ -26,6 +26,8 @@ export const METADATA_KEYS = {
   task: 'taskgate:task',
   /** On a gate's queue, DLQ and worker function: the gate's name. */
   gate: 'taskgate:gate',
+  /** On a gate's worker function: the names of the tasks it runs. */
+  tasks: 'taskgate:tasks',
 } as const;
 
 export type GateOutput = 'QueueUrl' | 'DeadLetterQueueUrl';

@@ -423,10 +423,16 @@ function controlTarget(scheduler: () => Scheduler, gates: () => readonly GateRun
   };
 }
 
-/** task → gate, from the schedules' `taskgate:task` metadata and their target queue's gate. */
+/**
+ * task → gate: every gate worker's `taskgate:tasks` metadata, and for a template without it, the
+ * schedules' `taskgate:task` metadata and their target queue's gate.
+ */
 function tasksOf(models: AppModel[], gateOf: (trigger: TriggerModel & { stack: string }) => string | undefined): Record<string, string> {
   const tasks: Record<string, string> = {};
   for (const model of models) {
+    for (const fn of model.functions.values()) {
+      for (const task of fn.gate ? fn.tasks : []) tasks[task] = fn.gate!;
+    }
     for (const trigger of [...model.rules, ...model.schedules]) {
       const gate = gateOf({ ...trigger, stack: model.stackName });
       if (trigger.task && gate) tasks[trigger.task] = gate;

@@ -40,6 +40,8 @@ export interface FunctionModel {
   readonly logicalId: string;
   readonly cdkPath: string;
   readonly gate?: string;
+  /** The tasks a gate's worker runs, from the template metadata. */
+  readonly tasks: readonly string[];
   /** `index.handler`: file and export inside the asset folder. */
   readonly handler: string;
   readonly timeoutSeconds: number;
@@ -172,6 +174,7 @@ export function modelFromTemplate(template: TemplateDocument, stackName: string,
           logicalId: id,
           cdkPath: cdkPath(id),
           gate: meta(id, METADATA_KEYS.gate),
+          tasks: stringList(resources[id]?.Metadata?.[METADATA_KEYS.tasks]),
           handler: String(p.Handler ?? 'index.handler'),
           timeoutSeconds: Number(p.Timeout ?? 3),
           reservedConcurrency: p.ReservedConcurrentExecutions === undefined ? undefined : Number(p.ReservedConcurrentExecutions),
@@ -270,6 +273,10 @@ export function modelFromTemplate(template: TemplateDocument, stackName: string,
   }
   const resourceTypes = new Map(Object.entries(resources).map(([id, resource]) => [id, resource.Type]));
   return { stackName, queues, functions, mappings, rules, schedules, tables, resourceTypes, warnings };
+}
+
+function stringList(value: unknown): string[] {
+  return Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : [];
 }
 
 /** The logical id behind `{Ref: X}` or `{Fn::GetAtt: [X, attr]}`. */

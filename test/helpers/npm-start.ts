@@ -43,7 +43,8 @@ export async function npmStart(args: readonly string[] = [], timeoutMs = 90_000)
   const started = Date.now();
   let exitCode: number | null | undefined;
   void exited.then(({ code }) => (exitCode = code));
-  while (!fs.existsSync(configFile)) {
+  // local.json is written before the banner is printed; a user reads both, so wait for both.
+  while (!fs.existsSync(configFile) || !output.includes('runs (')) {
     if (exitCode !== undefined) {
       fs.rmSync(stateDir, { recursive: true, force: true });
       throw new Error(`npm start exited with ${exitCode}:\n${output}`);
@@ -51,7 +52,7 @@ export async function npmStart(args: readonly string[] = [], timeoutMs = 90_000)
     if (Date.now() - started > timeoutMs) {
       kill(child, 'SIGKILL');
       fs.rmSync(stateDir, { recursive: true, force: true });
-      throw new Error(`npm start did not write local.json within ${timeoutMs} ms:\n${output}`);
+      throw new Error(`npm start did not write local.json and print its banner within ${timeoutMs} ms:\n${output}`);
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }

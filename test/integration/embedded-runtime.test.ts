@@ -74,7 +74,14 @@ describe('npm start on the fixture app', () => {
     expect(config.gates.narrow).toEqual({ queueUrl: expect.stringMatching(/TaskgateFixture-narrow$/), dlqUrl: expect.stringMatching(/narrow-dlq$/), concurrency: 3 });
     expect(config.gates.serial!.queueUrl).toMatch(/\.fifo$/);
     expect(config.gates.serial!.concurrency).toBe(1);
-    expect(config.tasks['fixture-fast']).toBe('default');
+    // Every task, scheduled or not, from the workers' template metadata.
+    expect(config.tasks).toEqual({
+      'fixture-fast': 'default',
+      'fixture-fail': 'default',
+      'fixture-slow': 'narrow',
+      'fixture-serial': 'serial',
+      'fixture-wide': 'wide',
+    });
     expect(app.output()).toContain(`aws --endpoint-url ${config.sqsEndpoint}`);
     expect(app.output()).toContain(config.gates.default!.queueUrl);
   });
