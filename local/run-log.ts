@@ -74,8 +74,6 @@ export function formatLogLine(gate: string, line: string, verbose: boolean): str
   }
   // CloudWatch embedded-metric lines: there is no CloudWatch here.
   if (parsed && '_aws' in parsed) return verbose ? `${clock()}  emf  ${gate.padEnd(12)} ${line}` : undefined;
-  // Powertools Metrics warns on every flush without metrics (the worker flushes per batch); noise locally.
-  if (!verbose && line.startsWith('No application metrics to publish')) return undefined;
   if (!parsed || typeof parsed.message !== 'string') return `${clock()}  log  ${gate.padEnd(12)} ${line}`;
   const level = String(parsed.level ?? 'INFO').toUpperCase();
   if (!verbose && level !== 'WARN' && level !== 'ERROR' && level !== 'CRITICAL') return undefined;

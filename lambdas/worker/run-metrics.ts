@@ -21,7 +21,8 @@ export interface RunMetrics {
 
 /**
  * Powertools Metrics (EMF) with the task as a dimension. Samples are grouped per task and emitted
- * once per batch, each task's values as one EMF document, instead of one log line per metric.
+ * once per batch, each task's values as one EMF document (values of one metric as an array),
+ * instead of one log line per metric.
  */
 export class PowertoolsRunMetrics implements RunMetrics {
   private readonly samples: RunSample[] = [];
@@ -41,15 +42,16 @@ export class PowertoolsRunMetrics implements RunMetrics {
       else byTask.set(sample.task, [sample]);
     }
     for (const [task, samples] of byTask) {
-      const single = this.metrics.singleMetric();
-      single.addDimension(METRICS.taskDimension, task);
+      // One EMF document per task: the dimension holds until publishStoredMetrics clears it.
+      // (singleMetric() would publish each metric on its own and drop the dimension after the first.)
+      this.metrics.addDimension(METRICS.taskDimension, task);
       for (const sample of samples) {
-        single.addMetric(METRICS.runs[sample.outcome], MetricUnit.Count, 1);
-        single.addMetric(METRICS.attempts, MetricUnit.Count, sample.attempt);
-        if (sample.durationMs !== undefined) single.addMetric(METRICS.duration, MetricUnit.Milliseconds, sample.durationMs);
-        if (sample.latenessSeconds !== undefined) single.addMetric(METRICS.lateness, MetricUnit.Seconds, sample.latenessSeconds);
+        this.metrics.addMetric(METRICS.runs[sample.outcome], MetricUnit.Count, 1);
+        this.metrics.addMetric(METRICS.attempts, MetricUnit.Count, sample.attempt);
+        if (sample.durationMs !== undefined) this.metrics.addMetric(METRICS.duration, MetricUnit.Milliseconds, sample.durationMs);
+        if (sample.latenessSeconds !== undefined) this.metrics.addMetric(METRICS.lateness, MetricUnit.Seconds, sample.latenessSeconds);
       }
-      single.publishStoredMetrics();
+      this.metrics.publishStoredMetrics();
     }
   }
 }
