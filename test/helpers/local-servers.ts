@@ -1,7 +1,7 @@
-import type { AddressInfo } from 'node:net';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { LEDGER_SCHEMA } from '../../lambdas/ledger/record';
+import { startDynamoDbServer, startSqsServer } from '../../local/servers';
 
 const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 const region = 'us-east-1';
@@ -12,24 +12,15 @@ export interface LocalServers {
   close(): Promise<void>;
 }
 
-/** fauxqs (SQS) and dynalite (DynamoDB) in this process, on free loopback ports. */
+/** The embedded runtime's own SQS (fauxqs) and DynamoDB (dynalite) servers, on free loopback ports. */
 export async function startLocalServers(): Promise<LocalServers> {
-  const { buildApp } = await import('fauxqs');
-  const sqsApp = buildApp({ logger: false });
-  await sqsApp.listen({ port: 0, host: '127.0.0.1' });
-  const sqsPort = (sqsApp.server.address() as AddressInfo).port;
-  // dynalite ships no types.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const dynalite = require('dynalite') as (options: object) => import('node:http').Server;
-  const dynamo = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-  await new Promise<void>((resolve) => dynamo.listen(0, '127.0.0.1', resolve));
-  const dynamoPort = (dynamo.address() as AddressInfo).port;
+  const port = (what: string) => ({ port: 0, flag: '-', envVar: '-', what });
+  const [sqs, dynamodb] = await Promise.all([startSqsServer(port('SQS')), startDynamoDbServer(port('DynamoDB'))]);
   return {
-    sqsEndpoint: `http://127.0.0.1:${sqsPort}`,
-    dynamodbEndpoint: `http://127.0.0.1:${dynamoPort}`,
+    sqsEndpoint: sqs.endpoint,
+    dynamodbEndpoint: dynamodb.endpoint,
     close: async () => {
-      await sqsApp.close();
-      await new Promise<void>((resolve) => dynamo.close(() => resolve()));
+      await Promise.all([sqs.close(), dynamodb.close()]);
     },
   };
 }
