@@ -20,6 +20,8 @@ import {
   SendMessageBatchCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoLedger } from '../lambdas/ledger/dynamo-ledger';
 import { parseRuntimeOptions } from '../local/options';
 import { startRuntime } from '../local/runtime';
 import { peakInFlight } from '../test/helpers/npm-start';
@@ -59,6 +61,26 @@ async function baseline(sqs: SQSClient, count: number): Promise<number> {
   return count / ((performance.now() - started) / 1000);
 }
 
+/** Runs per second the ledger itself sustains on the embedded DynamoDB: the bound on the runtime's throughput. */
+async function ledgerCeiling(endpoint: string, table: string, count: number): Promise<number> {
+  const client = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  const ledger = new DynamoLedger(client, table, 1);
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: 10 }, async () => {
+      while (next < count) {
+        const id = `ceiling-${next++}`;
+        const claim = await ledger.claim({ task: 'bench-ceiling', id, gate: 'default', source: 'api', scheduledAt: new Date(), attempt: 1, now: Date.now() }, 60_000);
+        if (claim.outcome !== 'claimed') throw new Error(`ledger ceiling: ${id} was not claimable`);
+        await ledger.finish('bench-ceiling', id, claim.token, { status: 'succeeded', attempt: 1, finishedAt: Date.now(), durationMs: 0 });
+      }
+    }),
+  );
+  client.destroy();
+  return count / ((performance.now() - started) / 1000);
+}
+
 async function main(): Promise<void> {
   const stateDir = fs.mkdtempSync(path.join(root, '.taskgate', 'bench-'));
   const traceFile = path.join(stateDir, 'trace.txt');
@@ -93,10 +115,15 @@ async function main(): Promise<void> {
       rates.runtime.push(N / ((performance.now() - started) / 1000));
     }
     const best = (values: number[]) => Math.max(...values);
+    const ceiling = await ledgerCeiling(runtime.config.dynamodbEndpoint, runtime.config.ledgerTable, N);
     console.log(`throughput (send → run → ledger), ${N} messages, gate default (concurrency 2, batch 10):`);
     console.log(`  bare SDK send/receive/delete: ${rates.baseline.map((r) => r.toFixed(0)).join(', ')} msg/s`);
     console.log(`  embedded runtime:             ${rates.runtime.map((r) => r.toFixed(0)).join(', ')} msg/s`);
     console.log(`  ratio (best of each):         ${(best(rates.runtime) / best(rates.baseline)).toFixed(2)}x (goal >= 0.8x)`);
+    console.log(
+      `  the ledger alone on the embedded DynamoDB (claim + finish, 10 at once): ${ceiling.toFixed(0)} runs/s, ` +
+        `${(ceiling / best(rates.baseline)).toFixed(2)}x of the bare loop: the ceiling for any runtime that records every run there`,
+    );
 
     // 2. Drain of a backlog through gate `wide`.
     await sendAll(sqs, runtime.config.gates.wide!.queueUrl, M, () => JSON.stringify({ task: 'fixture-wide', payload: { ms: D } }));
