@@ -37,7 +37,7 @@ export interface GateEndpoints {
   readonly concurrency?: number;
 }
 
-/** What one-time schedules (`trigger --at`) need on AWS. */
+/** What one-time schedules (`trigger --at`) need: a Scheduler client, the role and the group. */
 export interface OnceScheduling {
   readonly scheduler: SchedulerClient;
   readonly roleArn: string;
@@ -63,12 +63,14 @@ export interface Target extends ErrorContext {
   gateOfTask(task: string): GateEndpoints;
   /** The deployed (or synthesized) rules and schedules, which render each tick's message body. */
   triggers(): Promise<TriggerModel[]>;
-  /** AWS only: a CliError elsewhere. */
+  /** The stack's (AWS) or the embedded runtime's Scheduler API, which holds one-time schedules. */
   onceScheduling(): OnceScheduling;
 }
 
 const LOCAL_CREDENTIALS = { accessKeyId: 'taskgate', secretAccessKey: 'taskgate' };
 const PROJECT_ROOT = path.resolve(__dirname, '..');
+/** The role a one-time schedule names locally when local.json gives none: the runtime assumes no role. */
+const LOCAL_ONCE_ROLE_ARN = 'arn:aws:iam::000000000000:role/taskgate-local-once-schedules';
 
 /**
  * Resolves `--stack NAME` (AWS, standard credential chain; AWS_ENDPOINT_URL for LocalStack is
@@ -132,9 +134,12 @@ function localTarget(configFile: string): Target {
     messageMoveTasks: false,
     ledgerTable: () => config.ledgerTable,
     triggers: () => localTriggers(cdkOut),
-    onceScheduling: () => {
-      throw new CliError('one-time schedules more than 15 minutes ahead need EventBridge Scheduler; use --stack NAME, or trigger closer to the time');
-    },
+    // The runtime serves EventBridge Scheduler's API at `ui`, as it does for its workers.
+    onceScheduling: () => ({
+      scheduler: explainErrors(new SchedulerClient({ ...common, endpoint: config.ui }), context),
+      roleArn: config.onceScheduleRoleArn ?? LOCAL_ONCE_ROLE_ARN,
+      group: config.scheduleGroup ?? 'default',
+    }),
   });
 }
 

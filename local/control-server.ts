@@ -1,4 +1,6 @@
 import * as http from 'node:http';
+import type { OnceSchedules } from './once-schedules';
+import { handleSchedulerApi, isSchedulerApiPath, schedulerApiUnavailable } from './scheduler-api';
 import type { ScheduleView } from './scheduler';
 import { closeServer, listen, type EmbeddedServer, type PortSetting } from './servers';
 
@@ -11,21 +13,34 @@ export interface ControlTarget {
   names(): string[];
   /** Gates and their queues, for the page and `GET /api/gates`. */
   gates(): Promise<object[]>;
+  /** The one-time schedules behind the EventBridge Scheduler API; absent where another service serves it (LocalStack). */
+  readonly onceSchedules?: OnceSchedules;
 }
+
+/** Request bodies above this are refused; a CreateSchedule body is a few kilobytes. */
+const MAX_BODY_BYTES = 1024 * 1024;
 
 const ACTION = /^\/api\/schedules\/([^/]+)\/(pause|resume|fire)$/;
 
 /**
  * The embedded runtime's HTTP control server on 127.0.0.1 (`ui` in local.json), which the CLI calls:
  *
- * - `GET /api/schedules` → `[{ name, task, kind, expression, timeZone, enabled, next }]`
+ * - `GET /api/schedules` → `[{ name, task, kind, expression, timeZone, enabled, next }]`, and for a
+ *   one-time schedule made through the Scheduler API also `oneTime: { group, arn, status, actionAfterCompletion, queue }`
  * - `POST /api/schedules/<name>/pause|resume|fire` → `{ name, enabled }`; 404 `{ error }` for an unknown name
  * - `GET /api/gates` → each gate's queue URLs, concurrency and message counts
  * - `GET /` → a small page listing the gates and schedules
+ * - EventBridge Scheduler's API (`/schedules…`, see `scheduler-api.ts`): the workers' and the CLI's
+ *   Scheduler endpoint (`AWS_ENDPOINT_URL_SCHEDULER`)
  */
 export async function startControlServer(target: ControlTarget, setting: PortSetting): Promise<EmbeddedServer> {
   const server = http.createServer((request, response) => {
-    handle(target, request, response).catch((error: unknown) => send(response, 500, { error: (error as Error).message }));
+    handle(target, request, response).catch((error: unknown) => {
+      const message = (error as Error).message;
+      // `Message` and the error type header too, so an SDK client (the Scheduler API) reports it.
+      response.writeHead(500, { 'content-type': 'application/json', 'x-amzn-errortype': 'InternalServerException' });
+      response.end(JSON.stringify({ error: message, Message: message }));
+    });
   });
   const port = await listen(server, setting);
   return { endpoint: `http://127.0.0.1:${port}`, port, close: () => closeServer(server) };
@@ -33,6 +48,14 @@ export async function startControlServer(target: ControlTarget, setting: PortSet
 
 async function handle(target: ControlTarget, request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
   const url = new URL(request.url ?? '/', 'http://127.0.0.1');
+  if (isSchedulerApiPath(url.pathname)) {
+    const answer = target.onceSchedules
+      ? handleSchedulerApi(target.onceSchedules, request.method ?? 'GET', url, await readBody(request))
+      : schedulerApiUnavailable('this runtime serves no EventBridge Scheduler API (--target localstack: LocalStack serves it)');
+    response.writeHead(answer.status, answer.headers);
+    response.end(answer.body);
+    return;
+  }
   if (request.method === 'GET' && url.pathname === '/api/schedules') return send(response, 200, target.list());
   if (request.method === 'GET' && url.pathname === '/api/gates') return send(response, 200, await target.gates());
   const action = ACTION.exec(url.pathname);
@@ -50,6 +73,17 @@ async function handle(target: ControlTarget, request: http.IncomingMessage, resp
     return;
   }
   send(response, 404, { error: `no route ${request.method} ${url.pathname}; see GET /api/schedules and GET /api/gates` });
+}
+
+async function readBody(request: http.IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) throw new Error(`request body over ${MAX_BODY_BYTES} bytes`);
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 function send(response: http.ServerResponse, status: number, body: unknown): void {

@@ -13,6 +13,13 @@ export interface LocalConfig {
   readonly ui: string;
   readonly gates: Readonly<Record<string, { readonly queueUrl: string; readonly dlqUrl: string; readonly concurrency: number }>>;
   readonly tasks: Readonly<Record<string, string>>;
+  /**
+   * The Scheduler group of one-time schedules and the role they send with (placeholders locally, as
+   * the workers get them), for `taskgate trigger --at` beyond SQS's 15-minute delay. Absent when the
+   * app has no taskgate workers.
+   */
+  readonly scheduleGroup?: string;
+  readonly onceScheduleRoleArn?: string;
 }
 
 export function localConfigPath(projectRoot: string): string {

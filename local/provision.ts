@@ -115,7 +115,8 @@ export function localResources(model: AppModel, provisioned: Provisioned, region
     }
     const type = model.resourceTypes.get(logicalId);
     if (!type) return undefined;
-    const name = `${model.stackName}-${logicalId}`;
+    // A group's Ref is its Name, which one-time schedules name (the embedded Scheduler API checks it).
+    const name = model.scheduleGroups.get(logicalId) ?? `${model.stackName}-${logicalId}`;
     const [, service = 'unknown', kind = 'resource'] = type.split('::').map((part) => part.toLowerCase());
     const arn =
       service === 'iam'

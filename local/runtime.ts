@@ -10,6 +10,7 @@ import { FunctionHost } from './function-host';
 import { resolveIntrinsics } from './intrinsics';
 import { localConfigPath, type LocalConfig } from './local-config';
 import type { RuntimeOptions } from './options';
+import { OnceSchedules, type OnceScheduleView, type OnceTargetQueue } from './once-schedules';
 import { MappingPoller, type BatchReport } from './poller';
 import { localResources, provision, type LocalQueue } from './provision';
 import { formatLogLine, formatRunLine, runLines, type LedgerView } from './run-log';
@@ -101,7 +102,23 @@ async function startEmbedded(
     // The control server is the workers' Scheduler endpoint too, so it starts before them.
     let scheduler: Scheduler | undefined;
     let gates: GateRuntime[] = [];
-    const control = await startControlServer(controlTarget(() => scheduler!, () => gates, sqs), {
+    const onceQueues = new Map<string, OnceTargetQueue>();
+    const scheduleGroups: string[] = [];
+    const onceSchedules = new OnceSchedules({
+      region: options.region,
+      accountId: LOCAL_ACCOUNT_ID,
+      speed: options.speed,
+      groups: () => scheduleGroups,
+      queue: (arn) => onceQueues.get(arn),
+      queueArns: () => [...onceQueues.keys()],
+      send: async (queueUrl, input) => (await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, ...input }))).MessageId!,
+      onArm: (schedule, realDelayMs) =>
+        out.line(`${clock()}  once ${onceName(schedule)} → ${schedule.oneTime.queue}  at ${schedule.next}  fires in ${(realDelayMs / 1000).toFixed(1)}s${options.speed === 1 ? '' : ` (speed ${options.speed})`}`),
+      onFire: (schedule, queue, messageId) => out.line(`${clock()}  fire ${onceName(schedule)} (one-time) → ${queue.name}  at ${schedule.expression}  message ${messageId}`),
+      onError: (message) => out.line(`error: ${message}`),
+    });
+    closers.push(async () => onceSchedules.stop());
+    const control = await startControlServer(controlTarget(() => scheduler!, () => gates, sqs, onceSchedules), {
       port: options.uiPort,
       flag: '--ui-port',
       envVar: 'TASKGATE_UI_PORT',
@@ -116,6 +133,8 @@ async function startEmbedded(
     const hosts: FunctionHost[] = [];
     const ledgerTables: string[] = [];
     let ledgerTable = '';
+    // What `taskgate trigger --at` needs for a one-time schedule, as a worker gets it.
+    let onceScheduling: { scheduleGroup?: string; onceScheduleRoleArn?: string } = {};
     const ledgerForBatch = (records: BatchReport['records']) => ledgerLookup(dynamodb, ledgerTable, records);
     // Run lines still being printed; a stop waits for them so that no finished run goes unreported.
     const printing = new Set<Promise<void>>();
@@ -123,8 +142,12 @@ async function startEmbedded(
       warnings.push(...model.warnings);
       const provisioned = await provision(model, sqs, dynamodb);
       warnings.push(...provisioned.warnings);
-      for (const [id, queue] of provisioned.queues) queueUrls.set(`${model.stackName}/${id}`, queue);
+      for (const [id, queue] of provisioned.queues) {
+        queueUrls.set(`${model.stackName}/${id}`, queue);
+        onceQueues.set(queue.arn, { name: queue.name, url: queue.url, fifo: Boolean(model.queues.get(id)?.fifo) });
+      }
       const resource = localResources(model, provisioned, options.region, LOCAL_ACCOUNT_ID);
+      scheduleGroups.push(...model.scheduleGroups.values());
       for (const mapping of model.mappings) {
         const fn = model.functions.get(mapping.function);
         const queue = provisioned.queues.get(mapping.queue);
@@ -149,6 +172,9 @@ async function startEmbedded(
           } catch (error) {
             warnings.push(`${fn.cdkPath}: environment variable ${name} ${(error as Error).message}; it is left unset locally`);
           }
+        }
+        if (environment[WORKER_ENV.scheduleGroup] && environment[WORKER_ENV.onceScheduleRoleArn] && !onceScheduling.scheduleGroup) {
+          onceScheduling = { scheduleGroup: environment[WORKER_ENV.scheduleGroup], onceScheduleRoleArn: environment[WORKER_ENV.onceScheduleRoleArn] };
         }
         const ledgerRef = (fn.environment[WORKER_ENV.ledgerTable] as { Ref?: string } | undefined)?.Ref;
         if (ledgerRef && provisioned.tables.has(ledgerRef)) ledgerTables.push(provisioned.tables.get(ledgerRef)!);
@@ -231,6 +257,7 @@ async function startEmbedded(
       ui: control.endpoint,
       gates: Object.fromEntries(gates.map((gate) => [gate.name, { queueUrl: gate.queue.url, dlqUrl: gate.deadLetterQueue?.url ?? '', concurrency: gate.concurrency }])),
       tasks: tasksOf(models, (trigger) => gates.find((gate) => gate.queue === queueUrls.get(`${trigger.stack}/${trigger.queue}`))?.name),
+      ...onceScheduling,
     };
     const configFile = writeConfig(projectRoot, stateDir, options, config);
     closers.push(async () => fs.rmSync(configFile, { force: true }));
@@ -246,6 +273,7 @@ async function startEmbedded(
       warnings,
       stop: async () => {
         finalScheduler.stop();
+        onceSchedules.stop();
         const returned = (await Promise.all(gates.map((gate) => gate.poller!.stop(options.drainSeconds * 1000)))).reduce((a, b) => a + b, 0);
         await Promise.all(printing);
         const queues = await Promise.all(
@@ -385,6 +413,15 @@ function buildScheduler(
   });
 }
 
+function clock(): string {
+  return new Date().toTimeString().slice(0, 8);
+}
+
+/** A one-time schedule's name in run lines: `group/name`, or the bare name in the default group. */
+function onceName(schedule: OnceScheduleView): string {
+  return schedule.oneTime.group === 'default' ? schedule.name : `${schedule.oneTime.group}/${schedule.name}`;
+}
+
 function startSchedules(scheduler: Scheduler, options: RuntimeOptions): void {
   const names = scheduler.names();
   const fireNow = options.fireNow.includes('all') ? names : options.fireNow;
@@ -396,9 +433,10 @@ function startSchedules(scheduler: Scheduler, options: RuntimeOptions): void {
   for (const name of fireNow) void scheduler.fire(name);
 }
 
-function controlTarget(scheduler: () => Scheduler, gates: () => readonly GateRuntime[], sqs: SQSClient): ControlTarget {
+function controlTarget(scheduler: () => Scheduler, gates: () => readonly GateRuntime[], sqs: SQSClient, onceSchedules?: OnceSchedules): ControlTarget {
   return {
-    list: () => scheduler().list(),
+    onceSchedules,
+    list: () => [...scheduler().list(), ...(onceSchedules?.views() ?? [])],
     pause: (name) => scheduler().pause(name),
     resume: (name) => scheduler().resume(name),
     fire: (name) => scheduler().fire(name),

@@ -17,6 +17,8 @@ export interface AppModel {
   readonly tables: ReadonlyMap<string, TableModel>;
   /** Every resource's type by logical id, for references to resources that are not emulated. */
   readonly resourceTypes: ReadonlyMap<string, string>;
+  /** EventBridge Scheduler groups: each one's name (its `Name`, or `<stack>-<logicalId>`) by logical id. */
+  readonly scheduleGroups: ReadonlyMap<string, string>;
   /** Resources the runtime does not emulate, each with why; printed at start, never skipped silently. */
   readonly warnings: readonly string[];
 }
@@ -272,7 +274,12 @@ export function modelFromTemplate(template: TemplateDocument, stackName: string,
     }
   }
   const resourceTypes = new Map(Object.entries(resources).map(([id, resource]) => [id, resource.Type]));
-  return { stackName, queues, functions, mappings, rules, schedules, tables, resourceTypes, warnings };
+  const scheduleGroups = new Map(
+    Object.entries(resources)
+      .filter(([, resource]) => resource.Type === 'AWS::Scheduler::ScheduleGroup')
+      .map(([id, resource]) => [id, typeof resource.Properties?.Name === 'string' ? resource.Properties.Name : `${stackName}-${id}`]),
+  );
+  return { stackName, queues, functions, mappings, rules, schedules, tables, resourceTypes, scheduleGroups, warnings };
 }
 
 function stringList(value: unknown): string[] {

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DeleteMessageCommand, type Message, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { DeleteMessageCommand, GetQueueAttributesCommand, type Message, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { App } from 'aws-cdk-lib';
 import type { SQSRecord } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +13,7 @@ import { tasks } from '../lambdas/tasks';
 import { Triggers } from '../lambdas/worker/triggers';
 import { Worker } from '../lambdas/worker/worker';
 import { AppStack } from '../lib/app-stack';
+import { OnceSchedules } from '../local/once-schedules';
 import { startFakeControl, type FakeSchedule } from './helpers/fake-control';
 import { startLocalAws, type LocalAws } from './helpers/local-aws';
 import { runCli, spawnCli } from './helpers/run-cli';
@@ -21,6 +22,8 @@ import { runCli, spawnCli } from './helpers/run-cli';
 // found through a .taskgate/local.json in its working directory, as `npm start` writes it.
 let aws: LocalAws;
 let control: Awaited<ReturnType<typeof startFakeControl>>;
+/** The runtime's one-time schedules, behind the fake control's Scheduler API; speed 1, so none fires during the tests. */
+let once: OnceSchedules;
 const cli = (...args: string[]) => runCli(args, { cwd: aws.dir });
 const json = <T>(stdout: string) => JSON.parse(stdout) as T;
 
@@ -30,11 +33,27 @@ const schedules: FakeSchedule[] = [
 ];
 
 beforeAll(async () => {
-  control = await startFakeControl(schedules);
+  control = await startFakeControl(schedules, () => once);
   aws = await startLocalAws({
     gates: { default: 5, 'email-api': 2, 'rates-api': 1 },
     tasks: { 'cleanup-stray-instances': 'default', 'send-delivery-reminders': 'email-api', 'refresh-exchange-rates': 'rates-api' },
     ui: control.url,
+  });
+  const queues = new Map<string, { name: string; url: string; fifo: boolean }>();
+  for (const gate of Object.values(aws.config.gates)) {
+    const { Attributes } = await aws.sqs.send(new GetQueueAttributesCommand({ QueueUrl: gate.queueUrl, AttributeNames: ['QueueArn'] }));
+    queues.set(Attributes!.QueueArn!, { name: gate.queueUrl.split('/').pop()!, url: gate.queueUrl, fifo: gate.queueUrl.endsWith('.fifo') });
+  }
+  once = new OnceSchedules({
+    region: 'us-east-1',
+    accountId: '000000000000',
+    speed: 1,
+    groups: () => [],
+    queue: (arn) => queues.get(arn),
+    queueArns: () => [...queues.keys()],
+    send: () => Promise.reject(new Error('no one-time schedule fires in these tests')),
+    onFire: () => undefined,
+    onError: () => undefined,
   });
   // The embedded runtime keeps its synthesized app next to local.json; backfill reads the schedules there.
   const app = new App({ outdir: path.join(aws.dir, '.taskgate', 'cdk.out'), context: { 'aws:cdk:bundling-stacks': [] } });
@@ -43,6 +62,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  once?.stop();
   await aws?.close();
   await control?.close();
 });
@@ -129,21 +149,35 @@ describe('trigger', () => {
     expect(bodies.find((b) => b.id === ids[0])!.payload).toEqual({ dryRun: false });
   });
 
-  it('--at within 15 minutes sends the message with a delay; further ahead it says one-time schedules need AWS', async () => {
+  it('--at within 15 minutes sends the message with a delay; further ahead it creates a one-time schedule at the runtime', async () => {
     const soon = await cli('trigger', 'cleanup-stray-instances', '--at', '5m');
     expect(soon.code).toBe(0);
     expect(await aws.queueDepth(aws.config.gates.default!.queueUrl)).toMatchObject({ visible: 0, delayed: 1 });
-    expectOneLineError(await cli('trigger', 'cleanup-stray-instances', '--at', '2h'), /one-time schedules more than 15 minutes ahead need EventBridge Scheduler; use --stack/);
+    const later = await cli('trigger', 'cleanup-stray-instances', '--at', '2h', '--id', 'later-1', '--json');
+    expect(later.stderr).toBe('');
+    const { scheduleName } = json<{ scheduleName: string }>(later.stdout);
+    // local.json without scheduleGroup/onceScheduleRoleArn: the default group and a placeholder role.
+    const schedule = once.get(scheduleName, 'default');
+    expect(schedule).toMatchObject({ ScheduleExpression: expect.stringMatching(/^at\(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\)$/), ActionAfterCompletion: 'DELETE', State: 'ENABLED' });
+    expect(schedule.Target.Arn).toMatch(/:default-tasks$/);
+    expect(schedule.Target.RoleArn).toMatch(/^arn:aws:iam::000000000000:role\//);
+    expect(JSON.parse(schedule.Target.Input!)).toMatchObject({ task: 'cleanup-stray-instances', id: 'later-1', source: 'once' });
+    // Nothing more went to the queue.
+    expect(await aws.queueDepth(aws.config.gates.default!.queueUrl)).toMatchObject({ visible: 0, delayed: 1 });
     expectOneLineError(await cli('trigger', 'cleanup-stray-instances', '--at', 'tomorrow'), /--at "tomorrow" is not a time/);
   });
 
-  it('on a FIFO gate sends in the gate\'s one message group, and refuses a delay', async () => {
+  it('on a FIFO gate sends in the gate\'s one message group, and a delay is a one-time schedule in that group', async () => {
     const result = await cli('trigger', 'refresh-exchange-rates', '--payload', '{"currencies":["EUR"]}', '--id', 'fifo-trigger');
     expect(result.code).toBe(0);
     const [message] = await drain(aws.config.gates['rates-api']!.queueUrl);
     expect(message!.Attributes?.MessageGroupId).toBe('rates-api');
     expect(JSON.parse(message!.Body!)).toMatchObject({ task: 'refresh-exchange-rates', id: 'fifo-trigger' });
-    expectOneLineError(await cli('trigger', 'refresh-exchange-rates', '--at', '5m'), /gate rates-api has a FIFO queue, which has no per-message delay/);
+    const later = await cli('trigger', 'refresh-exchange-rates', '--at', '5m', '--json');
+    expect(later.stderr).toBe('');
+    const schedule = once.get(json<{ scheduleName: string }>(later.stdout).scheduleName, 'default');
+    expect(schedule.Target.SqsParameters).toEqual({ MessageGroupId: 'rates-api' });
+    expect(await aws.queueDepth(aws.config.gates['rates-api']!.queueUrl)).toMatchObject({ visible: 0, delayed: 0 });
   });
 
   it('refuses an unknown task with the closest name, a payload that is not JSON, and one failing its schema naming the field', async () => {

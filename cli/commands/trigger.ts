@@ -52,7 +52,7 @@ Examples:
         id,
         ...(at ? { scheduledAt: at.toISOString(), source: 'once' } : { source: 'manual' }),
       };
-      const sent = at && target.kind === 'aws' ? await scheduleOnce(target, gate, message, at) : await sendNow(target, gate, message, at, now);
+      const sent = at && needsSchedule(target, gate, at, now) ? await scheduleOnce(target, gate, message, at) : await sendNow(target, gate, message, at, now);
       if (options.json) {
         printJson({ task: task.name, gate: gate.name, id, ...sent });
         return;
@@ -63,20 +63,28 @@ Examples:
     });
 }
 
+function delaySecondsOf(at: Date, now: Date): number {
+  return Math.max(0, Math.ceil((at.getTime() - now.getTime()) / 1000));
+}
+
+/**
+ * Whether `--at` needs a one-time schedule: always on AWS (the schedule shows in the console and can
+ * be deleted); on the embedded runtime only where an SQS delay cannot do it (beyond 15 minutes, or
+ * any delay on a FIFO queue, which has no per-message delay).
+ */
+function needsSchedule(target: Target, gate: GateEndpoints, at: Date, now: Date): boolean {
+  if (target.kind === 'aws') return true;
+  const delaySeconds = delaySecondsOf(at, now);
+  return delaySeconds > MAX_DELAY_SECONDS || (delaySeconds > 0 && isFifo(gate.queueUrl));
+}
+
 async function sendNow(target: Target, gate: GateEndpoints, message: TaskMessage, at: Date | undefined, now: Date): Promise<{ messageId?: string; scheduleName?: string }> {
-  let delaySeconds: number | undefined;
-  if (at) {
-    delaySeconds = Math.max(0, Math.ceil((at.getTime() - now.getTime()) / 1000));
-    if (delaySeconds > MAX_DELAY_SECONDS) target.onceScheduling();
-    if (delaySeconds > 0 && isFifo(gate.queueUrl)) {
-      throw new CliError(`gate ${gate.name} has a FIFO queue, which has no per-message delay; trigger without --at, or at the time`);
-    }
-  }
-  const [messageId] = await sendBatch(target.sqs, gate.queueUrl, gate.name, [outgoing(message, delaySeconds)]);
+  const delaySeconds = at ? delaySecondsOf(at, now) : undefined;
+  const [messageId] = await sendBatch(target.sqs, gate.queueUrl, gate.name, [outgoing(message, isFifo(gate.queueUrl) ? undefined : delaySeconds)]);
   return { messageId };
 }
 
-/** AWS: a one-time EventBridge Scheduler schedule that sends the message at `at` and deletes itself. */
+/** A one-time EventBridge Scheduler schedule (the stack's, or the embedded runtime's) that sends the message at `at` and deletes itself. */
 async function scheduleOnce(target: Target, gate: GateEndpoints, message: TaskMessage, at: Date): Promise<{ messageId?: string; scheduleName?: string }> {
   const once = target.onceScheduling();
   // Scheduler names: 1-64 of [0-9a-zA-Z-_.].

@@ -1,5 +1,7 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { OnceSchedules } from '../../local/once-schedules';
+import { handleSchedulerApi, isSchedulerApiPath } from '../../local/scheduler-api';
 
 export interface FakeSchedule {
   name: string;
@@ -13,10 +15,23 @@ export interface FakeSchedule {
 
 /**
  * The embedded runtime's schedule control API (GET /api/schedules, POST /api/schedules/NAME/pause|resume|fire),
- * as the runtime documents it, over a list the test owns; `fired` counts /fire calls.
+ * as the runtime documents it, over a list the test owns; `fired` counts /fire calls. With
+ * `onceSchedules`, it serves the runtime's real Scheduler API over them too.
  */
-export async function startFakeControl(schedules: FakeSchedule[]): Promise<{ url: string; schedules: FakeSchedule[]; close(): Promise<void> }> {
-  const server = http.createServer((request, response) => {
+export async function startFakeControl(
+  schedules: FakeSchedule[],
+  onceSchedules?: () => OnceSchedules,
+): Promise<{ url: string; schedules: FakeSchedule[]; close(): Promise<void> }> {
+  const server = http.createServer(async (request, response) => {
+    const url = new URL(request.url ?? '/', 'http://127.0.0.1');
+    if (onceSchedules && isSchedulerApiPath(url.pathname)) {
+      let body = '';
+      for await (const chunk of request) body += String(chunk);
+      const answer = handleSchedulerApi(onceSchedules(), request.method ?? 'GET', url, body);
+      response.writeHead(answer.status, answer.headers);
+      response.end(answer.body);
+      return;
+    }
     const send = (status: number, body: unknown) => {
       response.writeHead(status, { 'content-type': 'application/json' });
       response.end(JSON.stringify(body));

@@ -26,6 +26,8 @@ export interface NpmStart {
  * project, where the bundles find node_modules), and waits for its local.json.
  */
 export async function npmStart(args: readonly string[] = [], timeoutMs = 90_000): Promise<NpmStart> {
+  // .taskgate is git-ignored: a fresh checkout has none yet.
+  fs.mkdirSync(path.join(ROOT, '.taskgate'), { recursive: true });
   const stateDir = fs.mkdtempSync(path.join(ROOT, '.taskgate', 'test-'));
   const traceFile = path.join(stateDir, 'trace.txt');
   fs.writeFileSync(traceFile, '');

@@ -67,7 +67,10 @@ describe('npm start on the fixture app', () => {
 
   it('writes local.json as DESIGN.md specifies and prints where everything is', () => {
     const { config } = app;
-    expect(Object.keys(config).sort()).toEqual(['dynamodbEndpoint', 'gates', 'ledgerTable', 'region', 'sqsEndpoint', 'tasks', 'ui'].sort());
+    // DESIGN.md's fields, and what `taskgate trigger --at` needs for a one-time schedule.
+    expect(Object.keys(config).sort()).toEqual(['dynamodbEndpoint', 'gates', 'ledgerTable', 'region', 'sqsEndpoint', 'tasks', 'ui', 'scheduleGroup', 'onceScheduleRoleArn'].sort());
+    expect(config.scheduleGroup).toMatch(/^TaskgateFixture-/);
+    expect(config.onceScheduleRoleArn).toMatch(/^arn:aws:iam::000000000000:role\//);
     expect(config.region).toBe('us-east-1');
     expect(config.sqsEndpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(config.ledgerTable).toMatch(/Ledger/);
@@ -81,6 +84,7 @@ describe('npm start on the fixture app', () => {
       'fixture-slow': 'narrow',
       'fixture-serial': 'serial',
       'fixture-wide': 'wide',
+      'fixture-later': 'default',
     });
     expect(app.output()).toContain(`aws --endpoint-url ${config.sqsEndpoint}`);
     expect(app.output()).toContain(config.gates.default!.queueUrl);
