@@ -255,8 +255,7 @@ async function startEmbedded(
       dynamodbEndpoint: dynamoServer.endpoint,
       ledgerTable,
       ui: control.endpoint,
-      gates: Object.fromEntries(gates.map((gate) => [gate.name, { queueUrl: gate.queue.url, dlqUrl: gate.deadLetterQueue?.url ?? '', concurrency: gate.concurrency }])),
-      tasks: tasksOf(models, (trigger) => gates.find((gate) => gate.queue === queueUrls.get(`${trigger.stack}/${trigger.queue}`))?.name),
+      ...gatesAndTasks(models, gates, queueUrls),
       ...onceScheduling,
     };
     const configFile = writeConfig(projectRoot, stateDir, options, config);
@@ -358,8 +357,7 @@ async function startLocalStackScheduler(projectRoot: string, stateDir: string, m
     dynamodbEndpoint: endpoint,
     ledgerTable,
     ui: control.endpoint,
-    gates: Object.fromEntries(gates.map((gate) => [gate.name, { queueUrl: gate.queue.url, dlqUrl: gate.deadLetterQueue?.url ?? '', concurrency: gate.concurrency }])),
-    tasks: tasksOf(models, (trigger) => gates.find((gate) => gate.queue === queueUrls.get(`${trigger.stack}/${trigger.queue}`))?.name),
+    ...gatesAndTasks(models, gates, queueUrls),
   };
   const configFile = writeConfig(projectRoot, stateDir, options, config);
   startSchedules(scheduler, options);
@@ -458,6 +456,14 @@ function controlTarget(scheduler: () => Scheduler, gates: () => readonly GateRun
           };
         }),
       ),
+  };
+}
+
+/** local.json's `gates` and `tasks`, the same for the embedded and the LocalStack target. */
+function gatesAndTasks(models: AppModel[], gates: readonly GateRuntime[], queueUrls: ReadonlyMap<string, LocalQueue>): Pick<LocalConfig, 'gates' | 'tasks'> {
+  return {
+    gates: Object.fromEntries(gates.map((gate) => [gate.name, { queueUrl: gate.queue.url, dlqUrl: gate.deadLetterQueue?.url ?? '', concurrency: gate.concurrency }])),
+    tasks: tasksOf(models, (trigger) => gates.find((gate) => gate.queue === queueUrls.get(`${trigger.stack}/${trigger.queue}`))?.name),
   };
 }
 
