@@ -20,6 +20,8 @@ export interface LedgerView {
   readonly durationMs?: number;
   readonly error?: string;
   readonly reason?: string;
+  /** Epoch ms the recorded run started. */
+  readonly startedAt?: number;
 }
 
 /** The run lines of a batch: from the batch's outcome, refined by the ledger's record of each run. */
@@ -47,6 +49,10 @@ export function runLines(gate: string, report: BatchReport, ledger: ReadonlyMap<
       return { ...base, outcome: 'retry', durationMs: recorded?.durationMs ?? base.durationMs, detail: recorded?.error };
     }
     if (invalid) return { ...base, outcome: 'dead', detail: invalid };
+    // A record started before this batch belongs to an earlier delivery: this one was a duplicate, not run.
+    if (recorded?.startedAt !== undefined && recorded.startedAt < report.startedAt && (recorded.status === 'succeeded' || recorded.status === 'skipped')) {
+      return { ...base, outcome: 'duplicate', detail: `run already ${recorded.status}; not run again` };
+    }
     if (recorded) return { ...base, outcome: recorded.status, durationMs: recorded.durationMs ?? base.durationMs, detail: recorded.reason ?? recorded.error };
     return { ...base, outcome: 'done' };
   });

@@ -529,7 +529,7 @@ async function ledgerLookup(dynamodb: DynamoDBClient, table: string, records: Ba
         RequestItems: {
           [table]: {
             Keys: [...keys].map((pk) => ({ [LEDGER_SCHEMA.partitionKey]: { S: pk } })),
-            ProjectionExpression: 'pk, #s, durationMs, #e, reason',
+            ProjectionExpression: 'pk, #s, durationMs, #e, reason, startedAt',
             ExpressionAttributeNames: { '#s': 'status', '#e': 'error' },
           },
         },
@@ -541,6 +541,7 @@ async function ledgerLookup(dynamodb: DynamoDBClient, table: string, records: Ba
         durationMs: item.durationMs?.N === undefined ? undefined : Number(item.durationMs.N),
         error: item.error?.S,
         reason: item.reason?.S,
+        startedAt: item.startedAt?.S === undefined ? undefined : Date.parse(item.startedAt.S),
       });
     }
   } catch {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { resolveIntrinsics, UnresolvableError, type IntrinsicContext } from '../local/intrinsics';
 import { failedRecords } from '../local/poller';
+import { runLines } from '../local/run-log';
 import { sqsRecord } from './helpers/sqs-records';
 
 const context: IntrinsicContext = {
@@ -55,5 +56,25 @@ describe('failedRecords (Lambda partial batch response rules)', () => {
 
   it('ignores the response when the mapping does not report batch item failures', () => {
     expect(failedRecords({ batchItemFailures: [{ itemIdentifier: ids[0] }] }, records, false).size).toBe(0);
+  });
+});
+
+describe('runLines (one line per run on the console)', () => {
+  const startedAt = Date.parse('2026-11-25T12:00:00Z');
+  const report = (body: object) => ({
+    records: [sqsRecord(body, { messageId: 'm-1' })],
+    invoke: { ok: true as const, result: { batchItemFailures: [] }, durationMs: 4 },
+    failed: new Set<string>(),
+    startedAt,
+  });
+
+  it('reports the run the batch made with the ledger’s outcome', () => {
+    const ledger = new Map([['sync#t-1', { status: 'succeeded', durationMs: 3, startedAt: startedAt + 2 }]]);
+    expect(runLines('default', report({ task: 'sync', id: 't-1' }), ledger)[0]).toMatchObject({ task: 'sync', outcome: 'succeeded', durationMs: 3 });
+  });
+
+  it('reports a duplicate delivery as a duplicate, not as a second success', () => {
+    const ledger = new Map([['sync#t-1', { status: 'succeeded', durationMs: 3, startedAt: startedAt - 60_000 }]]);
+    expect(runLines('default', report({ task: 'sync', id: 't-1' }), ledger)[0]).toMatchObject({ outcome: 'duplicate', detail: 'run already succeeded; not run again' });
   });
 });
