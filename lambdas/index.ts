@@ -4,3 +4,8 @@ export * from './registry';
 export * from './task';
 export { createHandler, WORKER_ENV } from './worker/create-handler';
 export { Worker, type WorkerOptions, type RecordOutcome, type BatchResult } from './worker/worker';
+export * from './ledger/ledger';
+export * from './ledger/record';
+export { DynamoLedger } from './ledger/dynamo-ledger';
+export { METRICS } from './worker/metric-names';
+export { DEAD_LETTER_ATTRIBUTES } from './worker/dead-letter';
