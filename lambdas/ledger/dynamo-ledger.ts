@@ -25,6 +25,19 @@ const NAMES = {
   '#error': 'error',
   '#reason': 'reason',
 };
+/** What a claim and a recorded verdict write about the run's start (values from startValues). */
+const START_FIELDS = [
+  '#task = :task',
+  '#id = :id',
+  '#gate = :gate',
+  '#source = :source',
+  '#scheduledAt = :scheduledAt',
+  '#startedAt = :startedAt',
+  '#day = :day',
+  '#attempts = :attempt',
+  '#expiresAt = :expiresAt',
+  '#lateness = :lateness',
+];
 const CLAIMABLE = 'attribute_not_exists(#pk) OR #status IN (:failed, :dead) OR (#status = :running AND #leaseUntil < :now)';
 const MAX_ERROR_LENGTH = 2000;
 
@@ -42,32 +55,14 @@ export class DynamoLedger implements Ledger {
 
   async claim(run: RunStart, leaseMs: number): Promise<ClaimResult> {
     const token = randomUUID();
-    try {
-      await this.documents.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { pk: runKey(run.task, run.id) },
-          UpdateExpression:
-            'SET #status = :running, #task = :task, #id = :id, #gate = :gate, #source = :source, #scheduledAt = :scheduledAt, ' +
-            '#startedAt = :startedAt, #day = :day, #attempts = :attempt, #leaseUntil = :leaseUntil, #claimToken = :token, ' +
-            '#expiresAt = :expiresAt, #lateness = :lateness REMOVE #finishedAt, #durationMs, #error, #reason',
-          ConditionExpression: CLAIMABLE,
-          ExpressionAttributeNames: NAMES,
-          ExpressionAttributeValues: {
-            ...this.startValues(run),
-            ':running': 'running',
-            ':failed': 'failed',
-            ':dead': 'dead',
-            ':now': run.now,
-            ':leaseUntil': run.now + leaseMs,
-            ':token': token,
-          },
-        }),
-      );
-      return { outcome: 'claimed', token };
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    }
+    const claimed = await this.update(
+      runKey(run.task, run.id),
+      [...START_FIELDS, '#status = :running', '#leaseUntil = :leaseUntil', '#claimToken = :token'],
+      ['#finishedAt', '#durationMs', '#error', '#reason'],
+      CLAIMABLE,
+      { ...this.startValues(run), ...claimableValues(run.now), ':leaseUntil': run.now + leaseMs, ':token': token },
+    );
+    if (claimed) return { outcome: 'claimed', token };
     const existing = await this.get(run.task, run.id);
     if (existing?.status === 'running') return { outcome: 'leased', leaseUntil: existing.leaseUntil ?? run.now };
     // Changed between the two calls (a lease just ran out, say): the caller retries shortly.
@@ -75,70 +70,49 @@ export class DynamoLedger implements Ledger {
     return { outcome: 'duplicate', status: existing.status };
   }
 
-  async finish(task: string, id: string, token: string, end: RunEnd): Promise<boolean> {
-    try {
-      await this.documents.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { pk: runKey(task, id) },
-          UpdateExpression:
-            'SET #status = :status, #finishedAt = :finishedAt, #durationMs = :durationMs, #attempts = :attempt' +
-            (end.error === undefined ? '' : ', #error = :error') +
-            (end.reason === undefined ? '' : ', #reason = :reason') +
-            ' REMOVE #leaseUntil, #claimToken',
-          ConditionExpression: '#claimToken = :token',
-          ExpressionAttributeNames: pick(NAMES, [
-            '#status',
-            '#finishedAt',
-            '#durationMs',
-            '#attempts',
-            '#leaseUntil',
-            '#claimToken',
-            ...(end.error === undefined ? [] : ['#error']),
-            ...(end.reason === undefined ? [] : ['#reason']),
-          ]),
-          ExpressionAttributeValues: {
-            ':status': end.status,
-            ':finishedAt': new Date(end.finishedAt).toISOString(),
-            ':durationMs': end.durationMs,
-            ':attempt': end.attempt,
-            ':token': token,
-            ...(end.error === undefined ? {} : { ':error': end.error.slice(0, MAX_ERROR_LENGTH) }),
-            ...(end.reason === undefined ? {} : { ':reason': end.reason }),
-          },
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
+  finish(task: string, id: string, token: string, end: RunEnd): Promise<boolean> {
+    return this.update(
+      runKey(task, id),
+      ['#status = :status', '#finishedAt = :finishedAt', '#durationMs = :durationMs', '#attempts = :attempt', ...optionalFields(end)],
+      ['#leaseUntil', '#claimToken'],
+      '#claimToken = :token',
+      {
+        ':status': end.status,
+        ':finishedAt': new Date(end.finishedAt).toISOString(),
+        ':durationMs': end.durationMs,
+        ':attempt': end.attempt,
+        ':token': token,
+        ...optionalValues(end),
+      },
+    );
   }
 
-  async record(verdict: RunVerdict): Promise<boolean> {
+  record(verdict: RunVerdict): Promise<boolean> {
+    return this.update(
+      runKey(verdict.task, verdict.id),
+      [...START_FIELDS, '#status = :status', '#finishedAt = :startedAt', ...optionalFields(verdict)],
+      ['#leaseUntil', '#claimToken', '#durationMs'],
+      CLAIMABLE,
+      { ...this.startValues(verdict), ...claimableValues(verdict.now), ':status': verdict.status, ...optionalValues(verdict) },
+    );
+  }
+
+  /**
+   * One conditional UpdateItem; false when its condition failed. The attribute names are taken from
+   * the placeholders the expressions use, since DynamoDB rejects names an expression does not use.
+   */
+  private async update(pk: string, set: string[], remove: string[], condition: string, values: Record<string, unknown>): Promise<boolean> {
+    const updateExpression = `SET ${set.join(', ')} REMOVE ${remove.join(', ')}`;
+    const used = new Set(`${updateExpression} ${condition}`.match(/#\w+/g));
     try {
       await this.documents.send(
         new UpdateCommand({
           TableName: this.tableName,
-          Key: { pk: runKey(verdict.task, verdict.id) },
-          UpdateExpression:
-            'SET #status = :status, #task = :task, #id = :id, #gate = :gate, #source = :source, #scheduledAt = :scheduledAt, ' +
-            '#startedAt = :startedAt, #day = :day, #attempts = :attempt, #expiresAt = :expiresAt, #lateness = :lateness, ' +
-            '#finishedAt = :startedAt, #reason = :reason' +
-            (verdict.error === undefined ? '' : ', #error = :error') +
-            ' REMOVE #leaseUntil, #claimToken, #durationMs',
-          ConditionExpression: CLAIMABLE,
-          ExpressionAttributeNames: verdict.error === undefined ? omit(NAMES, '#error') : NAMES,
-          ExpressionAttributeValues: {
-            ...this.startValues(verdict),
-            ':status': verdict.status,
-            ':reason': verdict.reason,
-            ':running': 'running',
-            ':failed': 'failed',
-            ':dead': 'dead',
-            ':now': verdict.now,
-            ...(verdict.error === undefined ? {} : { ':error': verdict.error.slice(0, MAX_ERROR_LENGTH) }),
-          },
+          Key: { pk },
+          UpdateExpression: updateExpression,
+          ConditionExpression: condition,
+          ExpressionAttributeNames: Object.fromEntries([...used].map((name) => [name, NAMES[name as keyof typeof NAMES]])),
+          ExpressionAttributeValues: values,
         }),
       );
       return true;
@@ -170,13 +144,20 @@ export class DynamoLedger implements Ledger {
   }
 }
 
-function pick(names: Record<string, string>, keys: string[]): Record<string, string> {
-  return Object.fromEntries(keys.map((key) => [key, names[key]!]));
+/** `#error` and `#reason` are set only when the outcome has them. */
+function optionalFields(outcome: { readonly error?: string; readonly reason?: string }): string[] {
+  return [...(outcome.error === undefined ? [] : ['#error = :error']), ...(outcome.reason === undefined ? [] : ['#reason = :reason'])];
 }
 
-function omit(names: Record<string, string>, key: string): Record<string, string> {
-  const { [key]: _omitted, ...rest } = names;
-  return rest;
+function optionalValues(outcome: { readonly error?: string; readonly reason?: string }): Record<string, string> {
+  return {
+    ...(outcome.error === undefined ? {} : { ':error': outcome.error.slice(0, MAX_ERROR_LENGTH) }),
+    ...(outcome.reason === undefined ? {} : { ':reason': outcome.reason }),
+  };
+}
+
+function claimableValues(now: number): Record<string, unknown> {
+  return { ':running': 'running', ':failed': 'failed', ':dead': 'dead', ':now': now };
 }
 
 export type { RunStatus };
