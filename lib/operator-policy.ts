@@ -13,8 +13,9 @@ export interface OperatorPolicyProps {
 
 /**
  * The managed policy an operator (or the role the `taskgate` CLI runs as) needs, and no more:
- * read the ledger; trigger tasks (send to the task queues); inspect, drain and redrive the DLQs;
- * pause and resume the app's rules and Scheduler schedules; read the stack's outputs.
+ * read the ledger; trigger tasks (send to the task queues); inspect, drain, purge and redrive the
+ * DLQs; pause and resume the app's rules and Scheduler schedules; read the stack; read the queues'
+ * age metric. test/operator-policy.test.ts runs every CLI command and checks each call it sends.
  *
  * @example
  * new OperatorPolicy(this, 'TaskgateOperatorPolicy', { gates, ledger, delivery }).policy.attachToRole(opsRole);
@@ -33,8 +34,9 @@ export class OperatorPolicy extends Construct {
     this.policy = new iam.ManagedPolicy(this, 'Policy', {
       description: `taskgate operator (${stack.stackName}): trigger tasks, read runs, manage DLQs and schedules`,
       statements: [
-        props.ledger.readStatement().copy({ sid: 'ReadRunLedger' }),
-        statement('TriggerTasks', ['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'], queues),
+        // history queries the indexes; backfill reads the ledger status of each tick in batches.
+        statement('ReadRunLedger', ['dynamodb:Query', 'dynamodb:BatchGetItem'], props.ledger.resourceArns),
+        statement('TriggerTasks', ['sqs:SendMessage', 'sqs:GetQueueAttributes'], queues),
         // StartMessageMoveTask reads and deletes from the DLQ (its source) and sends to the task
         // queue (its destination, granted above); where it is missing, a receive-send-delete loop does the same.
         statement(
@@ -44,7 +46,7 @@ export class OperatorPolicy extends Construct {
             'sqs:DeleteMessage',
             'sqs:ChangeMessageVisibility',
             'sqs:GetQueueAttributes',
-            'sqs:GetQueueUrl',
+            'sqs:PurgeQueue',
             'sqs:StartMessageMoveTask',
             'sqs:ListMessageMoveTasks',
             'sqs:CancelMessageMoveTask',
@@ -66,11 +68,14 @@ export class OperatorPolicy extends Construct {
         statement('PassSchedulerRoles', ['iam:PassRole'], [`arn:${stack.partition}:iam::${stack.account}:role${delivery.rolePath}*`], {
           StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' },
         }),
+        // Outputs and template name the queues, ledger and schedules; ListStackResources their physical names.
         statement(
           'ReadStack',
-          ['cloudformation:DescribeStacks', 'cloudformation:DescribeStackResources', 'cloudformation:GetTemplate'],
+          ['cloudformation:DescribeStacks', 'cloudformation:GetTemplate', 'cloudformation:ListStackResources'],
           [stack.formatArn({ service: 'cloudformation', resource: 'stack', resourceName: `${stack.stackName}/*` })],
         ),
+        // `status`'s age of the oldest message. GetMetricData has no resource-level permissions.
+        statement('ReadQueueMetrics', ['cloudwatch:GetMetricData'], ['*']),
       ],
     });
   }

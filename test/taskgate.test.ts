@@ -108,24 +108,6 @@ describe('Taskgate', () => {
     expect(evaluate(outputs[OUTPUT_KEYS.operatorPolicyArn]!.Value)).toBe(`ref:${logicalId(stack, taskgate.operatorPolicy!)}`);
   });
 
-  it('creates TaskgateOperatorPolicy with exactly what the CLI needs', () => {
-    const [policy] = Object.values(template.findResources('AWS::IAM::ManagedPolicy'));
-    const statements = policy!.Properties.PolicyDocument.Statement as Array<{ Sid: string; Action: string | string[]; Resource: unknown; Condition?: unknown }>;
-    const bySid = Object.fromEntries(statements.map((s) => [s.Sid, { actions: [s.Action].flat(), resources: [s.Resource].flat().map(evaluate), condition: s.Condition }]));
-    expect(Object.keys(bySid).sort()).toEqual(['ManageDeadLetters', 'PassSchedulerRoles', 'PauseRules', 'PauseSchedules', 'ReadRunLedger', 'ReadStack', 'TriggerTasks']);
-    expect(bySid.ReadRunLedger!.actions).toEqual(['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:DescribeTable']);
-    expect(bySid.TriggerTasks!.resources.sort()).toEqual([...taskgate.gates.values()].map((g) => `${logicalId(stack, g.queue)}.Arn`).sort());
-    expect(bySid.ManageDeadLetters!.actions).toEqual(expect.arrayContaining(['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:StartMessageMoveTask']));
-    expect(bySid.ManageDeadLetters!.resources).toHaveLength(4);
-    expect(bySid.PauseRules!.actions).toEqual(['events:EnableRule', 'events:DisableRule', 'events:DescribeRule']);
-    expect(bySid.PauseRules!.resources[0]).toMatch(/:rule\/Fixture-\*$/);
-    expect(bySid.PauseSchedules!.actions).toEqual(['scheduler:GetSchedule', 'scheduler:UpdateSchedule', 'scheduler:CreateSchedule']);
-    expect(bySid.PassSchedulerRoles!.resources[0]).toMatch(/:role\/taskgate\/Fixture\/\*$/);
-    expect(bySid.PassSchedulerRoles!.condition).toEqual({ StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } });
-    expect(bySid.ReadStack!.actions).toContain('cloudformation:DescribeStacks');
-    expect(bySid.ReadStack!.resources[0]).toMatch(/:stack\/Fixture\/\*$/);
-  });
-
   it('passes retentionDays to the workers and can leave out the operator policy', () => {
     const { template: other } = app({ retentionDays: 7, operatorPolicy: false });
     other.resourceCountIs('AWS::IAM::ManagedPolicy', 0);
