@@ -6,6 +6,15 @@ import { buildProgram } from '../cli/program';
 // would follow every one-line error. The deployed workers run on Node 24.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
+// A reader that went away (`taskgate status | head -2`) ends the command quietly, as SIGPIPE ends
+// other Unix tools; without a listener the failed write would print a stack trace.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw error;
+  });
+}
+
 buildProgram()
   .parseAsync(process.argv)
   .catch((error: unknown) => {

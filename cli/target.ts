@@ -14,7 +14,7 @@ import { gateOutputKey, OUTPUT_KEYS } from '../lib/outputs';
 import type { LocalConfig } from '../local/local-config';
 import { synthesize } from '../local/synth';
 import { readTemplate, type TriggerModel } from '../local/template';
-import { explainErrors, type ErrorContext } from './aws-errors';
+import { explain, explainErrors, type ErrorContext } from './aws-errors';
 import { AwsScheduleController } from './aws-schedules';
 import { DeployedStack } from './deployed-stack';
 import { CliError } from './errors';
@@ -176,10 +176,16 @@ async function localTriggers(cdkOut: string): Promise<TriggerModel[]> {
 async function awsTarget(stackName: string, region: string | undefined): Promise<Target> {
   const regionOption = region ? { region } : {};
   const cloudformation = new CloudFormationClient(regionOption);
-  const context: ErrorContext = { kind: 'aws', label: `stack ${stackName}` };
+  const context: ErrorContext = { kind: 'aws', label: `stack ${stackName}`, stack: stackName };
   explainErrors(cloudformation, context);
-  const stack = await DeployedStack.load(cloudformation, stackName);
-  const awsContext: ErrorContext = { kind: 'aws', label: `stack ${stackName} in ${stack.region}` };
+  let stack: DeployedStack;
+  try {
+    stack = await DeployedStack.load(cloudformation, stackName);
+  } catch (error) {
+    // Resolving the region happens before any call, outside the client's error middleware.
+    throw explain(error, context);
+  }
+  const awsContext: ErrorContext = { ...context, label: `stack ${stackName} in ${stack.region}` };
   const clientOptions = { region: stack.region };
   const registry = new TaskRegistry(tasks);
   const gates = new Map<string, GateEndpoints>();
@@ -196,7 +202,9 @@ async function awsTarget(stackName: string, region: string | undefined): Promise
   const scheduler = explainErrors(new SchedulerClient(clientOptions), awsContext);
   return makeTarget({
     ...awsContext,
-    sqs: explainErrors(new SQSClient(clientOptions), awsContext),
+    // The regional endpoint, not each queue URL's host (as the worker's client): the same in AWS, and
+    // with AWS_ENDPOINT_URL the emulator's, whose queue URLs may name a host that does not resolve.
+    sqs: explainErrors(new SQSClient({ ...clientOptions, useQueueUrlAsEndpoint: false }), awsContext),
     dynamodb: DynamoDBDocumentClient.from(explainErrors(new DynamoDBClient(clientOptions), awsContext)),
     gates,
     taskGates: new Map(registry.all().map((task) => [task.name, task.gate])),
