@@ -2,6 +2,7 @@ import { Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import type { Gate } from './gate';
+import { acknowledgeWildcard } from './nag-acknowledgements';
 import type { Ledger } from './ledger';
 import type { ScheduleDelivery } from './schedule-delivery';
 
@@ -78,5 +79,6 @@ export class OperatorPolicy extends Construct {
         statement('ReadQueueMetrics', ['cloudwatch:GetMetricData'], ['*']),
       ],
     });
+    acknowledgeWildcard(this, '*', "cloudwatch:GetMetricData only, which IAM authorizes on '*' (it has no resource types); it reads metrics, changes nothing");
   }
 }
