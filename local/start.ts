@@ -1,4 +1,3 @@
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CommanderError } from 'commander';
 import { parseRuntimeOptions, type RuntimeOptions } from './options';
@@ -26,6 +25,8 @@ async function main(): Promise<void> {
   const out = { line: (text: string) => console.log(text) };
   console.log(`taskgate: starting; synthesizing the app${options.app ? ` (${options.app})` : ''}...`);
   const runtime = await startRuntime(root, options, out);
+  // However the process ends, the files it wrote go (only those still its own: see StateDirLock).
+  process.on('exit', () => runtime.release());
   console.log(banner(runtime, options, root));
   let stoppingSince: number | undefined;
   const stop = (signal: string) => {
@@ -34,7 +35,6 @@ async function main(): Promise<void> {
     if (stoppingSince !== undefined && Date.now() - stoppingSince < 1500) return;
     if (stoppingSince !== undefined) {
       console.log('taskgate: stopping at once; messages of unfinished batches reappear after their visibility timeout');
-      fs.rmSync(runtime.configFile, { force: true });
       process.exit(130);
     }
     stoppingSince = Date.now();
