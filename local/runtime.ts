@@ -15,6 +15,7 @@ import { localResources, provision, type LocalQueue } from './provision';
 import { formatLogLine, formatRunLine, runLines, type LedgerView } from './run-log';
 import { Scheduler, SchedulerClock } from './scheduler';
 import { startDynamoDbServer, startSqsServer, type EmbeddedServer } from './servers';
+import { SDK_NODE_WARNING_OPT_OUT } from './sdk-warning';
 import { StateDirLock } from './state-lock';
 import { synthesize } from './synth';
 import { readTemplate, type AppModel, type TriggerModel } from './template';
@@ -211,8 +212,8 @@ async function startEmbedded(
             AWS_ENDPOINT_URL_DYNAMODB: dynamoServer.endpoint,
             AWS_ENDPOINT_URL_SCHEDULER: control.endpoint,
             AWS_EC2_METADATA_DISABLED: 'true',
-            // Lambda runs Node 24; the SDK's warning about this machine's Node 20 is noise in every thread.
-            AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+            // A thread does not read process.env: the SDK would warn about Node 20 in each one.
+            ...SDK_NODE_WARNING_OPT_OUT,
             AWS_LAMBDA_FUNCTION_NAME: functionName,
             AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '256',
             AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',

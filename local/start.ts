@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import { CommanderError } from 'commander';
 import { parseRuntimeOptions, type RuntimeOptions } from './options';
 import { startRuntime, type LocalRuntime } from './runtime';
+import { hideSdkNodeWarning } from './sdk-warning';
 
 /**
  * `npm start`: the embedded runtime (see `npm start -- --help`). Prints where everything is, then
@@ -20,8 +21,8 @@ async function main(): Promise<void> {
     throw error;
   }
   const root = path.resolve(__dirname, '..');
-  // Printed once per SDK client otherwise; the runtime's own clients only talk to 127.0.0.1.
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  // For this process and the synth it starts; the workers' threads get it in their environment.
+  hideSdkNodeWarning();
   const out = { line: (text: string) => console.log(text) };
   console.log(`taskgate: starting; synthesizing the app${options.app ? ` (${options.app})` : ''}...`);
   const runtime = await startRuntime(root, options, out);

@@ -150,6 +150,12 @@ describe('npm start on the fixture app', () => {
     expect(app.output()).toMatch(/fixture-fail +retry/);
   });
 
+  it("prints no AWS SDK NodeVersionSupportWarning, from the runtime or from the workers' threads", () => {
+    // By now every gate's threads have loaded the bundle (its SDK clients) and run tasks.
+    expect(app.output()).toMatch(/fixture-fail +retry/);
+    expect(app.output()).not.toContain('NodeVersionSupportWarning');
+  });
+
   it('never runs more than the gate concurrency at once under a burst of 500, nor more than one on a FIFO gate', async () => {
     await Promise.all([
       burst(sqs, app.config.gates.narrow!.queueUrl, 500, () => JSON.stringify({ task: 'fixture-slow', payload: { ms: 10 } })),
