@@ -70,6 +70,7 @@ export async function startRuntime(projectRoot: string, options: RuntimeOptions,
   const stateDir = path.resolve(projectRoot, options.stateDir);
   // First: a second runtime on this state dir would overwrite the first's cdk.out and local.json.
   const lock = StateDirLock.acquire(stateDir, options.stateDir);
+  out.line(`taskgate: starting; synthesizing the app${options.app ? ` (${options.app})` : ''}...`);
   const synth = async () => {
     const assembly = await synthesize(projectRoot, path.join(stateDir, 'cdk.out'), options.app);
     return assembly.stacks.map((stack) => readTemplate(stack.templateFile, stack.name));

@@ -24,7 +24,6 @@ async function main(): Promise<void> {
   // For this process and the synth it starts; the workers' threads get it in their environment.
   hideSdkNodeWarning();
   const out = { line: (text: string) => console.log(text) };
-  console.log(`taskgate: starting; synthesizing the app${options.app ? ` (${options.app})` : ''}...`);
   const runtime = await startRuntime(root, options, out);
   // However the process ends, the files it wrote go (only those still its own: see StateDirLock).
   process.on('exit', () => runtime.release());

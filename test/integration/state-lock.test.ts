@@ -32,6 +32,8 @@ describe('two npm start in one state dir', () => {
       expect(refusal).toHaveLength(1);
       expect(refusal[0]).toContain(`another taskgate runtime (pid ${pid}) is running with the state dir ${path.relative(ROOT, stateDir)};`);
       expect(refusal[0]).toContain(`kill ${pid}`);
+      // Refused before anything: no synth into the first's cdk.out, no servers.
+      expect(second.output).not.toContain('synthesizing');
       // It touched nothing of the first's, which still runs.
       expect(fs.readFileSync(path.join(stateDir, 'local.json'), 'utf8')).toBe(config);
       expect(JSON.parse(fs.readFileSync(lockFile, 'utf8'))).toMatchObject({ pid });
