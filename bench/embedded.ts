@@ -24,6 +24,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoLedger } from '../lambdas/ledger/dynamo-ledger';
 import { parseRuntimeOptions } from '../local/options';
 import { startRuntime } from '../local/runtime';
+import { hideSdkNodeWarning } from '../local/sdk-warning';
 import { peakInFlight } from '../test/helpers/npm-start';
 
 const root = path.resolve(__dirname, '..');
@@ -86,7 +87,7 @@ async function main(): Promise<void> {
   const traceFile = path.join(stateDir, 'trace.txt');
   fs.writeFileSync(traceFile, '');
   process.env.FIXTURE_TRACE_FILE = traceFile;
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+  hideSdkNodeWarning();
   let succeeded = 0;
   let onRun = () => {};
   const runtime = await startRuntime(

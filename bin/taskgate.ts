@@ -1,10 +1,10 @@
 #!/usr/bin/env -S npx tsx
 import { CliError } from '../cli/errors';
 import { buildProgram } from '../cli/program';
+import { hideSdkNodeWarning } from '../local/sdk-warning';
 
-// The SDK's Node 20 end-of-support notice is for the runtime, not for an operator's terminal; it
-// would follow every one-line error. The deployed workers run on Node 24.
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+// Before any SDK client exists: the notice would follow every one-line error.
+hideSdkNodeWarning();
 
 // A reader that went away (`taskgate status | head -2`) ends the command quietly, as SIGPIPE ends
 // other Unix tools; without a listener the failed write would print a stack trace.

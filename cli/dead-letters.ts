@@ -11,7 +11,7 @@ import {
   StartMessageMoveTaskCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import { DEAD_LETTER_ATTRIBUTES } from '../lambdas/worker/dead-letter';
+import { ownAttributes, readDeadLetter } from '../lambdas/worker/dead-letter';
 import { isFifo } from './send-messages';
 import { Pacer, sleep } from './time';
 
@@ -84,9 +84,9 @@ export async function peekDeadLetters(sqs: SQSClient, dlqUrl: string, options: {
 }
 
 function deadLetter(message: Message): DeadLetter {
-  const attribute = (name: string) => message.MessageAttributes?.[name]?.StringValue;
   const body = message.Body ?? '';
-  let task = attribute(DEAD_LETTER_ATTRIBUTES.task);
+  const facts = readDeadLetter(message.MessageAttributes);
+  let task = facts?.task;
   if (!task) {
     try {
       const parsed = JSON.parse(body) as { task?: unknown };
@@ -95,16 +95,16 @@ function deadLetter(message: Message): DeadLetter {
       // A body that is not JSON is one of the reasons a message lands here; it has no task.
     }
   }
-  const attempts = attribute(DEAD_LETTER_ATTRIBUTES.attempts) ?? message.Attributes?.ApproximateReceiveCount;
+  const attempts = facts?.attempts ?? message.Attributes?.ApproximateReceiveCount;
   const sent = message.Attributes?.SentTimestamp;
   return {
     messageId: message.MessageId ?? '',
     task,
-    // Without taskgate's attributes SQS moved it itself, after maxReceiveCount failed receives.
-    reason: attribute(DEAD_LETTER_ATTRIBUTES.reason) ?? 'retries-exhausted',
-    error: attribute(DEAD_LETTER_ATTRIBUTES.error),
+    // Without taskgate's attribute SQS moved it itself, after maxReceiveCount failed receives.
+    reason: facts?.reason ?? 'retries-exhausted',
+    error: facts?.error,
     attempts: attempts === undefined ? undefined : Number(attempts),
-    failedAt: attribute(DEAD_LETTER_ATTRIBUTES.failedAt),
+    failedAt: facts?.failedAt,
     sentAt: sent ? new Date(Number(sent)).toISOString() : undefined,
     body,
   };
@@ -144,9 +144,9 @@ export interface RedriveResult {
 /**
  * Moves a DLQ's messages back to the gate's queue where SQS has no message move task (the embedded
  * server): receive a batch, send it, and delete only what the queue accepted. Bodies go back byte
- * for byte, taskgate's `taskgate.*` attributes are dropped, FIFO groups and dedupe ids are kept. It
- * moves at most the number of messages the DLQ held at the start, so messages that fail again and
- * return meanwhile are not cycled. An interrupt stops after the batch in flight; a kill between a
+ * for byte with their own attributes as sent (taskgate's dropped, any it moved into its JSON put
+ * back), FIFO groups and dedupe ids are kept. It moves at most the number of messages the DLQ held
+ * at the start, so messages that fail again and return meanwhile are not cycled. An interrupt stops after the batch in flight; a kill between a
  * send and its delete can leave that one batch both in the queue and (after 60 s) in the DLQ.
  */
 export async function redriveByLoop(sqs: SQSClient, dlqUrl: string, queueUrl: string, options: RedriveOptions = {}): Promise<RedriveResult> {
@@ -176,7 +176,7 @@ export async function redriveByLoop(sqs: SQSClient, dlqUrl: string, queueUrl: st
         Entries: Messages.map((message, index) => ({
           Id: String(index),
           MessageBody: message.Body ?? '',
-          MessageAttributes: userAttributes(message.MessageAttributes),
+          MessageAttributes: redrivenAttributes(message),
           ...(fifo
             ? {
                 MessageGroupId: message.Attributes?.MessageGroupId ?? 'taskgate',
@@ -208,9 +208,10 @@ export async function redriveByLoop(sqs: SQSClient, dlqUrl: string, queueUrl: st
   return { moved, total, refused, interrupted: options.signal?.aborted === true, method: 'receive-send-delete' };
 }
 
-function userAttributes(attributes: Record<string, MessageAttributeValue> | undefined): Record<string, MessageAttributeValue> | undefined {
-  const kept = Object.entries(attributes ?? {}).filter(([name]) => !name.startsWith('taskgate.'));
-  return kept.length > 0 ? Object.fromEntries(kept) : undefined;
+/** The message's own attributes as it was sent: taskgate's dropped, any it moved into its JSON put back. */
+function redrivenAttributes(message: Message): Record<string, MessageAttributeValue> | undefined {
+  const own = ownAttributes(message.MessageAttributes);
+  return Object.keys(own).length > 0 ? own : undefined;
 }
 
 /** Error names of servers without message move tasks: fall back to the loop. */

@@ -8,4 +8,4 @@ export * from './ledger/ledger';
 export * from './ledger/record';
 export { DynamoLedger } from './ledger/dynamo-ledger';
 export { METRICS } from './worker/metric-names';
-export { DEAD_LETTER_ATTRIBUTES } from './worker/dead-letter';
+export { DEAD_LETTER_ATTRIBUTE, readDeadLetter, ownAttributes, type DeadLetterFacts } from './worker/dead-letter';

@@ -1,4 +1,3 @@
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CloudFormationClient, paginateListStackResources } from '@aws-sdk/client-cloudformation';
 import { BatchGetItemCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -16,6 +15,8 @@ import { localResources, provision, type LocalQueue } from './provision';
 import { formatLogLine, formatRunLine, runLines, type LedgerView } from './run-log';
 import { Scheduler, SchedulerClock } from './scheduler';
 import { startDynamoDbServer, startSqsServer, type EmbeddedServer } from './servers';
+import { SDK_NODE_WARNING_OPT_OUT } from './sdk-warning';
+import { StateDirLock } from './state-lock';
 import { synthesize } from './synth';
 import { readTemplate, type AppModel, type TriggerModel } from './template';
 
@@ -41,8 +42,13 @@ export interface LocalRuntime {
   readonly gates: readonly GateRuntime[];
   readonly scheduler: Scheduler;
   readonly warnings: readonly string[];
-  /** Stops cleanly: schedules, then pollers (batches in flight finish or return), then servers; removes local.json. */
+  /** Stops cleanly: schedules, then pollers (batches in flight finish or return), then servers; then {@link release}. */
   stop(): Promise<StopSummary>;
+  /**
+   * Removes the files this runtime wrote (local.json, the state dir's lock) if they are still its
+   * own. Synchronous, for a quit without {@link stop}; idempotent.
+   */
+  release(): void;
 }
 
 export interface StopSummary {
@@ -62,18 +68,27 @@ export interface RuntimeOutput {
  */
 export async function startRuntime(projectRoot: string, options: RuntimeOptions, out: RuntimeOutput): Promise<LocalRuntime> {
   const stateDir = path.resolve(projectRoot, options.stateDir);
+  // First: a second runtime on this state dir would overwrite the first's cdk.out and local.json.
+  const lock = StateDirLock.acquire(stateDir, options.stateDir);
+  out.line(`taskgate: starting; synthesizing the app${options.app ? ` (${options.app})` : ''}...`);
   const synth = async () => {
     const assembly = await synthesize(projectRoot, path.join(stateDir, 'cdk.out'), options.app);
     return assembly.stacks.map((stack) => readTemplate(stack.templateFile, stack.name));
   };
-  return options.target === 'localstack'
-    ? startLocalStackScheduler(projectRoot, stateDir, await synth(), options, out)
-    : startEmbedded(projectRoot, stateDir, synth, options, out);
+  try {
+    return options.target === 'localstack'
+      ? await startLocalStackScheduler(projectRoot, stateDir, lock, await synth(), options, out)
+      : await startEmbedded(projectRoot, stateDir, lock, synth, options, out);
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
 }
 
 async function startEmbedded(
   projectRoot: string,
   stateDir: string,
+  lock: StateDirLock,
   synth: () => Promise<AppModel[]>,
   options: RuntimeOptions,
   out: RuntimeOutput,
@@ -198,8 +213,8 @@ async function startEmbedded(
             AWS_ENDPOINT_URL_DYNAMODB: dynamoServer.endpoint,
             AWS_ENDPOINT_URL_SCHEDULER: control.endpoint,
             AWS_EC2_METADATA_DISABLED: 'true',
-            // Lambda runs Node 24; the SDK's warning about this machine's Node 20 is noise in every thread.
-            AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+            // A thread does not read process.env: the SDK would warn about Node 20 in each one.
+            ...SDK_NODE_WARNING_OPT_OUT,
             AWS_LAMBDA_FUNCTION_NAME: functionName,
             AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '256',
             AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
@@ -258,8 +273,7 @@ async function startEmbedded(
       ...gatesAndTasks(models, gates, queueUrls),
       ...onceScheduling,
     };
-    const configFile = writeConfig(projectRoot, stateDir, options, config);
-    closers.push(async () => fs.rmSync(configFile, { force: true }));
+    const configFile = writeConfig(projectRoot, stateDir, lock, options, config);
     startSchedules(scheduler, options);
 
     const finalScheduler = scheduler;
@@ -292,8 +306,10 @@ async function startEmbedded(
           }),
         );
         await closeAll();
+        lock.release();
         return { returned, queues };
       },
+      release: () => lock.release(),
     };
   } catch (error) {
     await closeAll();
@@ -306,7 +322,14 @@ async function startEmbedded(
  * stores EventBridge Scheduler schedules without firing them; this fires every schedule into
  * LocalStack's queues, found from the deployed stack's resources.
  */
-async function startLocalStackScheduler(projectRoot: string, stateDir: string, models: AppModel[], options: RuntimeOptions, out: RuntimeOutput): Promise<LocalRuntime> {
+async function startLocalStackScheduler(
+  projectRoot: string,
+  stateDir: string,
+  lock: StateDirLock,
+  models: AppModel[],
+  options: RuntimeOptions,
+  out: RuntimeOutput,
+): Promise<LocalRuntime> {
   const endpoint = options.localstackEndpoint;
   const clientConfig = { endpoint, region: options.region, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } };
   const cloudformation = new CloudFormationClient(clientConfig);
@@ -359,7 +382,7 @@ async function startLocalStackScheduler(projectRoot: string, stateDir: string, m
     ui: control.endpoint,
     ...gatesAndTasks(models, gates, queueUrls),
   };
-  const configFile = writeConfig(projectRoot, stateDir, options, config);
+  const configFile = writeConfig(projectRoot, stateDir, lock, options, config);
   startSchedules(scheduler, options);
   const finalScheduler = scheduler;
   return {
@@ -374,9 +397,10 @@ async function startLocalStackScheduler(projectRoot: string, stateDir: string, m
       await control.close();
       sqs.destroy();
       cloudformation.destroy();
-      fs.rmSync(configFile, { force: true });
+      lock.release();
       return { returned: 0, queues: [] };
     },
+    release: () => lock.release(),
   };
 }
 
@@ -485,11 +509,10 @@ function tasksOf(models: AppModel[], gateOf: (trigger: TriggerModel & { stack: s
   return tasks;
 }
 
-function writeConfig(projectRoot: string, stateDir: string, options: RuntimeOptions, config: LocalConfig): string {
+function writeConfig(projectRoot: string, stateDir: string, lock: StateDirLock, options: RuntimeOptions, config: LocalConfig): string {
   // The default state dir is where the CLI looks (DESIGN.md); another --state-dir keeps its own.
   const file = options.stateDir === '.taskgate' ? localConfigPath(projectRoot) : path.join(stateDir, 'local.json');
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  fs.writeFileSync(file, `${JSON.stringify(config, null, 2)}\n`);
+  lock.write(file, `${JSON.stringify(config, null, 2)}\n`);
   return file;
 }
 

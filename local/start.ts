@@ -1,8 +1,8 @@
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CommanderError } from 'commander';
 import { parseRuntimeOptions, type RuntimeOptions } from './options';
 import { startRuntime, type LocalRuntime } from './runtime';
+import { hideSdkNodeWarning } from './sdk-warning';
 
 /**
  * `npm start`: the embedded runtime (see `npm start -- --help`). Prints where everything is, then
@@ -21,11 +21,12 @@ async function main(): Promise<void> {
     throw error;
   }
   const root = path.resolve(__dirname, '..');
-  // Printed once per SDK client otherwise; the runtime's own clients only talk to 127.0.0.1.
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  // For this process and the synth it starts; the workers' threads get it in their environment.
+  hideSdkNodeWarning();
   const out = { line: (text: string) => console.log(text) };
-  console.log(`taskgate: starting; synthesizing the app${options.app ? ` (${options.app})` : ''}...`);
   const runtime = await startRuntime(root, options, out);
+  // However the process ends, the files it wrote go (only those still its own: see StateDirLock).
+  process.on('exit', () => runtime.release());
   console.log(banner(runtime, options, root));
   let stoppingSince: number | undefined;
   const stop = (signal: string) => {
@@ -34,7 +35,6 @@ async function main(): Promise<void> {
     if (stoppingSince !== undefined && Date.now() - stoppingSince < 1500) return;
     if (stoppingSince !== undefined) {
       console.log('taskgate: stopping at once; messages of unfinished batches reappear after their visibility timeout');
-      fs.rmSync(runtime.configFile, { force: true });
       process.exit(130);
     }
     stoppingSince = Date.now();

@@ -10,6 +10,7 @@ import { DynamoLedger } from '../lambdas/ledger/dynamo-ledger';
 import type { RunRecord } from '../lambdas/ledger/record';
 import { TaskRegistry } from '../lambdas/registry';
 import { tasks } from '../lambdas/tasks';
+import { deadLetterAttributes } from '../lambdas/worker/dead-letter';
 import { Triggers } from '../lambdas/worker/triggers';
 import { Worker } from '../lambdas/worker/worker';
 import { AppStack } from '../lib/app-stack';
@@ -243,13 +244,10 @@ describe('dead letters', () => {
       new SendMessageCommand({
         QueueUrl: aws.config.gates[gate]!.dlqUrl,
         MessageBody: body,
-        MessageAttributes: {
-          'taskgate.reason': { DataType: 'String', StringValue: reason },
-          'taskgate.error': { DataType: 'String', StringValue: error },
-          'taskgate.attempts': { DataType: 'Number', StringValue: '1' },
-          'taskgate.failed-at': { DataType: 'String', StringValue: '2026-11-22T12:00:00.000Z' },
-          ...Object.fromEntries(Object.entries(extra).map(([k, v]) => [k, { DataType: 'String', StringValue: v }])),
-        },
+        MessageAttributes: deadLetterAttributes(
+          { reason, error, attempts: 1, failedAt: '2026-11-22T12:00:00.000Z' },
+          Object.fromEntries(Object.entries(extra).map(([k, v]) => [k, { DataType: 'String', StringValue: v }])),
+        ),
       }),
     );
   }
@@ -301,7 +299,7 @@ describe('dead letters', () => {
           MessageBody: JSON.stringify({ task: 'refresh-exchange-rates', id: `fifo-${i}` }),
           MessageGroupId: 'rates-api',
           MessageDeduplicationId: `fifo-${i}`,
-          MessageAttributes: { 'taskgate.reason': { DataType: 'String', StringValue: 'task-permanent' } },
+          MessageAttributes: deadLetterAttributes({ reason: 'task-permanent', error: 'x', attempts: 1, failedAt: '2026-11-22T12:00:00.000Z' }, {}),
         }),
       );
     }

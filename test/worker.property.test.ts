@@ -8,8 +8,10 @@ import { describe, expect, it } from 'vitest';
 import { defineTask } from '../lambdas/task';
 import { backoffSeconds, MAX_VISIBILITY_SECONDS } from '../lambdas/worker/backoff';
 import { createHandler } from '../lambdas/worker/create-handler';
+import { readDeadLetter } from '../lambdas/worker/dead-letter';
 import { DLQ_URL, workerEnv } from './helpers/env';
 import { sqsEvent, sqsRecord } from './helpers/sqs-records';
+import { sqsAttributeProblems } from './helpers/sqs-rules';
 
 const sqs = mockClient(SQSClient);
 const dynamo = mockClient(DynamoDBDocumentClient);
@@ -57,7 +59,11 @@ describe('gate worker over arbitrary message bodies', () => {
         const response = await handler(sqsEvent(...records), { getRemainingTimeInMillis: () => 60_000 } as Context);
         const failed = new Set(response.batchItemFailures.map((f) => f.itemIdentifier));
         const dead = sqs.commandCalls(SendMessageCommand, { QueueUrl: DLQ_URL }).map((c) => c.args[0].input);
-        for (const letter of dead) expect(letter.MessageAttributes?.['taskgate.reason']?.StringValue).toMatch(/^[a-z-]+$/);
+        for (const letter of dead) {
+          expect(readDeadLetter(letter.MessageAttributes)?.reason).toMatch(/^[a-z-]+$/);
+          // Whatever the body held, the reason's attribute is one SQS takes.
+          expect(sqsAttributeProblems(letter.MessageAttributes)).toEqual([]);
+        }
         const succeeded = dynamo
           .commandCalls(UpdateCommand)
           .filter((c) => c.args[0].input.ExpressionAttributeValues?.[':status'] === 'succeeded').length;

@@ -9,6 +9,7 @@ import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { PermanentError, RetryLaterError } from '../lambdas/errors';
 import { defineTask } from '../lambdas/task';
 import { createHandler } from '../lambdas/worker/create-handler';
+import { readDeadLetter } from '../lambdas/worker/dead-letter';
 import { DLQ_URL, QUEUE_URL, workerEnv } from './helpers/env';
 import { sqsEvent, sqsRecord } from './helpers/sqs-records';
 
@@ -49,8 +50,8 @@ const invoke = (...records: ReturnType<typeof sqsRecord>[]) => handler(sqsEvent(
 function deadLetters() {
   return sqs.commandCalls(SendMessageCommand, { QueueUrl: DLQ_URL }).map((call) => ({
     body: call.args[0].input.MessageBody,
-    reason: call.args[0].input.MessageAttributes?.['taskgate.reason']?.StringValue,
-    error: call.args[0].input.MessageAttributes?.['taskgate.error']?.StringValue,
+    reason: readDeadLetter(call.args[0].input.MessageAttributes)?.reason,
+    error: readDeadLetter(call.args[0].input.MessageAttributes)?.error,
   }));
 }
 function ledgerWrites() {

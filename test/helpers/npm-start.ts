@@ -21,40 +21,57 @@ export interface NpmStart {
   dispose(): Promise<void>;
 }
 
-/**
- * Starts the embedded runtime on the fixture app with free ports and its own state dir (inside the
- * project, where the bundles find node_modules), and waits for its local.json.
- */
-export async function npmStart(args: readonly string[] = [], timeoutMs = 90_000): Promise<NpmStart> {
+/** A fresh state dir inside the project, where the bundles find node_modules. */
+export function newStateDir(): string {
   // .taskgate is git-ignored: a fresh checkout has none yet.
   fs.mkdirSync(path.join(ROOT, '.taskgate'), { recursive: true });
-  const stateDir = fs.mkdtempSync(path.join(ROOT, '.taskgate', 'test-'));
-  const traceFile = path.join(stateDir, 'trace.txt');
-  fs.writeFileSync(traceFile, '');
+  return fs.mkdtempSync(path.join(ROOT, '.taskgate', 'test-'));
+}
+
+/** `npm start` on the fixture app with free ports, in its own process group; everything it prints is collected. */
+function spawnNpmStart(stateDir: string, args: readonly string[], env: NodeJS.ProcessEnv) {
   const child = spawn(
     'npm',
     ['start', '--', '--app', 'npx tsx test/fixtures/app/app.ts', '--state-dir', path.relative(ROOT, stateDir), '--sqs-port', '0', '--dynamodb-port', '0', '--ui-port', '0', ...args],
-    { cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FIXTURE_TRACE_FILE: traceFile } },
+    { cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env },
   );
-  let output = '';
-  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const collected = { output: '' };
+  child.stdout!.on('data', (chunk: Buffer) => (collected.output += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (collected.output += chunk.toString()));
   // 'close', not 'exit': npm may end before the runtime it started has printed its last lines.
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
+  return { child, collected, exited };
+}
+
+/** Runs `npm start` in `stateDir` to its end (one that refuses to start), with what it printed. */
+export async function npmStartToExit(stateDir: string, args: readonly string[] = []): Promise<{ code: number | null; output: string }> {
+  const { collected, exited } = spawnNpmStart(stateDir, args, process.env);
+  const { code } = await exited;
+  return { code, output: collected.output };
+}
+
+/**
+ * Starts the embedded runtime on the fixture app with free ports and its own state dir (or the one
+ * given), and waits for its local.json.
+ */
+export async function npmStart(args: readonly string[] = [], timeoutMs = 90_000, stateDir = newStateDir()): Promise<NpmStart> {
+  const traceFile = path.join(stateDir, 'trace.txt');
+  fs.writeFileSync(traceFile, '');
+  const { child, collected, exited } = spawnNpmStart(stateDir, args, { ...process.env, FIXTURE_TRACE_FILE: traceFile });
   const configFile = path.join(stateDir, 'local.json');
   const started = Date.now();
   let exitCode: number | null | undefined;
   void exited.then(({ code }) => (exitCode = code));
   // local.json is written before the banner is printed; a user reads both, so wait for both.
-  while (!fs.existsSync(configFile) || !output.includes('runs (')) {
+  while (!fs.existsSync(configFile) || !collected.output.includes('runs (')) {
     if (exitCode !== undefined) {
       fs.rmSync(stateDir, { recursive: true, force: true });
-      throw new Error(`npm start exited with ${exitCode}:\n${output}`);
+      throw new Error(`npm start exited with ${exitCode}:\n${collected.output}`);
     }
     if (Date.now() - started > timeoutMs) {
       kill(child, 'SIGKILL');
       fs.rmSync(stateDir, { recursive: true, force: true });
-      throw new Error(`npm start did not write local.json and print its banner within ${timeoutMs} ms:\n${output}`);
+      throw new Error(`npm start did not write local.json and print its banner within ${timeoutMs} ms:\n${collected.output}`);
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
@@ -63,7 +80,7 @@ export async function npmStart(args: readonly string[] = [], timeoutMs = 90_000)
     config,
     stateDir,
     traceFile,
-    output: () => output,
+    output: () => collected.output,
     interrupt: async () => {
       kill(child, 'SIGINT');
       return exited;

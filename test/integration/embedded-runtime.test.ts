@@ -4,6 +4,7 @@ import { GetItemCommand, QueryCommand, type DynamoDBClient } from '@aws-sdk/clie
 import { GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageBatchCommand, SendMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LEDGER_SCHEMA, runKey } from '../../lambdas/ledger/record';
+import { readDeadLetter } from '../../lambdas/worker/dead-letter';
 import { dynamoClient, sqsClient } from '../helpers/local-servers';
 import { npmStart, peakInFlight, waitFor, type NpmStart } from '../helpers/npm-start';
 
@@ -135,7 +136,7 @@ describe('npm start on the fixture app', () => {
     const dead = await waitFor('the malformed message in the DLQ', async () =>
       (await drainDlq(sqs, app.config.gates.default!.dlqUrl, dlqMessages)).find((m) => m.Body === 'this is not json'),
     );
-    expect(dead.MessageAttributes?.['taskgate.reason']?.StringValue).toBe('invalid-json');
+    expect(readDeadLetter(dead.MessageAttributes)?.reason).toBe('invalid-json');
   });
 
   it('retries a failing task, then dead-letters it', async () => {
@@ -143,10 +144,16 @@ describe('npm start on the fixture app', () => {
     const dead = await waitFor('the failing task in the DLQ', async () =>
       (await drainDlq(sqs, app.config.gates.default!.dlqUrl, dlqMessages)).find((m) => m.Body?.includes('fixture-fail')),
     );
-    expect(Number(dead.MessageAttributes?.['taskgate.attempts']?.StringValue ?? 0)).toBeGreaterThanOrEqual(5);
+    expect(readDeadLetter(dead.MessageAttributes)?.attempts).toBeGreaterThanOrEqual(5);
     const { Item } = await dynamo.send(new GetItemCommand({ TableName: app.config.ledgerTable, Key: { [LEDGER_SCHEMA.partitionKey]: { S: runKey('fixture-fail', MessageId!) } } }));
     expect(Item?.status?.S).toBe('dead');
     expect(app.output()).toMatch(/fixture-fail +retry/);
+  });
+
+  it("prints no AWS SDK NodeVersionSupportWarning, from the runtime or from the workers' threads", () => {
+    // By now every gate's threads have loaded the bundle (its SDK clients) and run tasks.
+    expect(app.output()).toMatch(/fixture-fail +retry/);
+    expect(app.output()).not.toContain('NodeVersionSupportWarning');
   });
 
   it('never runs more than the gate concurrency at once under a burst of 500, nor more than one on a FIFO gate', async () => {

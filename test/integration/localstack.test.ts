@@ -7,6 +7,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { LEDGER_SCHEMA, runKey } from '../../lambdas/ledger/record';
+import { readDeadLetter } from '../../lambdas/worker/dead-letter';
 import { gateOutputKey, OUTPUT_KEYS } from '../../lib/outputs';
 import { waitFor } from '../helpers/npm-start';
 
@@ -79,6 +80,6 @@ describe('the example app deployed on LocalStack', () => {
       },
       120_000,
     );
-    expect(dead.MessageAttributes?.['taskgate.reason']?.StringValue).toBe('invalid-json');
+    expect(readDeadLetter(dead.MessageAttributes)?.reason).toBe('invalid-json');
   }, 180_000);
 });

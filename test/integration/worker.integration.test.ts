@@ -1,12 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import { type Message, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { DeleteMessageCommand, type Message, type MessageAttributeValue, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import * as z from 'zod/mini';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { DynamoLedger } from '../../lambdas/ledger/dynamo-ledger';
+import { PermanentError } from '../../lambdas/errors';
 import { defineTask } from '../../lambdas/task';
 import { createHandler } from '../../lambdas/worker/create-handler';
+import { DEAD_LETTER_ATTRIBUTE, MAX_ERROR_BYTES, ownAttributes, readDeadLetter } from '../../lambdas/worker/dead-letter';
+import { redriveByLoop } from '../../cli/dead-letters';
 import { pollOnce } from '../helpers/event-source';
 import { createGateQueues, createLedgerTable, dynamoClient, sqsClient } from '../helpers/local-servers';
+import { sqsAttributeProblems } from '../helpers/sqs-rules';
 
 const sqsEndpoint = inject('sqsEndpoint');
 const dynamodbEndpoint = inject('dynamodbEndpoint');
@@ -37,13 +41,22 @@ const broken = defineTask({
   },
 });
 
+/** A task error as a CLI tool's output can make it: colour codes, NUL, a lone surrogate, 300 KB of text. */
+const NOISY_ERROR = `\u001b[31mpg_dump failed\u001b[0m: \u0000 in column \ud800 ${'x'.repeat(300 * 1024)}`;
+const refused = defineTask({
+  name: 'refused',
+  run: (_payload, { runId }) => {
+    throw new PermanentError(runId === 'noisy' ? NOISY_ERROR : 'customer 42 does not exist');
+  },
+});
+
 let gate: { queueUrl: string; dlqUrl: string };
 let handler: ReturnType<typeof createHandler>;
 
 beforeAll(async () => {
   await createLedgerTable(dynamo, table);
   gate = await createGateQueues(sqs, `tasks-${randomUUID().slice(0, 8)}`, 3);
-  handler = createHandler([sum, broken], {
+  handler = createHandler([sum, broken, refused], {
     TASKGATE_GATE: 'default',
     TASKGATE_DLQ_URL: gate.dlqUrl,
     TASKGATE_LEDGER_TABLE: table,
@@ -86,8 +99,13 @@ describe('gate worker against fauxqs and dynalite', () => {
       return dead.length > 0;
     }, 30_000);
     expect(dead[0]!.Body).toBe(JSON.stringify({ task: 'broken', id: 'b-1' }));
-    expect(dead[0]!.MessageAttributes?.['taskgate.reason']?.StringValue).toBe('retries-exhausted');
-    expect(dead[0]!.MessageAttributes?.['taskgate.error']?.StringValue).toBe('attempt 3 of 3 failed: downstream refused the connection');
+    expect(readDeadLetter(dead[0]!.MessageAttributes)).toMatchObject({
+      reason: 'retries-exhausted',
+      error: 'attempt 3 of 3 failed: downstream refused the connection',
+      task: 'broken',
+      attempts: 3,
+    });
+    await sqs.send(new DeleteMessageCommand({ QueueUrl: gate.dlqUrl, ReceiptHandle: dead[0]!.ReceiptHandle! }));
     const record = await ledger.get('broken', 'b-1');
     expect(record).toMatchObject({ status: 'dead', attempts: 3, reason: 'retries-exhausted' });
     // Two backoffs of at most 1 s each: the third attempt cannot come sooner than the jitter allows,
@@ -95,6 +113,66 @@ describe('gate worker against fauxqs and dynalite', () => {
     expect(Date.now() - sentAt).toBeLessThan(15_000);
   }, 40_000);
 });
+
+describe('dead letters SQS accepts, with their own attributes', () => {
+  /** Runs the gate until the message with this body is in the DLQ; takes it out of the DLQ. */
+  async function deadLetterOf(body: string): Promise<Message> {
+    let found: Message | undefined;
+    await drain(async () => {
+      const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: gate.dlqUrl, MaxNumberOfMessages: 10, MessageAttributeNames: ['All'], VisibilityTimeout: 0 }));
+      found = Messages.find((message) => message.Body === body);
+      return found !== undefined;
+    });
+    await sqs.send(new DeleteMessageCommand({ QueueUrl: gate.dlqUrl, ReceiptHandle: found!.ReceiptHandle! }));
+    return found!;
+  }
+
+  it('dead-letters an error with colour codes, NUL and 300 KB of text, its reason readable', async () => {
+    const body = JSON.stringify({ task: 'refused', id: 'noisy' });
+    await sqs.send(new SendMessageCommand({ QueueUrl: gate.queueUrl, MessageBody: body }));
+    const dead = await deadLetterOf(body);
+    // fauxqs takes any attribute value; real SQS refuses these characters, empty values, an 11th attribute.
+    expect(sqsAttributeProblems(dead.MessageAttributes)).toEqual([]);
+    const facts = readDeadLetter(dead.MessageAttributes)!;
+    expect(facts).toMatchObject({ reason: 'task-permanent', task: 'refused', attempts: 1 });
+    expect(facts.error.startsWith(NOISY_ERROR.slice(0, 60))).toBe(true);
+    expect(facts.error).toMatch(/ \[cut: \d+ bytes in all\]$/);
+    expect(Buffer.byteLength(dead.MessageAttributes![DEAD_LETTER_ATTRIBUTE]!.StringValue!)).toBeLessThan(MAX_ERROR_BYTES + 200);
+    expect(await ledger.get('refused', 'noisy')).toMatchObject({ status: 'dead', reason: 'task-permanent' });
+  });
+
+  it('keeps a message\'s 10 own attributes: the first 9 by name as attributes, the 10th in taskgate\'s JSON, all 10 back on redrive', async () => {
+    const own: Record<string, MessageAttributeValue> = {
+      tenant: { DataType: 'String', StringValue: 'acme' },
+      Zone: { DataType: 'String', StringValue: 'eu' },
+      priority: { DataType: 'Number', StringValue: '3' },
+      signature: { DataType: 'Binary', BinaryValue: Buffer.from([0, 1, 2, 255]) },
+      ...Object.fromEntries(['a1', 'a2', 'a3', 'a4', 'a5', 'trace'].map((name) => [name, { DataType: 'String.custom', StringValue: `value of ${name}` }])),
+    };
+    const body = JSON.stringify({ task: 'refused', id: 'ten-attributes' });
+    await sqs.send(new SendMessageCommand({ QueueUrl: gate.queueUrl, MessageBody: body, MessageAttributes: own }));
+    const dead = await deadLetterOf(body);
+    expect(sqsAttributeProblems(dead.MessageAttributes)).toEqual([]);
+    // ASCII order: Zone a1 a2 a3 a4 a5 priority signature tenant | trace.
+    expect(Object.keys(dead.MessageAttributes!).sort()).toEqual(['Zone', 'a1', 'a2', 'a3', 'a4', 'a5', 'priority', 'signature', DEAD_LETTER_ATTRIBUTE, 'tenant']);
+    expect(readDeadLetter(dead.MessageAttributes)).toMatchObject({ reason: 'task-permanent', error: 'customer 42 does not exist' });
+    expect(normalized(ownAttributes(dead.MessageAttributes))).toEqual(normalized(own));
+
+    await sqs.send(new SendMessageCommand({ QueueUrl: gate.dlqUrl, MessageBody: dead.Body!, MessageAttributes: dead.MessageAttributes }));
+    expect((await redriveByLoop(sqs, gate.dlqUrl, gate.queueUrl)).moved).toBe(1);
+    const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: gate.queueUrl, MessageAttributeNames: ['All'], VisibilityTimeout: 0 }));
+    expect(Messages.map((message) => message.Body)).toEqual([body]);
+    expect(normalized(Messages[0]!.MessageAttributes!)).toEqual(normalized(own));
+    await sqs.send(new DeleteMessageCommand({ QueueUrl: gate.queueUrl, ReceiptHandle: Messages[0]!.ReceiptHandle! }));
+  });
+});
+
+/** Attributes compared by value (binary as bytes, whatever array type the SDK returned). */
+function normalized(attributes: Record<string, MessageAttributeValue>) {
+  return Object.fromEntries(
+    Object.entries(attributes).map(([name, value]) => [name, { DataType: value.DataType, StringValue: value.StringValue, BinaryValue: value.BinaryValue && [...value.BinaryValue] }]),
+  );
+}
 
 describe('run ledger conditional writes on dynalite', () => {
   const start = (now: number) => ({ task: 'sum', id: `lease-${now}`, gate: 'default', source: 'api', scheduledAt: new Date(now), attempt: 1, now });
