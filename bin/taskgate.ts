@@ -1,5 +1,6 @@
 #!/usr/bin/env -S npx tsx
 import { CliError } from '../cli/errors';
+import { printable } from '../lambdas/printable';
 import { buildProgram } from '../cli/program';
 
 // The SDK's Node 20 end-of-support notice is for the runtime, not for an operator's terminal; it
@@ -11,7 +12,8 @@ buildProgram()
   .catch((error: unknown) => {
     // Expected failures are one line of what to do; anything else keeps its stack for a bug report.
     if (error instanceof CliError) {
-      console.error(`taskgate: ${error.message}`);
+      // The message may quote a task name, id or error that came from a message: escaped, on one line.
+      console.error(`taskgate: ${printable(error.message)}`);
       process.exitCode = error.exitCode;
     } else {
       console.error(error);
