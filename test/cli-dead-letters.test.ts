@@ -36,7 +36,7 @@ describe('dead letters', () => {
     expect(await fixture.aws.queueDepth(fixture.aws.config.gates['email-api']!.dlqUrl)).toMatchObject({ visible: 2, inFlight: 0 });
     const table = (await cli('dlq', 'email-api')).stdout;
     expect(table).toMatch(/send-delivery-reminders\s+invalid-payload\s+1\s+payload fails its schema: market/);
-    expect(table).toContain('taskgate redrive email-api');
+    expect(table).toContain('move them back with npx taskgate redrive email-api');
   });
 
   it('purge-dlq asks for confirmation; --yes purges', async () => {
