@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import { DeleteMessageCommand, GetQueueAttributesCommand, type Message, PurgeQueueCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { DeleteCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { App } from 'aws-cdk-lib';
-import { afterAll, beforeAll, beforeEach, expect } from 'vitest';
+import { afterAll, beforeAll, beforeEach, expect, vi } from 'vitest';
 import { LEDGER_SCHEMA } from '../../lambdas/ledger/record';
 import { AppStack } from '../../lib/app-stack';
 import { OnceSchedules } from '../../local/once-schedules';
@@ -98,6 +98,8 @@ export class CliFixture {
 
 /** A CliFixture started for the test file, reset before each test. */
 export function useCliFixture(options: { synth: boolean } = { synth: false }): CliFixture {
+  // A test runs the CLI up to eight times, each a tsx subprocess of 1-4 s on two busy cores.
+  vi.setConfig({ testTimeout: 90_000 });
   const fixture = new CliFixture();
   beforeAll(() => fixture.start(options));
   afterAll(() => fixture.stop());
