@@ -1,5 +1,6 @@
 #!/usr/bin/env -S npx tsx
 import { CliError } from '../cli/errors';
+import { printable } from '../lambdas/printable';
 import { buildProgram } from '../cli/program';
 import { hideSdkNodeWarning } from '../local/sdk-warning';
 
@@ -20,7 +21,8 @@ buildProgram()
   .catch((error: unknown) => {
     // Expected failures are one line of what to do; anything else keeps its stack for a bug report.
     if (error instanceof CliError) {
-      console.error(`taskgate: ${error.message}`);
+      // The message may quote a task name, id or error that came from a message: escaped, on one line.
+      console.error(`taskgate: ${printable(error.message)}`);
       process.exitCode = error.exitCode;
     } else {
       console.error(error);

@@ -1,7 +1,16 @@
+import { printable } from '../lambdas/printable';
+
 /**
  * Everything the commands print for humans: colors (off for NO_COLOR, TERM=dumb and non-TTY
- * output), aligned tables and short durations. Scripts use `--json` instead.
+ * output), aligned tables and short durations. Scripts use `--json` instead. Text that came from a
+ * message goes through `printable` (directly, or through `clip`) so that it cannot drive the terminal.
  */
+
+/**
+ * The command a user types to run this CLI, as every hint and example prints it: `taskgate` alone
+ * is on no PATH in a clone or an app that depends on taskgate, `npx taskgate` is.
+ */
+export const CLI = 'npx taskgate';
 
 const CODES = { red: 31, green: 32, yellow: 33, blue: 34, magenta: 35, cyan: 36, gray: 90, bold: 1 } as const;
 export type Color = keyof typeof CODES;
@@ -71,18 +80,28 @@ export function formatDuration(ms: number): string {
 export function formatTime(value: string | Date | undefined): string {
   if (value === undefined) return '-';
   const date = typeof value === 'string' ? new Date(value) : value;
-  if (Number.isNaN(date.getTime())) return String(value);
+  // Not a time: a message attribute, say, shown as it came but escaped.
+  if (Number.isNaN(date.getTime())) return printable(String(value));
   return date.toISOString().replace('T', ' ').replace(/\.\d{3}Z$/, 'Z');
 }
 
-/** Cuts a cell to `max` characters, on one line. */
+/** Cuts a cell to `max` characters, on one line, control characters escaped. */
 export function clip(text: string | undefined, max = 60): string {
   if (text === undefined || text === '') return '-';
-  const line = text.replace(/\s+/g, ' ');
+  const line = printable(text.replace(/\s+/g, ' '));
   return line.length > max ? `${line.slice(0, max - 1)}…` : line;
 }
 
 /** JSON for `--json`: two-space indented, one document on stdout. */
 export function printJson(value: unknown): void {
-  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+  process.stdout.write(`${jsonText(value, 2)}\n`);
+}
+
+/**
+ * JSON with every control character escaped: JSON.stringify escapes U+0000-U+001F but leaves the
+ * C1 controls and bidi overrides raw. Escaping line by line keeps the indentation's newlines, and
+ * a `\uXXXX` escape inside a string is the same JSON value.
+ */
+export function jsonText(value: unknown, indent?: number): string {
+  return JSON.stringify(value, null, indent).split('\n').map(printable).join('\n');
 }

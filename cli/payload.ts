@@ -3,15 +3,14 @@ import { PermanentError } from '../lambdas/errors';
 import type { TaskRegistry } from '../lambdas/registry';
 import type { AnyTask } from '../lambdas/task';
 import { CliError } from './errors';
+import { CLI } from './format';
 
 /**
- * The task and its payload from `--payload JSON` or `--payload @file`, checked against the task's
- * schema before anything is sent. Returns the payload as given (the worker applies defaults), so
- * the message says exactly what the user typed.
+ * The task's payload from `--payload JSON` or `--payload @file`, checked against the task's schema
+ * before anything is sent. Returns the payload as given (the worker applies defaults), so the
+ * message says exactly what the user typed.
  */
-export function readPayload(registry: TaskRegistry, taskName: string, option: string | undefined): { task: AnyTask; payload: Record<string, unknown> } {
-  const task = registry.find(taskName);
-  if (!task) throw new CliError(registry.unknownTaskMessage(taskName));
+export function readPayload(registry: TaskRegistry, task: AnyTask, option: string | undefined): Record<string, unknown> {
   let text = option ?? '{}';
   let where = '--payload';
   if (text.startsWith('@')) {
@@ -34,8 +33,8 @@ export function readPayload(registry: TaskRegistry, taskName: string, option: st
   try {
     registry.parsePayload(task, payload);
   } catch (error) {
-    if (error instanceof PermanentError) throw new CliError(`${error.message}; see taskgate tasks for the schema`);
+    if (error instanceof PermanentError) throw new CliError(`${error.message}; see ${CLI} tasks for the schema`);
     throw error;
   }
-  return { task, payload: payload as Record<string, unknown> };
+  return payload as Record<string, unknown>;
 }

@@ -1,4 +1,5 @@
 import { CliError } from './errors';
+import { CLI } from './format';
 import { closest } from '../lambdas/registry';
 
 /** One schedule as `taskgate schedules` shows it. */
@@ -25,7 +26,7 @@ export interface ScheduleController {
 export function unknownScheduleError(name: string, known: readonly string[]): CliError {
   const suggestion = closest(name, known);
   return new CliError(
-    `no schedule named "${name}"${suggestion ? ` (did you mean "${suggestion}"?)` : ''}; known schedules: ${known.join(', ') || 'none'} (see taskgate schedules)`,
+    `no schedule named "${name}"${suggestion ? ` (did you mean "${suggestion}"?)` : ''}; known schedules: ${known.join(', ') || 'none'} (see ${CLI} schedules)`,
   );
 }
 

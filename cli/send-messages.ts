@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { SendMessageBatchCommand, type SendMessageBatchRequestEntry, type SQSClient } from '@aws-sdk/client-sqs';
-import type { TaskMessage } from '../lambdas/envelope';
+import { checkTaskMessage, type TaskMessage } from '../lambdas/envelope';
+import { PermanentError } from '../lambdas/errors';
 import { CliError } from './errors';
 
 /** A message to send with its dedupe id (the message's `id`, or a fresh uuid). */
@@ -10,8 +11,23 @@ export interface Outgoing {
   readonly delaySeconds?: number;
 }
 
+/**
+ * The body of a task message, checked with the worker's own contract checks (size, id length,
+ * fields) before anything is sent: what the worker would move to the DLQ at once is refused here.
+ */
+export function messageBody(message: TaskMessage): string {
+  const body = JSON.stringify(message);
+  try {
+    checkTaskMessage(body);
+  } catch (error) {
+    if (error instanceof PermanentError) throw new CliError(`the worker would refuse this message (${error.reason}): ${error.message}; nothing was sent`);
+    throw error;
+  }
+  return body;
+}
+
 export function outgoing(message: TaskMessage, delaySeconds?: number): Outgoing {
-  return { body: JSON.stringify(message), dedupeId: message.id ?? randomUUID(), delaySeconds };
+  return { body: messageBody(message), dedupeId: message.id ?? randomUUID(), delaySeconds };
 }
 
 export function isFifo(queueUrl: string): boolean {

@@ -9,6 +9,7 @@ import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { closest, TaskRegistry } from '../lambdas/registry';
+import type { AnyTask } from '../lambdas/task';
 import { tasks } from '../lambdas/tasks';
 import { gateOutputKey, OUTPUT_KEYS } from '../lib/outputs';
 import type { LocalConfig } from '../local/local-config';
@@ -65,6 +66,19 @@ export interface Target extends ErrorContext {
   triggers(): Promise<TriggerModel[]>;
   /** The stack's (AWS) or the embedded runtime's Scheduler API, which holds one-time schedules. */
   onceScheduling(): OnceScheduling;
+}
+
+/**
+ * The app's tasks (this checkout's `lambdas/tasks`), the same for every target: commands check task
+ * names and payloads against it before they connect to anything.
+ */
+export const appRegistry = new TaskRegistry(tasks);
+
+/** The task a command's argument names, or a CliError with the closest name; needs no target. */
+export function taskArgument(name: string): AnyTask {
+  const task = appRegistry.find(name);
+  if (!task) throw new CliError(appRegistry.unknownTaskMessage(name));
+  return task;
 }
 
 const LOCAL_CREDENTIALS = { accessKeyId: 'taskgate', secretAccessKey: 'taskgate' };
@@ -187,7 +201,7 @@ async function awsTarget(stackName: string, region: string | undefined): Promise
   }
   const awsContext: ErrorContext = { ...context, label: `stack ${stackName} in ${stack.region}` };
   const clientOptions = { region: stack.region };
-  const registry = new TaskRegistry(tasks);
+  const registry = appRegistry;
   const gates = new Map<string, GateEndpoints>();
   const warnings: string[] = [];
   for (const gate of registry.gates()) {
@@ -227,7 +241,7 @@ interface TargetParts extends Omit<Target, 'registry' | 'gate' | 'gateOfTask'> {
 }
 
 function makeTarget(parts: TargetParts): Target {
-  const registry = new TaskRegistry(tasks);
+  const registry = appRegistry;
   const { taskGates, ...rest } = parts;
   const gate = (name: string): GateEndpoints => {
     const found = parts.gates.get(name);

@@ -37,13 +37,26 @@ export interface RecordFacts {
   readonly sentTimestamp: number;
 }
 
+/** A message that passed every check of the contract: its own fields, `scheduledAt` parsed, no defaults filled. */
+export interface CheckedMessage {
+  readonly task: string;
+  readonly payload?: object;
+  readonly id?: string;
+  readonly scheduledAt?: Date;
+  readonly source?: TaskSource;
+}
+
 /**
  * Checks a message body against the contract. Hand-written rather than a schema: it runs on every
- * record (the hot path) and each failure needs its own actionable message.
+ * record (the hot path) and each failure needs its own actionable message. The worker calls it on
+ * every record it receives, and the CLI on every body before it sends one, so what the CLI reports
+ * as sent is what the worker accepts: the limits live here and nowhere else.
  *
  * @throws PermanentError with reason invalid-json, invalid-envelope or message-too-large.
+ * @example
+ * checkTaskMessage(JSON.stringify({ task: 'cleanup-stray-instances', id: '' })) // throws: "id" must be a string of 1-512 characters
  */
-export function parseEnvelope(body: string, facts: RecordFacts): Envelope {
+export function checkTaskMessage(body: string): CheckedMessage {
   // A UTF-16 code unit takes at most 3 UTF-8 bytes: count bytes only when the body could be too large.
   if (body.length * 3 > MAX_BODY_BYTES && Buffer.byteLength(body, 'utf8') > MAX_BODY_BYTES) {
     throw new PermanentError(`message body is larger than ${MAX_BODY_BYTES} bytes; keep large payloads in S3 and send a key`, {
@@ -77,7 +90,7 @@ export function parseEnvelope(body: string, facts: RecordFacts): Envelope {
   if (id !== undefined && (typeof id !== 'string' || id.length === 0 || id.length > MAX_ID_LENGTH)) {
     throw invalid(`"id" must be a string of 1-${MAX_ID_LENGTH} characters when given, got ${describe(id)}`);
   }
-  let due = new Date(facts.sentTimestamp);
+  let due: Date | undefined;
   if (scheduledAt !== undefined) {
     due = typeof scheduledAt === 'string' && /^\d{4}-\d{2}-\d{2}T/.test(scheduledAt) ? new Date(scheduledAt) : new Date(NaN);
     if (Number.isNaN(due.getTime())) {
@@ -87,12 +100,22 @@ export function parseEnvelope(body: string, facts: RecordFacts): Envelope {
   if (source !== undefined && !(SOURCES as readonly unknown[]).includes(source)) {
     throw invalid(`"source" must be one of ${SOURCES.join(', ')}, got ${describe(source)}`);
   }
+  return { task, payload: payload as object | undefined, id: id as string | undefined, scheduledAt: due, source: source as TaskSource | undefined };
+}
+
+/**
+ * The envelope of a received record: the checked message with its defaults filled from the record.
+ *
+ * @throws PermanentError as checkTaskMessage does.
+ */
+export function parseEnvelope(body: string, facts: RecordFacts): Envelope {
+  const message = checkTaskMessage(body);
   return {
-    task,
-    payload: payload ?? {},
-    id: (id as string | undefined) ?? facts.messageId,
-    scheduledAt: due,
-    source: (source as TaskSource | undefined) ?? 'api',
+    task: message.task,
+    payload: message.payload ?? {},
+    id: message.id ?? facts.messageId,
+    scheduledAt: message.scheduledAt ?? new Date(facts.sentTimestamp),
+    source: message.source ?? 'api',
   };
 }
 

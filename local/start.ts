@@ -1,8 +1,12 @@
 import * as path from 'node:path';
 import { CommanderError } from 'commander';
+import { CLI } from '../cli/format';
 import { parseRuntimeOptions, type RuntimeOptions } from './options';
 import { startRuntime, type LocalRuntime } from './runtime';
 import { hideSdkNodeWarning } from './sdk-warning';
+
+/** Why nothing survives a stop: said where a user might expect queued messages to come back. */
+const IN_MEMORY = 'the embedded SQS and DynamoDB keep their state in memory, so';
 
 /**
  * `npm start`: the embedded runtime (see `npm start -- --help`). Prints where everything is, then
@@ -34,7 +38,7 @@ async function main(): Promise<void> {
     // only a second Ctrl-C a moment later means "quit now".
     if (stoppingSince !== undefined && Date.now() - stoppingSince < 1500) return;
     if (stoppingSince !== undefined) {
-      console.log('taskgate: stopping at once; messages of unfinished batches reappear after their visibility timeout');
+      console.log(`taskgate: stopping at once; ${IN_MEMORY} every queued message, those of unfinished batches included, is gone`);
       process.exit(130);
     }
     stoppingSince = Date.now();
@@ -42,11 +46,9 @@ async function main(): Promise<void> {
     runtime.stop().then(
       (summary) => {
         if (summary.returned > 0) console.log(`taskgate: ${summary.returned} message(s) of unfinished batches returned to their queues`);
-        for (const queue of summary.queues) {
-          if (queue.visible + queue.inFlight + queue.delayed > 0) {
-            console.log(`taskgate: left on ${queue.name}: ${queue.visible} visible, ${queue.inFlight} in flight, ${queue.delayed} delayed`);
-          }
-        }
+        const left = summary.queues.filter((queue) => queue.visible + queue.inFlight + queue.delayed > 0);
+        for (const queue of left) console.log(`taskgate: left on ${queue.name}: ${queue.visible} visible, ${queue.inFlight} in flight, ${queue.delayed} delayed`);
+        if (left.length > 0) console.log(`taskgate: ${IN_MEMORY} the messages left are gone when it exits`);
         console.log('taskgate: stopped');
         process.exit(0);
       },
@@ -85,7 +87,7 @@ function banner(runtime: LocalRuntime, options: RuntimeOptions, root: string): s
   lines.push(
     '',
     'force-trigger a task:',
-    `  npx tsx bin/taskgate.ts trigger ${task}`,
+    `  ${CLI} trigger ${task}`,
     `  aws --endpoint-url ${config.sqsEndpoint} --region ${config.region} sqs send-message --queue-url ${queueUrl} --message-body '{"task":"${task}"}'`,
     `  (any access key works: AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local)`,
   );

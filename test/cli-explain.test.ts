@@ -54,7 +54,7 @@ describe('taskgate explain (subprocess)', { timeout: 90_000 }, () => {
       {
         code: 'utc-fixed-hour',
         message:
-          "EventBridge rules run in UTC: 09:00 in this expression is 09:00 UTC (04:00 in America/New_York in January, 05:00 in July). If you meant a local time, give the schedule a timeZone (an EventBridge Scheduler schedule), e.g. taskgate explain 'cron(0 9 ? * MON-FRI *)' --tz America/New_York",
+          "EventBridge rules run in UTC: 09:00 in this expression is 09:00 UTC (04:00 in America/New_York in January, 05:00 in July). If you meant a local time, give the schedule a timeZone (an EventBridge Scheduler schedule), e.g. npx taskgate explain 'cron(0 9 ? * MON-FRI *)' --tz America/New_York",
       },
     ]);
   });
@@ -80,6 +80,6 @@ describe('taskgate explain (subprocess)', { timeout: 90_000 }, () => {
     const zone = await taskgate(['cron(0 9 * * ? *)', '--tz', 'Berlin']);
     expect([zone.code, zone.stderr]).toEqual([2, "taskgate: time zone 'Berlin' of cron(0 9 * * ? *) is not an IANA time zone name; did you mean Europe/Berlin?\n"]);
     const missing = await taskgate([]);
-    expect([missing.code, missing.stderr]).toEqual([2, "taskgate: missing required argument 'expression' (see taskgate explain --help)\n"]);
+    expect([missing.code, missing.stderr]).toEqual([2, "taskgate: missing required argument 'expression' (see npx taskgate explain --help)\n"]);
   });
 });

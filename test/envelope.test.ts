@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_BODY_BYTES, parseEnvelope } from '../lambdas/envelope';
+import { checkTaskMessage, MAX_BODY_BYTES, parseEnvelope } from '../lambdas/envelope';
 import { PermanentError } from '../lambdas/errors';
 
 const facts = { messageId: 'm-1', sentTimestamp: Date.parse('2026-11-22T12:00:05Z') };
@@ -41,5 +41,19 @@ describe('parseEnvelope', () => {
     [JSON.stringify({ task: 't', payload: { blob: 'x'.repeat(MAX_BODY_BYTES) } }), /^message-too-large:/],
   ])('rejects %j with a reason that says what to do', (body, expected) => {
     expect(reasonOf(body)).toMatch(expected);
+  });
+});
+
+describe('checkTaskMessage (the checks the CLI runs before it sends)', () => {
+  it('returns the message as sent, without the defaults a record would fill in', () => {
+    expect(checkTaskMessage('{"task":"t","id":"x","scheduledAt":"2026-11-22T12:00:00Z"}')).toEqual({ task: 't', id: 'x', scheduledAt: new Date('2026-11-22T12:00:00Z') });
+  });
+
+  it('refuses exactly what parseEnvelope refuses', () => {
+    for (const body of ['{"task":"t","id":""}', JSON.stringify({ task: 't', id: 'i'.repeat(513) }), '{"task":"t","extra":1}']) {
+      expect(() => checkTaskMessage(body)).toThrow(PermanentError);
+      expect(reasonOf(body)).toMatch(/^invalid-envelope:/);
+    }
+    expect(() => checkTaskMessage(JSON.stringify({ task: 't', id: 'i'.repeat(512) }))).not.toThrow();
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { resolveIntrinsics, UnresolvableError, type IntrinsicContext } from '../local/intrinsics';
 import { failedRecords } from '../local/poller';
-import { runLines } from '../local/run-log';
+import { formatLogLine, formatRunLine, runLines } from '../local/run-log';
 import { sqsRecord } from './helpers/sqs-records';
 
 const context: IntrinsicContext = {
@@ -71,6 +71,37 @@ describe('runLines (one line per run on the console)', () => {
   it('reports the run the batch made with the ledger’s outcome', () => {
     const ledger = new Map([['sync#t-1', { status: 'succeeded', durationMs: 3, startedAt: startedAt + 2 }]]);
     expect(runLines('default', report({ task: 'sync', id: 't-1' }), ledger)[0]).toMatchObject({ task: 'sync', outcome: 'succeeded', durationMs: 3 });
+  });
+
+  it('gives a delivery that found its run leased by another worker its reason', () => {
+    const failed = { ...report({ task: 'sync', id: 't-1' }), failed: new Set(['m-1']) };
+    const ledger = new Map([['sync#t-1', { status: 'running', startedAt: startedAt - 1000 }]]);
+    expect(runLines('default', failed, ledger)[0]).toMatchObject({ outcome: 'retry', detail: 'leased by another worker; back when its lease ends' });
+    // A run of this delivery that failed says its own error.
+    const own = new Map([['sync#t-1', { status: 'failed', error: 'HTTP 503', durationMs: 5, startedAt: startedAt + 1 }]]);
+    expect(runLines('default', failed, own)[0]).toMatchObject({ outcome: 'retry', detail: 'HTTP 503' });
+  });
+
+  it('says a dead letter on one line: the run line has the reason and the error, the worker\'s log line is not repeated', () => {
+    const ledger = new Map([['sync#t-1', { status: 'dead', reason: 'retries-exhausted', error: 'attempt 5 of 5 failed: HTTP 503', startedAt: startedAt + 1 }]]);
+    expect(runLines('default', report({ task: 'sync', id: 't-1' }), ledger)[0]).toMatchObject({ outcome: 'dead', detail: 'retries-exhausted: attempt 5 of 5 failed: HTTP 503' });
+    expect(runLines('default', report({ task: 'sync', id: '' }), new Map())[0]).toMatchObject({ outcome: 'dead', detail: expect.stringMatching(/^invalid-envelope: "id" must be/) });
+    const moved = JSON.stringify({ level: 'ERROR', message: 'message moved to the DLQ', outcome: 'dead', reason: 'retries-exhausted', error: 'HTTP 503' });
+    expect(formatLogLine('default', moved, false)).toBeUndefined();
+    expect(formatLogLine('default', moved, true)).toContain('message moved to the DLQ');
+    // Other warnings and errors still show.
+    expect(formatLogLine('default', JSON.stringify({ level: 'ERROR', message: 'could not move the message to the DLQ' }), false)).toContain('could not move');
+  });
+
+  it('prints what came from a message with control characters escaped', () => {
+    const [line] = runLines('default', report({ task: 'x\u001b[31mRED\u001b[2J', id: 'i\u001b[2J' }), new Map());
+    const text = formatRunLine({ ...line!, detail: 'boom\u009b2J' });
+    expect(text).not.toMatch(/[\u001b\u009b]/);
+    expect(text).toContain('x\\u001b[31mRED\\u001b[2J');
+    expect(text).toContain('boom\\u009b2J');
+    const log = formatLogLine('default', JSON.stringify({ level: 'WARN', message: 'odd \u001b[2J', task: 'x\u001b[2J' }), false);
+    expect(log).not.toContain('\u001b');
+    expect(formatLogLine('default', 'console \u001b[2J output', false)).toContain('console \\u001b[2J output');
   });
 
   it('reports a duplicate delivery as a duplicate, not as a second success', () => {

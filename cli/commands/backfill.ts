@@ -6,12 +6,12 @@ import { parseSchedule } from '../../lib/schedule-expression';
 import type { TriggerModel } from '../../local/template';
 import { queueCounts } from '../dead-letters';
 import { CliError } from '../errors';
-import { formatTime, paint, printJson, status, table } from '../format';
+import { CLI, formatTime, paint, printJson, status, table } from '../format';
 import { interruptSignal } from '../interrupt';
 import { runStatuses } from '../ledger-query';
 import { Progress } from '../progress';
-import { sendBatch } from '../send-messages';
-import { resolveTarget, type GateEndpoints, type Target } from '../target';
+import { messageBody, sendBatch } from '../send-messages';
+import { resolveTarget, taskArgument, type GateEndpoints, type Target } from '../target';
 import { Pacer, parseCount, parseRate, parseTime, sleep } from '../time';
 
 /** Without --rate, backfill waits while the gate's queue holds more than this many times its concurrency. */
@@ -45,7 +45,7 @@ export function registerBackfill(program: Command): void {
     .description(
       "Enqueue the ticks of a task's schedule in a window, for runs that were missed: each message is exactly what the schedule would have sent for that tick (id and scheduledAt = the tick), so ticks that already ran are deduplicated by the ledger. Paced to the gate: batches of 10 at the gate's concurrency per second, waiting while more than 10 x concurrency messages are queued (--rate: a fixed rate instead).",
     )
-    .argument('<task>', 'the task (see taskgate schedules)')
+    .argument('<task>', `the task (see ${CLI} schedules)`)
     .requiredOption('--from <time>', 'window start, inclusive: an ISO time or a duration ago such as 2d')
     .requiredOption('--to <time>', 'window end, inclusive: an ISO time or a duration ago (0s = now)')
     .option('--schedule <name>', 'which schedule, when the task has several')
@@ -54,16 +54,14 @@ export function registerBackfill(program: Command): void {
     .option('--respect-misfire', "send the ticks as source \"schedule\", so the worker skips those later than the task's misfire.maxLatenessSeconds (default: source \"manual\", they run)")
     .option('--dry-run', 'list the ticks and their ledger status; send nothing')
     .option('--json', 'print JSON for scripts')
-    .addHelpText('after', '\nExamples:\n  $ taskgate backfill refresh-exchange-rates --from 2026-11-22T00:00:00Z --to 2026-11-22T06:00:00Z --dry-run\n  $ taskgate backfill cleanup-stray-instances --from 2d --to 0s --rate 2/s')
+    .addHelpText('after', `\nExamples:\n  $ ${CLI} backfill refresh-exchange-rates --from 2026-11-22T00:00:00Z --to 2026-11-22T06:00:00Z --dry-run\n  $ ${CLI} backfill cleanup-stray-instances --from 2d --to 0s --rate 2/s`)
     .action(async (taskName: string, options: BackfillOptions, command: Command) => {
-      const now = new Date();
-      const from = parseTime(options.from, '--from', now, -1);
-      const to = parseTime(options.to, '--to', now, -1);
-      if (from > to) throw new CliError(`--from ${from.toISOString()} is after --to ${to.toISOString()}; swap them`);
+      // Every argument is checked before anything is contacted.
+      taskArgument(taskName);
+      const { from, to } = windowOf(options, taskName, new Date());
       const max = parseCount(options.max, '--max');
       const rate = options.rate === undefined ? undefined : parseRate(options.rate);
       const target = await resolveTarget(command.optsWithGlobals());
-      if (!target.registry.find(taskName)) throw new CliError(target.registry.unknownTaskMessage(taskName));
       const gate = target.gateOfTask(taskName);
       const trigger = pickSchedule(await target.triggers(), taskName, options.schedule);
       const ticks = await ticksOf(target, trigger, taskName, from, to, max, options.respectMisfire ? 'schedule' : 'manual');
@@ -87,9 +85,27 @@ export function registerBackfill(program: Command): void {
           `sent ${sent.count} of ${pending.length} tick(s) of ${trigger.name} to gate ${gate.name}` +
             `${summary.alreadyRan ? ` (${summary.alreadyRan} already in the ledger, not sent)` : ''}${sent.interrupted ? paint('yellow', '; interrupted: run the same command again, sent ticks are deduplicated') : ''}`,
         );
-        console.log(`follow them: taskgate history --task ${taskName} --follow`);
+        console.log(`follow them: ${CLI} history --task ${taskName} --follow`);
       }
     });
+}
+
+/**
+ * The window, cut at now: a tick not yet due is the schedule's to send, and backfilling it would
+ * run it early and make the schedule's own delivery a duplicate. A window wholly ahead is refused.
+ */
+function windowOf(options: BackfillOptions, task: string, now: Date): { from: Date; to: Date } {
+  const from = parseTime(options.from, '--from', now, -1);
+  const to = parseTime(options.to, '--to', now, -1);
+  if (from > to) throw new CliError(`--from ${from.toISOString()} is after --to ${to.toISOString()}; swap them`);
+  if (from > now) {
+    throw new CliError(
+      `the window ${from.toISOString()} to ${to.toISOString()} is in the future; backfill sends ticks that are due, and the schedule sends these itself (to run ${task} now: ${CLI} trigger ${task})`,
+    );
+  }
+  if (to <= now) return { from, to };
+  console.error(`note: --to ${to.toISOString()} is in the future; the window ends now, ${now.toISOString()}: later ticks are the schedule's to send`);
+  return { from, to: now };
 }
 
 function pickSchedule(triggers: readonly TriggerModel[], task: string, name: string | undefined): TriggerModel {
@@ -100,7 +116,7 @@ function pickSchedule(triggers: readonly TriggerModel[], task: string, name: str
     if (!found) throw new CliError(`task ${task} has no schedule named "${name}"; its schedules: ${mine.map((t) => t.name).join(', ') || 'none'}`);
     return found;
   }
-  if (mine.length === 0) throw new CliError(`task ${task} has no schedule, so there are no ticks to backfill; use taskgate trigger ${task} for one run`);
+  if (mine.length === 0) throw new CliError(`task ${task} has no schedule, so there are no ticks to backfill; use ${CLI} trigger ${task} for one run`);
   if (mine.length > 1) throw new CliError(`task ${task} has ${mine.length} schedules (${mine.map((t) => t.name).join(', ')}); pick one with --schedule`);
   return mine[0]!;
 }
@@ -119,7 +135,7 @@ async function ticksOf(target: Target, trigger: TriggerModel, task: string, from
   const ticks = times.map((at) => {
     // The body the schedule itself would send for this tick: same id, scheduledAt and payload.
     const message = JSON.parse(trigger.render(at)) as TaskMessage;
-    return { at: at.toISOString(), id: message.id ?? at.toISOString(), body: JSON.stringify({ ...message, source }) };
+    return { at: at.toISOString(), id: message.id ?? at.toISOString(), body: messageBody({ ...message, source }) };
   });
   const ledger = await runStatuses(target.dynamodb, target.ledgerTable(), task, ticks.map((tick) => tick.id));
   return ticks.map((tick) => ({ ...tick, ledger: ledger.get(tick.id) }));

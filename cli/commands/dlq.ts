@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { peekDeadLetters } from '../dead-letters';
-import { clip, formatTime, paint, printJson, table } from '../format';
+import { CLI, clip, formatTime, paint, printJson, table } from '../format';
 import { resolveTarget } from '../target';
 import { parseCount } from '../time';
 
@@ -12,10 +12,10 @@ export function registerDlq(program: Command): void {
     .description(
       "List a gate's dead letters (task, reason, error, attempts, failed at, body) without consuming them: each is received with a 30 s visibility and made visible again at once. This raises its receive count on the DLQ, which is harmless there.",
     )
-    .argument('<gate>', 'the gate (see taskgate status)')
+    .argument('<gate>', `the gate (see ${CLI} status)`)
     .option('--limit <n>', 'list at most n dead letters', '100')
     .option('--json', 'print JSON for scripts')
-    .addHelpText('after', '\nExample:\n  $ taskgate dlq email-api\n  $ taskgate dlq email-api --json | jq -r ".[] | .reason" | sort | uniq -c')
+    .addHelpText('after', `\nExample:\n  $ ${CLI} dlq email-api\n  $ ${CLI} dlq email-api --json | jq -r ".[] | .reason" | sort | uniq -c`)
     .action(async (gateName: string, options: { limit: string; json?: boolean }, command: Command) => {
       const limit = parseCount(options.limit, '--limit');
       const target = await resolveTarget(command.optsWithGlobals());
@@ -34,14 +34,14 @@ export function registerDlq(program: Command): void {
           ['FAILED AT', 'TASK', 'REASON', 'ATTEMPTS', 'ERROR', 'BODY'],
           letters.map((letter) => [
             formatTime(letter.failedAt ?? letter.sentAt),
-            letter.task ?? '-',
-            paint('red', letter.reason ?? '-'),
+            clip(letter.task, 40),
+            paint('red', clip(letter.reason, 30)),
             letter.attempts === undefined ? '-' : String(letter.attempts),
             clip(letter.error, 60),
             clip(letter.body, 60),
           ]),
         ),
       );
-      console.log(paint('gray', `${letters.length} dead letter(s)${letters.length === limit ? ` (the first ${limit}; --limit for more)` : ''}; move them back with taskgate redrive ${gate.name}`));
+      console.log(paint('gray', `${letters.length} dead letter(s)${letters.length === limit ? ` (the first ${limit}; --limit for more)` : ''}; move them back with ${CLI} redrive ${gate.name}`));
     });
 }

@@ -2,6 +2,7 @@ import type { Command, CommanderError } from 'commander';
 import { DateTime } from 'luxon';
 import { cronFieldsOf, dstConflicts, type ParsedSchedule, parseSchedule, ScheduleExpressionError } from '../../lib/schedule-expression';
 import { CliError } from '../errors';
+import { CLI } from '../format';
 
 export interface ExplainOptions {
   readonly tz?: string;
@@ -46,15 +47,15 @@ export function registerExplain(program: Command): void {
       'after',
       `
 Examples:
-  $ taskgate explain 'cron(30 2 * * ? *)' --tz Europe/Berlin
-  $ taskgate explain 'cron(0 9 ? * MON-FRI *)' --count 10 --json`,
+  $ ${CLI} explain 'cron(30 2 * * ? *)' --tz Europe/Berlin
+  $ ${CLI} explain 'cron(0 9 ? * MON-FRI *)' --count 10 --json`,
     )
     .showHelpAfterError(false)
     // Usage errors become one `taskgate: ...` line with exit code 2, like expression errors.
     .configureOutput({ outputError: () => undefined })
     .exitOverride((error: CommanderError) => {
       if (error.exitCode === 0) return;
-      throw new CliError(`${error.message.replace(/^error: /, '')} (see taskgate explain --help)`, USAGE);
+      throw new CliError(`${error.message.replace(/^error: /, '')} (see ${CLI} explain --help)`, USAGE);
     })
     .action((expression: string, options: ExplainOptions) => {
       const report = explain(expression, options);
@@ -104,7 +105,7 @@ function utcWarnings(schedule: ParsedSchedule, machineZone: string, year: number
   return [
     {
       code: 'utc-fixed-hour',
-      message: `EventBridge rules run in UTC: ${clock} in this expression is ${clock} UTC${machine}. If you meant a local time, give the schedule a timeZone (an EventBridge Scheduler schedule), e.g. taskgate explain '${schedule.expression}' --tz ${machine ? machineZone : 'Europe/Berlin'}`,
+      message: `EventBridge rules run in UTC: ${clock} in this expression is ${clock} UTC${machine}. If you meant a local time, give the schedule a timeZone (an EventBridge Scheduler schedule), e.g. ${CLI} explain '${schedule.expression}' --tz ${machine ? machineZone : 'Europe/Berlin'}`,
     },
   ];
 }

@@ -1,10 +1,11 @@
 import type { Command } from 'commander';
-import { RUN_STATUSES, type RunRecord, type RunStatus } from '../../lambdas/ledger/record';
+import { RUN_STATUSES, runDetail, type RunRecord, type RunStatus } from '../../lambdas/ledger/record';
+import { printable } from '../../lambdas/printable';
 import { CliError } from '../errors';
-import { clip, formatDuration, formatTime, printJson, status, table } from '../format';
+import { CLI, clip, formatDuration, formatTime, jsonText, printJson, status, table } from '../format';
 import { interruptSignal } from '../interrupt';
 import { queryRuns } from '../ledger-query';
-import { resolveTarget } from '../target';
+import { resolveTarget, taskArgument } from '../target';
 import { parseCount, parseTime, sleep } from '../time';
 
 const FOLLOW_INTERVAL_MS = 2000;
@@ -32,7 +33,7 @@ export function registerHistory(program: Command): void {
     .option('--limit <n>', 'the newest n runs', '50')
     .option('--follow', 'keep printing new runs and status changes until Ctrl-C')
     .option('--json', 'print JSON for scripts (with --follow: one JSON object per line)')
-    .addHelpText('after', '\nExamples:\n  $ taskgate history --task send-delivery-reminders --since 7d --status dead\n  $ taskgate history --follow')
+    .addHelpText('after', `\nExamples:\n  $ ${CLI} history --task send-delivery-reminders --since 7d --status dead\n  $ ${CLI} history --follow`)
     .action(async (options: HistoryOptions, command: Command) => {
       const statusFilter = options.status as RunStatus | undefined;
       if (statusFilter !== undefined && !RUN_STATUSES.includes(statusFilter)) {
@@ -45,12 +46,12 @@ export function registerHistory(program: Command): void {
         : options.task
           ? new Date(0)
           : new Date(now.getTime() - 86_400_000);
+      if (options.task) taskArgument(options.task);
       const target = await resolveTarget(command.optsWithGlobals());
-      if (options.task && !target.registry.find(options.task)) throw new CliError(target.registry.unknownTaskMessage(options.task));
       const ledger = target.ledgerTable();
       const runs = (await queryRuns(target.dynamodb, ledger, { task: options.task, status: statusFilter, since, limit })).reverse();
       if (options.json && !options.follow) printJson(runs);
-      else if (options.json) runs.forEach((run) => console.log(JSON.stringify(run)));
+      else if (options.json) runs.forEach((run) => console.log(jsonText(run)));
       else if (runs.length > 0) console.log(table(HEADERS, runs.map(row)));
       else if (!options.follow) console.log(`no runs${options.task ? ` of ${options.task}` : ''} since ${formatTime(since)}${statusFilter ? ` with status ${statusFilter}` : ''}`);
       if (!options.follow) return;
@@ -69,7 +70,7 @@ export function registerHistory(program: Command): void {
           for (const run of fresh) {
             if (seen.get(run.pk) === version(run)) continue;
             seen.set(run.pk, version(run));
-            console.log(options.json ? JSON.stringify(run) : table(HEADERS, [row(run)]).split('\n')[1]);
+            console.log(options.json ? jsonText(run) : table(HEADERS, [row(run)]).split('\n')[1]);
           }
         }
       } finally {
@@ -83,13 +84,13 @@ const HEADERS = ['STARTED', 'TASK', 'RUN ID', 'STATUS', 'ATTEMPTS', 'DURATION', 
 function row(run: RunRecord): string[] {
   return [
     formatTime(run.startedAt),
-    run.task,
+    clip(run.task, 40),
     clip(run.id, 40),
-    status(run.status),
+    status(printable(run.status)),
     String(run.attempts),
     run.durationMs === undefined ? '-' : formatDuration(run.durationMs),
-    run.source,
-    clip([run.reason, run.error].filter(Boolean).join(': '), 70),
+    clip(run.source, 10),
+    clip(runDetail(run), 70),
   ];
 }
 

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { paint, printJson } from '../format';
+import { CLI, paint, printJson } from '../format';
 import { resolveTarget } from '../target';
 
 /** `taskgate pause <schedule>` and `taskgate resume <schedule>`: disable or enable one schedule. */
@@ -14,9 +14,9 @@ export function registerPauseResume(program: Command): void {
       .description(
         `${enabled ? 'Resume' : 'Pause'} a schedule: ${enabled ? 'enable' : 'disable'} its EventBridge rule or Scheduler schedule (AWS), or tell the embedded runtime.${enabled ? '' : ' Messages already queued still run.'}`,
       )
-      .argument('<schedule>', 'the schedule name (see taskgate schedules)')
+      .argument('<schedule>', `the schedule name (see ${CLI} schedules)`)
       .option('--json', 'print JSON for scripts')
-      .addHelpText('after', `\nExample:\n  $ taskgate ${verb} refresh-exchange-rates --stack MyApp`)
+      .addHelpText('after', `\nExample:\n  $ ${CLI} ${verb} refresh-exchange-rates --stack MyApp`)
       .action(async (name: string, options: { json?: boolean }, command: Command) => {
         const target = await resolveTarget(command.optsWithGlobals());
         const state = await target.schedules.setEnabled(name, enabled);

@@ -3,6 +3,7 @@ import { PurgeQueueCommand } from '@aws-sdk/client-sqs';
 import type { Command } from 'commander';
 import { queueCounts } from '../dead-letters';
 import { CliError } from '../errors';
+import { CLI } from '../format';
 import { resolveTarget } from '../target';
 
 /** `taskgate purge-dlq <gate>`: deletes a gate's dead letters for good, after a confirmation. */
@@ -11,9 +12,9 @@ export function registerPurgeDlq(program: Command): void {
     .command('purge-dlq')
     .summary('Delete a gate\'s dead letters for good (asks first)')
     .description("Delete every dead letter of a gate for good (SQS PurgeQueue). Asks for confirmation; --yes for scripts.")
-    .argument('<gate>', 'the gate (see taskgate status)')
+    .argument('<gate>', `the gate (see ${CLI} status)`)
     .option('--yes', 'do not ask: purge')
-    .addHelpText('after', '\nExample:\n  $ taskgate dlq email-api && taskgate purge-dlq email-api')
+    .addHelpText('after', `\nExample:\n  $ ${CLI} dlq email-api && ${CLI} purge-dlq email-api`)
     .action(async (gateName: string, options: { yes?: boolean }, command: Command) => {
       const target = await resolveTarget(command.optsWithGlobals());
       const gate = target.gate(gateName);

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { redrive } from '../dead-letters';
 import { CliError } from '../errors';
-import { printJson } from '../format';
+import { CLI, printJson } from '../format';
 import { interruptSignal } from '../interrupt';
 import { Progress } from '../progress';
 import { resolveTarget } from '../target';
@@ -15,10 +15,10 @@ export function registerRedrive(program: Command): void {
     .description(
       "Move a gate's dead letters back to its queue: an SQS message move task on AWS, a receive -> send -> delete loop on the embedded server (delete only after the send succeeded; Ctrl-C stops after the batch in flight). Bodies are kept byte for byte; taskgate's reason attributes are dropped.",
     )
-    .argument('<gate>', 'the gate (see taskgate status)')
+    .argument('<gate>', `the gate (see ${CLI} status)`)
     .option('--rate <n/s>', 'messages per second at most, such as 10/s or 600/m (default: as fast as the server goes)')
     .option('--json', 'print the result as JSON')
-    .addHelpText('after', '\nExample:\n  $ taskgate redrive email-api --rate 5/s')
+    .addHelpText('after', `\nExample:\n  $ ${CLI} redrive email-api --rate 5/s`)
     .action(async (gateName: string, options: { rate?: string; json?: boolean }, command: Command) => {
       const rate = options.rate === undefined ? undefined : parseRate(options.rate);
       const target = await resolveTarget(command.optsWithGlobals());

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { parseSchedule, ScheduleExpressionError } from '../../lib/schedule-expression';
-import { formatTime, paint, printJson, status, table } from '../format';
+import { CLI, formatTime, paint, printJson, status, table } from '../format';
 import type { ScheduleInfo } from '../schedule-control';
 import { resolveTarget } from '../target';
 import { parseCount } from '../time';
@@ -19,7 +19,7 @@ export function registerSchedules(program: Command): void {
     .description('List every schedule: task, expression, time zone, plain-English description, next fire times, enabled or paused.')
     .option('--count <n>', 'how many next fire times to show', '3')
     .option('--json', 'print JSON for scripts')
-    .addHelpText('after', '\nExample:\n  $ taskgate schedules --stack MyApp\n  $ taskgate schedules --json | jq -r ".[] | select(.enabled | not) | .name"')
+    .addHelpText('after', `\nExample:\n  $ ${CLI} schedules --stack MyApp\n  $ ${CLI} schedules --json | jq -r ".[] | select(.enabled | not) | .name"`)
     .action(async (options: { count: string; json?: boolean }, command: Command) => {
       const count = parseCount(options.count, '--count');
       const target = await resolveTarget(command.optsWithGlobals());

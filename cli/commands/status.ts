@@ -1,7 +1,7 @@
 import { GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import type { Command } from 'commander';
 import { queueCounts } from '../dead-letters';
-import { formatDuration, paint, printJson, table } from '../format';
+import { CLI, formatDuration, paint, printJson, table } from '../format';
 import { resolveTarget, type GateEndpoints, type Target } from '../target';
 
 /** Work is building up when more messages wait than this many times the gate's concurrency. */
@@ -26,7 +26,7 @@ export function registerStatus(program: Command): void {
     .summary('Queue depths, dead letters and backlog per gate')
     .description(`Each gate's queue: visible, in flight, delayed, dead letters, age of the oldest message, concurrency cap; flags gates where work builds up (visible > ${BACKLOG_FACTOR} x concurrency) or dead letters wait.`)
     .option('--json', 'print JSON for scripts')
-    .addHelpText('after', '\nExample:\n  $ taskgate status --stack MyApp\n  $ taskgate status --json | jq ".[] | select(.buildingUp)"')
+    .addHelpText('after', `\nExample:\n  $ ${CLI} status --stack MyApp\n  $ ${CLI} status --json | jq ".[] | select(.buildingUp)"`)
     .action(async (options: { json?: boolean }, command: Command) => {
       const target = await resolveTarget(command.optsWithGlobals());
       const rows = await Promise.all([...target.gates.values()].map((gate) => gateStatus(target, gate)));
@@ -46,7 +46,7 @@ export function registerStatus(program: Command): void {
             row.deadLetters > 0 ? paint('red', String(row.deadLetters)) : '0',
             row.oldestAgeSeconds === null ? '-' : formatDuration(row.oldestAgeSeconds * 1000),
             row.concurrency === null ? '-' : String(row.concurrency),
-            [row.buildingUp ? paint('yellow', 'building up') : '', row.deadLetters > 0 ? paint('red', 'dead letters: taskgate dlq ' + row.gate) : ''].filter(Boolean).join(', '),
+            [row.buildingUp ? paint('yellow', 'building up') : '', row.deadLetters > 0 ? paint('red', `dead letters: ${CLI} dlq ${row.gate}`) : ''].filter(Boolean).join(', '),
           ]),
         ),
       );

@@ -1,14 +1,16 @@
 import type { Command } from 'commander';
 import { toJSONSchema } from 'zod/v4/core';
 import { tasks } from '../../lambdas/tasks';
+import { CLI, paint, printJson, table } from '../format';
+import { summarizePayload } from '../payload-summary';
 
-/** `taskgate tasks`: every task with its gate, timeout, retry, misfire policy and payload schema. */
+/** `taskgate tasks`: every task with its gate, timeout, retry, misfire policy and payload fields. */
 export function registerTasks(program: Command): void {
   program
     .command('tasks')
-    .description('List the tasks of this app: gate, timeout, retry and misfire policy, payload schema.')
-    .option('--json', 'print JSON for scripts')
-    .addHelpText('after', '\nExample:\n  $ taskgate tasks --json | jq -r ".[].name"')
+    .description('List the tasks of this app: gate, timeout, retry and misfire policy, payload fields (--json: the payload JSON Schema).')
+    .option('--json', 'print JSON for scripts, with each payload as JSON Schema')
+    .addHelpText('after', `\nExample:\n  $ ${CLI} tasks --json | jq -r ".[].name"`)
     .action((options: { json?: boolean }) => {
       const rows = tasks.map((task) => ({
         name: task.name,
@@ -20,15 +22,21 @@ export function registerTasks(program: Command): void {
         payload: toJSONSchema(task.payload, { io: 'input', unrepresentable: 'any' }),
       }));
       if (options.json) {
-        console.log(JSON.stringify(rows, null, 2));
+        printJson(rows);
         return;
       }
-      for (const row of rows) {
+      for (const [index, row] of rows.entries()) {
+        if (index > 0) console.log('');
         const misfire = row.misfire.maxLatenessSeconds === undefined ? 'always run' : `skip if > ${row.misfire.maxLatenessSeconds}s late`;
-        console.log(`${row.name}  (gate ${row.gate}, timeout ${row.timeoutSeconds}s, ${row.retry.maxAttempts} attempts, ${misfire})`);
+        console.log(`${paint('bold', row.name)}  (gate ${row.gate}, timeout ${row.timeoutSeconds}s, ${row.retry.maxAttempts} attempts, ${misfire})`);
         if (row.description) console.log(`  ${row.description}`);
-        const properties = (row.payload as { properties?: Record<string, unknown> }).properties ?? {};
-        for (const [field, schema] of Object.entries(properties)) console.log(`  payload.${field}: ${JSON.stringify(schema)}`);
+        const fields = summarizePayload(row.payload);
+        if (fields.length === 0) {
+          console.log('  payload: no fields');
+          continue;
+        }
+        const lines = table(['PAYLOAD FIELD', 'TYPE', 'REQUIRED'], fields.map((field) => [field.name, field.type, [field.presence, field.description].filter(Boolean).join('; ')]));
+        console.log(lines.replace(/^/gm, '  '));
       }
     });
 }

@@ -4,10 +4,11 @@ import type { Command } from 'commander';
 import type { TaskMessage } from '../../lambdas/envelope';
 import { queueArn } from '../dead-letters';
 import { CliError } from '../errors';
-import { formatTime, paint, printJson } from '../format';
+import { printable } from '../../lambdas/printable';
+import { CLI, formatTime, paint, printJson } from '../format';
 import { readPayload } from '../payload';
-import { isFifo, outgoing, sendBatch } from '../send-messages';
-import { resolveTarget, type GateEndpoints, type Target } from '../target';
+import { isFifo, outgoing, sendBatch, type Outgoing } from '../send-messages';
+import { appRegistry, resolveTarget, taskArgument, type GateEndpoints, type Target } from '../target';
 import { parseTime } from '../time';
 
 /** SQS's largest per-message delay: 15 minutes. */
@@ -26,7 +27,7 @@ export function registerTrigger(program: Command): void {
     .command('trigger')
     .summary('Run a task now or at a time, payload checked first')
     .description("Run a task now (or at --at): checks the payload against the task's schema, then sends the task message to its gate.")
-    .argument('<task>', 'the task name (see taskgate tasks)')
+    .argument('<task>', `the task name (see ${CLI} tasks)`)
     .option('--payload <json|@file>', 'the payload as JSON, or @path to a JSON file', '{}')
     .option('--at <time>', 'run later: an ISO time (UTC unless it has an offset) or a duration from now such as 10m')
     .option('--id <id>', 'the run id, the dedupe key: a second trigger with the same id does not run again (default: a new uuid)')
@@ -35,13 +36,13 @@ export function registerTrigger(program: Command): void {
       'after',
       `
 Examples:
-  $ taskgate trigger send-delivery-reminders --payload '{"market":"de","daysAhead":2}'
-  $ taskgate trigger cleanup-stray-instances --payload @payload.json --at 10m --id sweep-2026-11-22`,
+  $ ${CLI} trigger send-delivery-reminders --payload '{"market":"de","daysAhead":2}'
+  $ ${CLI} trigger cleanup-stray-instances --payload @payload.json --at 10m --id sweep-2026-11-22`,
     )
     .action(async (taskName: string, options: TriggerOptions, command: Command) => {
-      const target = await resolveTarget(command.optsWithGlobals());
-      const { task, payload } = readPayload(target.registry, taskName, options.payload);
-      const gate = target.gateOfTask(task.name);
+      // Every argument is checked before anything is contacted: a typo is a typo, runtime or not.
+      const task = taskArgument(taskName);
+      const payload = readPayload(appRegistry, task, options.payload);
       const id = options.id ?? randomUUID();
       const now = new Date();
       const at = options.at === undefined ? undefined : parseTime(options.at, '--at', now, 1);
@@ -52,14 +53,18 @@ Examples:
         id,
         ...(at ? { scheduledAt: at.toISOString(), source: 'once' } : { source: 'manual' }),
       };
-      const sent = at && needsSchedule(target, gate, at, now) ? await scheduleOnce(target, gate, message, at) : await sendNow(target, gate, message, at, now);
+      const checked = outgoing(message);
+      const target = await resolveTarget(command.optsWithGlobals());
+      const gate = target.gateOfTask(task.name);
+      const sendAt = new Date();
+      const sent = at && needsSchedule(target, gate, at, sendAt) ? await scheduleOnce(target, gate, message, checked, at) : await sendNow(target, gate, checked, at, sendAt);
       if (options.json) {
         printJson({ task: task.name, gate: gate.name, id, ...sent });
         return;
       }
       const when = at ? ` for ${formatTime(at)}` : '';
-      console.log(`${sent.scheduleName ? 'scheduled' : 'sent'} ${paint('bold', task.name)} to gate ${gate.name}${when}: run id ${id}${sent.messageId ? `, message ${sent.messageId}` : `, schedule ${sent.scheduleName}`}`);
-      console.log(`follow it: taskgate history --task ${task.name} --follow`);
+      console.log(`${sent.scheduleName ? 'scheduled' : 'sent'} ${paint('bold', task.name)} to gate ${gate.name}${when}: run id ${printable(id)}${sent.messageId ? `, message ${sent.messageId}` : `, schedule ${sent.scheduleName}`}`);
+      console.log(`follow it: ${CLI} history --task ${task.name} --follow`);
     });
 }
 
@@ -78,14 +83,14 @@ function needsSchedule(target: Target, gate: GateEndpoints, at: Date, now: Date)
   return delaySeconds > MAX_DELAY_SECONDS || (delaySeconds > 0 && isFifo(gate.queueUrl));
 }
 
-async function sendNow(target: Target, gate: GateEndpoints, message: TaskMessage, at: Date | undefined, now: Date): Promise<{ messageId?: string; scheduleName?: string }> {
-  const delaySeconds = at ? delaySecondsOf(at, now) : undefined;
-  const [messageId] = await sendBatch(target.sqs, gate.queueUrl, gate.name, [outgoing(message, isFifo(gate.queueUrl) ? undefined : delaySeconds)]);
+async function sendNow(target: Target, gate: GateEndpoints, checked: Outgoing, at: Date | undefined, now: Date): Promise<{ messageId?: string; scheduleName?: string }> {
+  const delaySeconds = at && !isFifo(gate.queueUrl) ? delaySecondsOf(at, now) : undefined;
+  const [messageId] = await sendBatch(target.sqs, gate.queueUrl, gate.name, [{ ...checked, delaySeconds }]);
   return { messageId };
 }
 
 /** A one-time EventBridge Scheduler schedule (the stack's, or the embedded runtime's) that sends the message at `at` and deletes itself. */
-async function scheduleOnce(target: Target, gate: GateEndpoints, message: TaskMessage, at: Date): Promise<{ messageId?: string; scheduleName?: string }> {
+async function scheduleOnce(target: Target, gate: GateEndpoints, message: TaskMessage, checked: Outgoing, at: Date): Promise<{ messageId?: string; scheduleName?: string }> {
   const once = target.onceScheduling();
   // Scheduler names: 1-64 of [0-9a-zA-Z-_.].
   const scheduleName = `taskgate-${message.task.slice(0, 30)}-${randomUUID().slice(0, 8)}`;
@@ -101,7 +106,7 @@ async function scheduleOnce(target: Target, gate: GateEndpoints, message: TaskMe
       Target: {
         Arn: await queueArn(target.sqs, gate.queueUrl),
         RoleArn: once.roleArn,
-        Input: JSON.stringify(message),
+        Input: checked.body,
         ...(isFifo(gate.queueUrl) ? { SqsParameters: { MessageGroupId: gate.name } } : {}),
       },
     }),

@@ -52,3 +52,11 @@ export interface RunRecord {
 export function runKey(task: string, id: string): string {
   return `${task}#${id}`;
 }
+
+/**
+ * A run's why on one line, `reason: error` (`misfire: 4000s late, ...`), as `taskgate history` and
+ * the embedded runtime's run lines show it: the reason is the category, the error the particulars.
+ */
+export function runDetail(run: { readonly reason?: string; readonly error?: string }): string | undefined {
+  return [run.reason, run.error].filter(Boolean).join(': ') || undefined;
+}

@@ -137,17 +137,18 @@ export class Worker {
 
     const maxLateness = task.misfire.maxLatenessSeconds;
     if (envelope.source === 'schedule' && maxLateness !== undefined && latenessSeconds > maxLateness) {
-      const reason = `misfire: ${latenessSeconds}s late, more than the task's misfire.maxLatenessSeconds of ${maxLateness}s`;
-      const recorded = await ledger.record({ ...start, status: 'skipped', reason: 'misfire', error: reason });
-      logger.warn(recorded ? 'run skipped' : 'late duplicate ignored', { ...keys, latenessSeconds, reason });
+      // The reason names the category and the error the particulars: readers join them (`misfire: 4000s late, ...`).
+      const error = `${latenessSeconds}s late, more than the task's misfire.maxLatenessSeconds of ${maxLateness}s`;
+      const recorded = await ledger.record({ ...start, status: 'skipped', reason: 'misfire', error });
+      logger.warn(recorded ? 'run skipped' : 'late duplicate ignored', { ...keys, outcome: recorded ? 'skipped' : 'duplicate', latenessSeconds, reason: 'misfire', error });
       this.metrics.add({ task: task.name, outcome: recorded ? 'skipped' : 'duplicate', attempt, latenessSeconds });
-      return { status: recorded ? 'skipped' : 'duplicate', task: task.name, runId: envelope.id, reason };
+      return { status: recorded ? 'skipped' : 'duplicate', task: task.name, runId: envelope.id, reason: `misfire: ${error}` };
     }
 
     const timeoutMs = Math.max(1, Math.min(task.timeout * 1000, remainingMs() - SAFETY_MARGIN_MS));
     const claim = await ledger.claim(start, timeoutMs + LEASE_MARGIN_MS);
     if (claim.outcome === 'duplicate') {
-      logger.info('duplicate delivery; not run again', { ...keys, status: claim.status });
+      logger.info('duplicate delivery; not run again', { ...keys, outcome: 'duplicate', status: claim.status });
       this.metrics.add({ task: task.name, outcome: 'duplicate', attempt });
       return { status: 'duplicate', task: task.name, runId: envelope.id, reason: `run already ${claim.status}` };
     }
@@ -155,7 +156,7 @@ export class Worker {
       // Another worker is running it; come back when its lease ends, in case that run fails.
       const delaySeconds = Math.max(1, Math.ceil((claim.leaseUntil - now) / 1000));
       await this.delay(record, delaySeconds);
-      logger.info('run leased by another worker; retrying after its lease', { ...keys, delaySeconds });
+      logger.info('run leased by another worker; retrying after its lease', { ...keys, outcome: 'retry', delaySeconds });
       return { status: 'retry', task: task.name, error: 'leased by another worker', delaySeconds };
     }
 
@@ -169,7 +170,7 @@ export class Worker {
     const durationMs = this.now() - started;
     const kept = await ledger.finish(task.name, envelope.id, claim.token, { status: 'succeeded', attempt, finishedAt: this.now(), durationMs });
     if (!kept) logger.warn('run succeeded after its lease ran out; another worker had taken it over', keys);
-    logger.info('run succeeded', { ...keys, durationMs, latenessSeconds });
+    logger.info('run succeeded', { ...keys, outcome: 'succeeded', durationMs, latenessSeconds });
     this.metrics.add({ task: task.name, outcome: 'succeeded', attempt, durationMs, latenessSeconds });
     return { status: 'succeeded', task: task.name, runId: envelope.id, durationMs };
   }
@@ -207,7 +208,7 @@ export class Worker {
     const hint = error instanceof RetryLaterError ? error.retryAfterSeconds : undefined;
     const delaySeconds = backoffSeconds(attempt, task.retry, this.random, hint);
     await this.delay(record, delaySeconds);
-    this.options.logger.warn('run failed; retrying after a backoff', { ...keys, error: message, delaySeconds, durationMs });
+    this.options.logger.warn('run failed; retrying after a backoff', { ...keys, outcome: 'retry', error: message, delaySeconds, durationMs });
     this.metrics.add({ task: task.name, outcome: 'failed', attempt, durationMs, latenessSeconds });
     return { status: 'retry', task: task.name, error: message, delaySeconds };
   }
@@ -252,7 +253,7 @@ export class Worker {
       this.options.logger.error(message, { messageId: record.messageId, reason: failure.reason });
       return { status: 'retry', task: failure.task, error: message };
     }
-    this.options.logger.error('message moved to the DLQ', { messageId: record.messageId, task: failure.task, reason: failure.reason, error: failure.message });
+    this.options.logger.error('message moved to the DLQ', { messageId: record.messageId, task: failure.task, outcome: 'dead', reason: failure.reason, error: failure.message });
     return { status: 'dead', task: failure.task, reason: failure.reason, error: failure.message };
   }
 
