@@ -9,7 +9,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ConfigurationError } from '../lambdas/errors';
 import type { AnyTask } from '../lambdas/task';
-import { WORKER_ENV } from '../lambdas/worker/create-handler';
+import { WORKER_ENV } from '../lambdas/worker/worker-env';
 import { METRICS } from '../lambdas/worker/metric-names';
 import { METADATA_KEYS } from './outputs';
 import { gateQueueName } from './physical-names';

@@ -5,7 +5,7 @@ import { Construct } from 'constructs';
 import { ConfigurationError } from '../lambdas/errors';
 import { TaskRegistry } from '../lambdas/registry';
 import type { AnyTask } from '../lambdas/task';
-import { WORKER_ENV } from '../lambdas/worker/create-handler';
+import { WORKER_ENV } from '../lambdas/worker/worker-env';
 import { Gate, type GateOptions } from './gate';
 import { Ledger } from './ledger';
 import { Monitoring } from './monitoring';
