@@ -1,4 +1,4 @@
-import { CfnOutput, type RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { CfnOutput, type RemovalPolicy, Stack, Token, Tokenization } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
@@ -6,6 +6,7 @@ import { ConfigurationError } from '../lambdas/errors';
 import { TaskRegistry } from '../lambdas/registry';
 import type { AnyTask } from '../lambdas/task';
 import { WORKER_ENV } from '../lambdas/worker/worker-env';
+import { checkRange } from './check-range';
 import { Gate, type GateOptions } from './gate';
 import { Ledger } from './ledger';
 import { Monitoring } from './monitoring';
@@ -84,9 +85,7 @@ export class Taskgate<T extends AnyTask> extends Construct {
   constructor(scope: Construct, id: string, props: TaskgateProps<T>) {
     super(scope, id);
     const retentionDays = props.retentionDays ?? 30;
-    if (!Number.isInteger(retentionDays) || retentionDays < 1 || retentionDays > 3650) {
-      throw new ConfigurationError(`Taskgate: retentionDays must be between 1 and 3650 (given ${retentionDays})`);
-    }
+    checkRange('Taskgate', 'retentionDays', retentionDays, 1, 3650);
     this.registry = new TaskRegistry(props.tasks);
     const declared = props.gates ?? {};
     for (const task of this.registry.all()) {
@@ -173,7 +172,7 @@ export class Taskgate<T extends AnyTask> extends Construct {
     for (const gate of gates) {
       const env: Record<string, string> = {
         [WORKER_ENV.ledgerTable]: this.ledger.table.tableName,
-        [WORKER_ENV.retentionDays]: String(retentionDays),
+        [WORKER_ENV.retentionDays]: Tokenization.stringifyNumber(retentionDays),
         [WORKER_ENV.queues]: queues,
         [WORKER_ENV.onceScheduleRoleArn]: onceRole.roleArn,
         [WORKER_ENV.scheduleGroup]: group.scheduleGroupName,
