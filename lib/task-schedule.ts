@@ -59,8 +59,10 @@ export interface ScheduleOptions<T extends AnyTask = AnyTask> {
    */
   readonly enabled?: boolean;
   /**
-   * The schedule's name, unique in the app, for `taskgate pause NAME`.
-   * @default - the task's name; `<task>-2`, `<task>-3`... for its further schedules
+   * The schedule's name, unique in the app, for `taskgate pause NAME`. The schedule's construct
+   * id follows from it, so a line keeps its resources when other lines are removed or moved.
+   * @default - the task's name for its first schedule without a name; `<task>-<8 hex>` for its
+   * others, a hash of the task, expression, time zone and payload
    */
   readonly name?: string;
   /**

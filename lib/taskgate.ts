@@ -1,4 +1,4 @@
-import { CfnOutput, type RemovalPolicy, Stack, Token, Tokenization } from 'aws-cdk-lib';
+import { Annotations, CfnOutput, type RemovalPolicy, Stack, Token, Tokenization } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
@@ -15,6 +15,7 @@ import { OperatorPolicy } from './operator-policy';
 import { OUTPUT_KEYS, gateOutputKey } from './outputs';
 import { gateQueueName } from './physical-names';
 import { ScheduleDelivery } from './schedule-delivery';
+import { ScheduleNames } from './schedule-names';
 import { TaskSchedule, type ScheduleOptions } from './task-schedule';
 
 /** Lambda's limit on one function's environment: every name and value together. */
@@ -79,8 +80,7 @@ export class Taskgate<T extends AnyTask> extends Construct {
   readonly delivery: ScheduleDelivery;
   readonly monitoring: Monitoring;
   readonly operatorPolicy?: iam.ManagedPolicy;
-  private readonly scheduleCount = new Map<string, number>();
-  private readonly scheduleNames = new Set<string>();
+  private readonly scheduleNames = new ScheduleNames();
 
   constructor(scope: Construct, id: string, props: TaskgateProps<T>) {
     super(scope, id);
@@ -133,22 +133,24 @@ export class Taskgate<T extends AnyTask> extends Construct {
   schedule<N extends T['name']>(task: N, expression: string, options: ScheduleOptions<Extract<T, { name: N }>> = {}): TaskSchedule {
     const definition = this.registry.find(task);
     if (!definition) throw new ConfigurationError(this.registry.unknownTaskMessage(task));
-    const count = (this.scheduleCount.get(task) ?? 0) + 1;
-    this.scheduleCount.set(task, count);
-    const scheduleName = options.name ?? (count === 1 ? task : `${task}-${count}`);
-    if (this.scheduleNames.has(scheduleName)) {
-      throw new ConfigurationError(`two schedules are named "${scheduleName}"; give one of them another \`name\``);
-    }
-    this.scheduleNames.add(scheduleName);
-    return new TaskSchedule(this, `Schedule-${task}-${count}`, {
+    const { name, sameTicksAs } = this.scheduleNames.add({ task, expression, timeZone: options.timeZone, payload: options.payload, name: options.name });
+    // The id follows the name (see ScheduleNames): removing or moving a line changes no other id.
+    const schedule = new TaskSchedule(this, `Schedule-${name}`, {
       ...options,
-      scheduleName,
+      scheduleName: name,
       task: definition,
       registry: this.registry as TaskRegistry,
       gate: this.gates.get(definition.gate)!,
       delivery: this.delivery,
       expression,
     });
+    if (sameTicksAs !== undefined) {
+      Annotations.of(schedule).addWarningV2(
+        'taskgate:schedule-same-ticks',
+        `schedule ${name} (task ${task}): ${expression.trim()}${options.timeZone ? ` in ${options.timeZone}` : ''} is also schedule ${sameTicksAs}'s; a tick's run id is its time, so the task runs once per tick, not once per schedule. Remove one of the lines (was an example pasted twice?)`,
+      );
+    }
+    return schedule;
   }
 
   /** The worker's contract (WORKER_ENV) and its least-privilege grants beyond its own queue and DLQ. */
