@@ -20,9 +20,8 @@ import { TaskSchedule, type ScheduleOptions } from './task-schedule';
 
 /** Lambda's limit on one function's environment: every name and value together. */
 const LAMBDA_ENVIRONMENT_LIMIT = 4096;
-/** Lengths assumed for values known only at deployment: the longest region name, a 12-digit account. */
-const WORST_REGION = 'ap-southeast-5';
-const WORST_ACCOUNT = '123456789012';
+/** The longest values known only at deployment, for size checks: partition, region name, account. */
+export const WORST_CASE_DEPLOYMENT = { partition: 'aws-us-gov', region: 'ap-southeast-5', account: '123456789012' } as const;
 /** Characters assumed for an unresolved value (a generated table name, a role ARN). */
 const UNRESOLVED_VALUE_LENGTH = 128;
 /** The variables the Gate sets itself: gate name, DLQ URL, Powertools and Node options. */
@@ -167,7 +166,8 @@ export class Taskgate<T extends AnyTask> extends Construct {
       Object.fromEntries(
         gates.map((gate) => {
           const name = gateQueueName(stack.stackName, gate.gateName, 'queue', gate.fifo);
-          return [gate.gateName, { url: `https://sqs.${WORST_REGION}.amazonaws.com/${WORST_ACCOUNT}/${name}`, arn: `arn:aws-us-gov:sqs:${WORST_REGION}:${WORST_ACCOUNT}:${name}` }];
+          const { partition, region, account } = WORST_CASE_DEPLOYMENT;
+          return [gate.gateName, { url: `https://sqs.${region}.amazonaws.com/${account}/${name}`, arn: `arn:${partition}:sqs:${region}:${account}:${name}` }];
         }),
       ),
     ).length;
