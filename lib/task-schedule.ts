@@ -149,6 +149,11 @@ function checkSchedule(scope: Construct, props: TaskScheduleProps, useScheduler:
   }
 }
 
+/** A tick's task message: the tick's time (a placeholder the service fills in) as its `id` and `scheduledAt`. */
+function tickMessage(props: TaskScheduleProps, tickTime: string) {
+  return { task: props.task.name, payload: props.payload ?? {}, id: tickTime, scheduledAt: tickTime, source: 'schedule' };
+}
+
 /**
  * One schedule of one task: an EventBridge rule (UTC, the default) or an EventBridge Scheduler
  * schedule (a time zone, a flexible window, start/end dates or a one-time `at()`), whose target is
@@ -203,13 +208,7 @@ export class TaskSchedule extends Construct {
     });
     rule.addTarget(
       new GateQueueTarget(gate.queue, {
-        input: events.RuleTargetInput.fromObject({
-          task: props.task.name,
-          payload: props.payload ?? {},
-          id: events.EventField.time,
-          scheduledAt: events.EventField.time,
-          source: 'schedule',
-        }),
+        input: events.RuleTargetInput.fromObject(tickMessage(props, events.EventField.time)),
         sqsParameters: gate.messageGroupId ? { messageGroupId: gate.messageGroupId } : undefined,
         deadLetterConfig: { arn: delivery.deadLetterQueue.queueArn },
         retryPolicy:
@@ -243,13 +242,7 @@ export class TaskSchedule extends Construct {
         deadLetterQueue: delivery.deadLetterQueue,
         retryAttempts: unresolved.retryAttempts ? undefined : props.retryAttempts,
         maxEventAge: unresolved.maxEventAge ? undefined : props.maxEventAge,
-        input: scheduler.ScheduleTargetInput.fromObject({
-          task: props.task.name,
-          payload: props.payload ?? {},
-          id: scheduler.ContextAttribute.scheduledTime,
-          scheduledAt: scheduler.ContextAttribute.scheduledTime,
-          source: 'schedule',
-        }),
+        input: scheduler.ScheduleTargetInput.fromObject(tickMessage(props, scheduler.ContextAttribute.scheduledTime)),
         messageGroupId: gate.messageGroupId,
       }),
     });
