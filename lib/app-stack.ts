@@ -23,5 +23,6 @@ export class AppStack extends Stack {
     this.taskgate.schedule('cleanup-stray-instances', 'rate(1 hour)');
     this.taskgate.schedule('send-delivery-reminders', 'cron(0 9 * * ? *)', { timeZone: 'Europe/Berlin', payload: { market: 'de' } });
     this.taskgate.schedule('refresh-exchange-rates', 'cron(0/15 * * * ? *)', { payload: { currencies: ['EUR', 'USD', 'CHF'] } });
+    this.taskgate.schedule('release-expired-inventory-holds', 'rate(1 minute)');
   }
 }

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { type CfnResource, Duration, Stack } from 'aws-cdk-lib';
+import { type CfnResource, Duration, Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -9,8 +9,9 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ConfigurationError } from '../lambdas/errors';
 import type { AnyTask } from '../lambdas/task';
-import { WORKER_ENV } from '../lambdas/worker/create-handler';
+import { WORKER_ENV } from '../lambdas/worker/worker-env';
 import { METRICS } from '../lambdas/worker/metric-names';
+import { checkRange } from './check-range';
 import { METADATA_KEYS } from './outputs';
 import { gateQueueName } from './physical-names';
 
@@ -88,10 +89,107 @@ const WORKER_MARGIN_SECONDS = 10;
 const MAX_VISIBILITY_SECONDS = 43_200;
 const MAX_LAMBDA_TIMEOUT_SECONDS = 900;
 
-function checkInteger(gate: string, field: string, value: number, min: number, max: number): void {
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new ConfigurationError(`gate ${gate}: ${field} must be between ${min} and ${max} (given ${value})`);
+/** What a gate's options come to once checked: the numbers its queue and worker are built with. */
+interface GateSizing {
+  readonly concurrency: number;
+  readonly fifo: boolean;
+  readonly batchSize: number;
+  readonly memorySize: number;
+  readonly functionTimeout: number;
+  readonly visibilityTimeout: number;
+  readonly maxReceiveCount: number;
+  readonly maxMessageAge: Duration;
+}
+
+/**
+ * Checks a gate's options against AWS's rules and sizes what is not given. A value known only at
+ * deployment (a CfnParameter: an unresolved token) skips the checks that need its number, and a
+ * size derived from it by arithmetic must then be given too, since CloudFormation cannot compute it.
+ */
+function sizeGate(props: GateProps): GateSizing {
+  const gate = props.gateName;
+  const subject = `gate ${gate}`;
+  const concurrency = props.concurrency ?? 2;
+  const batchSize = props.batchSize ?? 1;
+  const memorySize = props.memorySize ?? 256;
+  const window = (props.maxBatchingWindow ?? Duration.seconds(0)).toSeconds();
+  if (props.tasks.length === 0) {
+    throw new ConfigurationError(`gate ${gate} has no tasks; give a task \`gate: '${gate}'\` or remove the gate`);
   }
+  checkRange(subject, 'concurrency', concurrency, 1, 1000);
+  checkRange(subject, 'batchSize', batchSize, 1, 10);
+  checkRange(subject, 'memorySize', memorySize, 128, 10_240);
+  checkRange(subject, 'maxBatchingWindow (seconds)', window, 0, 300);
+  // A concurrency known only at deployment cannot pick the queue type: the gate is a standard one.
+  const fifo = concurrency === 1;
+  if (fifo && props.maxBatchingWindow !== undefined) {
+    throw new ConfigurationError(
+      `gate ${gate}: concurrency 1 makes the gate a FIFO queue, and Lambda has no batching window on FIFO queues; remove maxBatchingWindow or raise concurrency to 2`,
+    );
+  }
+  const functionTimeout = sizeFunctionTimeout(props, fifo, batchSize);
+  const visibilityTimeout = sizeVisibilityTimeout(props, functionTimeout, window);
+  const maxReceiveCount = props.maxReceiveCount ?? Math.max(5, ...props.tasks.map((task) => task.retry.maxAttempts));
+  checkRange(subject, 'maxReceiveCount', maxReceiveCount, 5, 1000);
+  const maxMessageAge = props.maxMessageAge ?? Duration.minutes(15);
+  checkRange(subject, 'maxMessageAge (seconds)', maxMessageAge.toSeconds(), 60, 14 * 86_400);
+  return { concurrency, fifo, batchSize, memorySize, functionTimeout, visibilityTimeout, maxReceiveCount, maxMessageAge };
+}
+
+/** The worker's timeout: the given one, checked, or the longest task's (a FIFO batch's) plus the margin. */
+function sizeFunctionTimeout(props: GateProps, fifo: boolean, batchSize: number): number {
+  const gate = props.gateName;
+  const longest = props.tasks.reduce((a, b) => (b.timeout > a.timeout ? b : a));
+  // A FIFO worker runs its batch in order, one record after another; a standard one runs them together.
+  const batchTime = fifo && Token.isUnresolved(batchSize) ? undefined : (fifo ? batchSize : 1) * longest.timeout;
+  if (props.timeout === undefined && batchTime === undefined) {
+    throw new ConfigurationError(
+      `gate ${gate}: a FIFO batch runs one record after another and its batchSize is known only at deployment, so the worker timeout cannot be derived; give timeout`,
+    );
+  }
+  if (props.timeout === undefined && batchTime! + WORKER_MARGIN_SECONDS > MAX_LAMBDA_TIMEOUT_SECONDS) {
+    throw new ConfigurationError(
+      `gate ${gate}: a FIFO batch of ${batchSize} runs one after another, up to ${batchSize} x ${longest.timeout}s (task ${longest.name}) = ${batchTime}s, above Lambda's ${MAX_LAMBDA_TIMEOUT_SECONDS}s; lower batchSize to ${Math.max(1, Math.floor((MAX_LAMBDA_TIMEOUT_SECONDS - WORKER_MARGIN_SECONDS) / longest.timeout))}`,
+    );
+  }
+  const functionTimeout = props.timeout?.toSeconds() ?? Math.min(MAX_LAMBDA_TIMEOUT_SECONDS, batchTime! + WORKER_MARGIN_SECONDS);
+  checkRange(`gate ${gate}`, 'timeout (seconds)', functionTimeout, 1, MAX_LAMBDA_TIMEOUT_SECONDS);
+  if (batchTime !== undefined && !Token.isUnresolved(functionTimeout) && functionTimeout < batchTime) {
+    throw new ConfigurationError(
+      `gate ${gate}: the worker timeout ${functionTimeout}s is shorter than ${fifo && batchSize > 1 ? `a FIFO batch of ${batchSize} x ` : ''}task ${longest.name}'s timeout ${longest.timeout}s; raise the gate's timeout to at least ${batchTime}s or shorten the task's`,
+    );
+  }
+  return functionTimeout;
+}
+
+/** The task queue's visibility timeout: at least 6 x the worker timeout + the batching window (AWS's rule). */
+function sizeVisibilityTimeout(props: GateProps, functionTimeout: number, window: number): number {
+  const gate = props.gateName;
+  if (Token.isUnresolved(functionTimeout) || Token.isUnresolved(window)) {
+    if (props.visibilityTimeout === undefined) {
+      const unknown = Token.isUnresolved(functionTimeout) ? 'the worker timeout is' : 'the batching window is';
+      throw new ConfigurationError(
+        `gate ${gate}: ${unknown} known only at deployment, so the visibility timeout (at least 6 x the worker timeout + batching window) cannot be derived; give visibilityTimeout`,
+      );
+    }
+    const visibilityTimeout = props.visibilityTimeout.toSeconds();
+    checkRange(`gate ${gate}`, 'visibilityTimeout (seconds)', visibilityTimeout, 0, MAX_VISIBILITY_SECONDS);
+    return visibilityTimeout;
+  }
+  const minimumVisibility = 6 * functionTimeout + window;
+  const visibilityTimeout = props.visibilityTimeout?.toSeconds() ?? minimumVisibility;
+  if (Token.isUnresolved(visibilityTimeout)) return visibilityTimeout;
+  if (visibilityTimeout < minimumVisibility) {
+    throw new ConfigurationError(
+      `gate ${gate}: visibilityTimeout ${visibilityTimeout}s is below 6 x the worker timeout ${functionTimeout}s + batching window ${window}s = ${minimumVisibility}s; raise visibilityTimeout to at least ${minimumVisibility}s or leave it unset`,
+    );
+  }
+  if (visibilityTimeout > MAX_VISIBILITY_SECONDS) {
+    throw new ConfigurationError(
+      `gate ${gate}: visibility timeout ${visibilityTimeout}s is above SQS's ${MAX_VISIBILITY_SECONDS}s (it must be at least 6 x the worker timeout ${functionTimeout}s + batching window ${window}s = ${minimumVisibility}s); lower visibilityTimeout`,
+    );
+  }
+  return visibilityTimeout;
 }
 
 /**
@@ -118,55 +216,7 @@ export class Gate extends Construct {
   constructor(scope: Construct, id: string, props: GateProps) {
     super(scope, id);
     const gate = props.gateName;
-    const concurrency = props.concurrency ?? 2;
-    const batchSize = props.batchSize ?? 1;
-    const memorySize = props.memorySize ?? 256;
-    const window = props.maxBatchingWindow ?? Duration.seconds(0);
-    if (props.tasks.length === 0) {
-      throw new ConfigurationError(`gate ${gate} has no tasks; give a task \`gate: '${gate}'\` or remove the gate`);
-    }
-    checkInteger(gate, 'concurrency', concurrency, 1, 1000);
-    checkInteger(gate, 'batchSize', batchSize, 1, 10);
-    checkInteger(gate, 'memorySize', memorySize, 128, 10_240);
-    checkInteger(gate, 'maxBatchingWindow (seconds)', window.toSeconds(), 0, 300);
-    const fifo = concurrency === 1;
-    if (fifo && props.maxBatchingWindow !== undefined) {
-      throw new ConfigurationError(
-        `gate ${gate}: concurrency 1 makes the gate a FIFO queue, and Lambda has no batching window on FIFO queues; remove maxBatchingWindow or raise concurrency to 2`,
-      );
-    }
-    const longest = props.tasks.reduce((a, b) => (b.timeout > a.timeout ? b : a));
-    // A FIFO worker runs its batch in order, one record after another; a standard one runs them together.
-    const batchTime = (fifo ? batchSize : 1) * longest.timeout;
-    if (props.timeout === undefined && batchTime + WORKER_MARGIN_SECONDS > MAX_LAMBDA_TIMEOUT_SECONDS) {
-      throw new ConfigurationError(
-        `gate ${gate}: a FIFO batch of ${batchSize} runs one after another, up to ${batchSize} x ${longest.timeout}s (task ${longest.name}) = ${batchTime}s, above Lambda's ${MAX_LAMBDA_TIMEOUT_SECONDS}s; lower batchSize to ${Math.max(1, Math.floor((MAX_LAMBDA_TIMEOUT_SECONDS - WORKER_MARGIN_SECONDS) / longest.timeout))}`,
-      );
-    }
-    const functionTimeout = props.timeout?.toSeconds() ?? Math.min(MAX_LAMBDA_TIMEOUT_SECONDS, batchTime + WORKER_MARGIN_SECONDS);
-    checkInteger(gate, 'timeout (seconds)', functionTimeout, 1, MAX_LAMBDA_TIMEOUT_SECONDS);
-    if (functionTimeout < batchTime) {
-      throw new ConfigurationError(
-        `gate ${gate}: the worker timeout ${functionTimeout}s is shorter than ${fifo && batchSize > 1 ? `a FIFO batch of ${batchSize} x ` : ''}task ${longest.name}'s timeout ${longest.timeout}s; raise the gate's timeout to at least ${batchTime}s or shorten the task's`,
-      );
-    }
-    const minimumVisibility = 6 * functionTimeout + window.toSeconds();
-    const visibilityTimeout = props.visibilityTimeout?.toSeconds() ?? minimumVisibility;
-    if (visibilityTimeout < minimumVisibility) {
-      throw new ConfigurationError(
-        `gate ${gate}: visibilityTimeout ${visibilityTimeout}s is below 6 x the worker timeout ${functionTimeout}s + batching window ${window.toSeconds()}s = ${minimumVisibility}s; raise visibilityTimeout to at least ${minimumVisibility}s or leave it unset`,
-      );
-    }
-    if (visibilityTimeout > MAX_VISIBILITY_SECONDS) {
-      throw new ConfigurationError(
-        `gate ${gate}: visibility timeout ${visibilityTimeout}s is above SQS's ${MAX_VISIBILITY_SECONDS}s (it must be at least 6 x the worker timeout ${functionTimeout}s + batching window ${window.toSeconds()}s = ${minimumVisibility}s); lower visibilityTimeout`,
-      );
-    }
-    const maxReceiveCount = props.maxReceiveCount ?? Math.max(5, ...props.tasks.map((task) => task.retry.maxAttempts));
-    checkInteger(gate, 'maxReceiveCount', maxReceiveCount, 5, 1000);
-    const maxMessageAge = props.maxMessageAge ?? Duration.minutes(15);
-    checkInteger(gate, 'maxMessageAge (seconds)', maxMessageAge.toSeconds(), 60, 14 * 86_400);
-
+    const { concurrency, fifo, batchSize, memorySize, functionTimeout, visibilityTimeout, maxReceiveCount, maxMessageAge } = sizeGate(props);
     this.gateName = gate;
     this.concurrency = concurrency;
     this.fifo = fifo;

@@ -81,7 +81,8 @@ export class Monitoring extends Construct {
         [
           `${gate.gateName}: worker duration (ms)`,
           ['Average', 'p99', 'Maximum'].map((statistic) => gate.worker.metricDuration({ period: PERIOD, statistic, label: statistic })),
-          { leftAnnotations: [{ value: gate.functionTimeout.toMilliseconds(), label: 'timeout' }] },
+          // A timeout known only at deployment cannot be converted to milliseconds: no line then.
+          { leftAnnotations: gate.functionTimeout.isUnresolved() ? [] : [{ value: gate.functionTimeout.toMilliseconds(), label: 'timeout' }] },
         ],
       ];
       this.dashboard.addWidgets(

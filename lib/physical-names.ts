@@ -7,7 +7,8 @@ import { createHash } from 'node:crypto';
  * which Lambda caps at 4 KB) and readable in the console.
  */
 
-function shortHash(text: string): string {
+/** 8 hex characters of SHA-256: a short, stable stand-in for `text` in a name. */
+export function shortHash(text: string): string {
   return createHash('sha256').update(text).digest('hex').slice(0, 8);
 }
 

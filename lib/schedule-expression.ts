@@ -323,17 +323,45 @@ class AtSchedule extends Schedule {
 // --- checks and DST report ----------------------------------------------------------------------
 
 function checkNotPast(schedule: Schedule, now: Date): void {
-  if (schedule.next(now) !== undefined) return;
+  const none = noFireTimeAfter(schedule, now);
+  if (none) throw new ScheduleExpressionError(`${none.message}; ${none.fix}`);
+}
+
+/** Why a schedule has no fire time left: it `never` fires (no date matches), or its times are `past`. */
+export interface NoFireTime {
+  readonly kind: 'never' | 'past';
+  /** What is wrong, e.g. `at(2020-01-01T00:00:00) is in the past (2020-01-01T00:00:00.000Z, now ...)`. */
+  readonly message: string;
+  /** What to write instead. */
+  readonly fix: string;
+}
+
+/**
+ * Undefined when `schedule` fires after `now`; otherwise why not. `never` (an impossible date such
+ * as 30 FEB) does not depend on the clock; `past` (an `at()` gone by, a cron whose years have
+ * ended) does, and becomes true of every one-time schedule once it has fired.
+ */
+export function noFireTimeAfter(schedule: ParsedSchedule, now: Date): NoFireTime | undefined {
+  if (schedule.next(now) !== undefined) return undefined;
   if (schedule instanceof AtSchedule) {
-    throw new ScheduleExpressionError(
-      `${schedule.expression} is in the past (${schedule.fireTime.toISOString()}, now ${now.toISOString()}); a one-time schedule must be in the future`,
-    );
+    return {
+      kind: 'past',
+      message: `${schedule.expression} is in the past (${schedule.fireTime.toISOString()}, now ${now.toISOString()})`,
+      fix: 'a one-time schedule must be in the future',
+    };
   }
-  const ever = schedule.next(new Date(Date.UTC(1969, 11, 31)));
-  if (ever === undefined) {
-    throw new ScheduleExpressionError(`${schedule.expression} never fires: no date matches its day, month and year fields (is it a day that does not exist, such as 30 FEB?)`);
+  if (schedule.next(new Date(Date.UTC(1969, 11, 31))) === undefined) {
+    return {
+      kind: 'never',
+      message: `${schedule.expression} never fires: no date matches its day, month and year fields`,
+      fix: 'is it a day that does not exist, such as 30 FEB?',
+    };
   }
-  throw new ScheduleExpressionError(`${schedule.expression} has no fire time after ${now.toISOString()}: its year field has ended; widen it, e.g. to *`);
+  return {
+    kind: 'past',
+    message: `${schedule.expression} has no fire time after ${now.toISOString()}: its year field has ended`,
+    fix: 'widen it, e.g. to *',
+  };
 }
 
 /** A wall-clock fire time that DST skips or repeats. */

@@ -1,4 +1,4 @@
-import { type CfnResource, Duration, TimeZone } from 'aws-cdk-lib';
+import { Annotations, type CfnResource, Duration, TimeZone, Token } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
@@ -8,10 +8,11 @@ import { ConfigurationError } from '../lambdas/errors';
 import type { TaskRegistry } from '../lambdas/registry';
 import type { AnyTask, TaskInput } from '../lambdas/task';
 import type { Gate } from './gate';
+import { checkRange } from './check-range';
 import { METADATA_KEYS } from './outputs';
 import { physicalScheduleName } from './physical-names';
 import type { ScheduleDelivery } from './schedule-delivery';
-import { parseSchedule, ScheduleExpressionError } from './schedule-expression';
+import { noFireTimeAfter, type ParsedSchedule, parseSchedule, ScheduleExpressionError } from './schedule-expression';
 
 /** What a schedule line may say besides its task and expression. */
 export interface ScheduleOptions<T extends AnyTask = AnyTask> {
@@ -58,8 +59,10 @@ export interface ScheduleOptions<T extends AnyTask = AnyTask> {
    */
   readonly enabled?: boolean;
   /**
-   * The schedule's name, unique in the app, for `taskgate pause NAME`.
-   * @default - the task's name; `<task>-2`, `<task>-3`... for its further schedules
+   * The schedule's name, unique in the app, for `taskgate pause NAME`. The schedule's construct
+   * id follows from it, so a line keeps its resources when other lines are removed or moved.
+   * @default - the task's name for its first schedule without a name; `<task>-<8 hex>` for its
+   * others, a hash of the task, expression, time zone and payload
    */
   readonly name?: string;
   /**
@@ -81,12 +84,6 @@ export interface TaskScheduleProps extends ScheduleOptions {
   readonly expression: string;
 }
 
-function checkRange(schedule: string, field: string, value: number, min: number, max: number): void {
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new ConfigurationError(`schedule ${schedule}: ${field} must be between ${min} and ${max} (given ${value})`);
-  }
-}
-
 /**
  * Sends a rule's tick to a gate queue. Unlike `aws-events-targets`' SqsQueue it adds no queue
  * policy statement per rule: `ScheduleDelivery.allowRulesToSend` covers all of the app's rules in
@@ -101,6 +98,60 @@ class GateQueueTarget implements events.IRuleTarget {
   bind(): events.RuleTargetConfig {
     return { ...this.config, arn: this.queue.queueArn, targetResource: this.queue };
   }
+}
+
+/** Which props of a schedule are known only at deployment (a CfnParameter: an unresolved token). */
+function unresolvedProps(props: TaskScheduleProps) {
+  return {
+    flexibleWindow: props.flexibleWindow !== undefined && Token.isUnresolved(props.flexibleWindow),
+    retryAttempts: props.retryAttempts !== undefined && Token.isUnresolved(props.retryAttempts),
+    maxEventAge: props.maxEventAge?.isUnresolved() ?? false,
+  };
+}
+
+/**
+ * The synth-time checks of one schedule line. What the clock decides (an `at()` gone by, a cron
+ * whose years have ended, an `end` passed) is a warning, not an error: a stack must still
+ * synthesize the day after its one-time schedule fired.
+ */
+function checkSchedule(scope: Construct, props: TaskScheduleProps, useScheduler: boolean, now: Date): void {
+  const name = props.scheduleName;
+  const subject = `schedule ${name} (task ${props.task.name})`;
+  let parsed: ParsedSchedule;
+  try {
+    parsed = parseSchedule(props.expression, { timeZone: props.timeZone, target: useScheduler ? 'scheduler' : 'rule', allowPast: true });
+  } catch (error) {
+    if (!(error instanceof ScheduleExpressionError)) throw error;
+    throw new ScheduleExpressionError(`TaskSchedule ${name} (task ${props.task.name}): ${error.message}`, { cause: error });
+  }
+  const none = noFireTimeAfter(parsed, now);
+  if (none?.kind === 'never') throw new ScheduleExpressionError(`TaskSchedule ${name} (task ${props.task.name}): ${none.message}; ${none.fix}`);
+  if (none) Annotations.of(scope).addWarningV2('taskgate:schedule-past', `${subject}: ${none.message}, so it does not fire again; remove the line once it has run`);
+  try {
+    props.registry.parsePayload(props.task, props.payload ?? {});
+  } catch (error) {
+    throw new ConfigurationError(`schedule ${props.expression} of task ${props.task.name}: ${(error as Error).message}`);
+  }
+  if (props.flexibleWindow !== undefined) checkRange(`schedule ${name}`, 'flexibleWindow (minutes)', props.flexibleWindow, 1, 1440);
+  if (props.retryAttempts !== undefined) checkRange(`schedule ${name}`, 'retryAttempts', props.retryAttempts, 0, 185);
+  if (props.maxEventAge !== undefined) checkRange(`schedule ${name}`, 'maxEventAge (seconds)', props.maxEventAge.toSeconds(), 60, 86_400);
+  if (parsed.kind === 'at' && (props.start || props.end)) {
+    throw new ConfigurationError(`schedule ${name}: a one-time ${props.expression} schedule fires once; Scheduler ignores start and end for it, so remove them`);
+  }
+  if (props.start && props.end && props.start.getTime() >= props.end.getTime()) {
+    throw new ConfigurationError(`schedule ${name}: start (${props.start.toISOString()}) must be before end (${props.end.toISOString()})`);
+  }
+  if (props.end && props.end.getTime() <= now.getTime()) {
+    Annotations.of(scope).addWarningV2(
+      'taskgate:schedule-ended',
+      `${subject}: its end (${props.end.toISOString()}) is in the past (now ${now.toISOString()}), so it does not fire again; remove the line or move the end`,
+    );
+  }
+}
+
+/** A tick's task message: the tick's time (a placeholder the service fills in) as its `id` and `scheduledAt`. */
+function tickMessage(props: TaskScheduleProps, tickTime: string) {
+  return { task: props.task.name, payload: props.payload ?? {}, id: tickTime, scheduledAt: tickTime, source: 'schedule' };
 }
 
 /**
@@ -122,91 +173,86 @@ export class TaskSchedule extends Construct {
 
   constructor(scope: Construct, id: string, props: TaskScheduleProps) {
     super(scope, id);
-    const oneTime = props.expression.startsWith('at(');
     // A rule is UTC-only, fixed-time and takes no at(); anything else needs EventBridge Scheduler.
-    const useScheduler = oneTime || props.timeZone !== undefined || props.flexibleWindow !== undefined || props.start !== undefined || props.end !== undefined;
-    try {
-      parseSchedule(props.expression, { timeZone: props.timeZone, target: useScheduler ? 'scheduler' : 'rule' });
-    } catch (error) {
-      if (!(error instanceof ScheduleExpressionError)) throw error;
-      throw new ScheduleExpressionError(`TaskSchedule ${props.scheduleName} (task ${props.task.name}): ${error.message}`, { cause: error });
-    }
-    const payload = props.payload ?? {};
-    try {
-      props.registry.parsePayload(props.task, payload);
-    } catch (error) {
-      throw new ConfigurationError(`schedule ${props.expression} of task ${props.task.name}: ${(error as Error).message}`);
-    }
-    const name = props.scheduleName;
-    if (props.flexibleWindow !== undefined) checkRange(name, 'flexibleWindow (minutes)', props.flexibleWindow, 1, 1440);
-    if (props.retryAttempts !== undefined) checkRange(name, 'retryAttempts', props.retryAttempts, 0, 185);
-    if (props.maxEventAge !== undefined) checkRange(name, 'maxEventAge (seconds)', props.maxEventAge.toSeconds(), 60, 86_400);
-    if (oneTime && (props.start || props.end)) {
-      throw new ConfigurationError(`schedule ${name}: a one-time ${props.expression} schedule fires once; Scheduler ignores start and end for it, so remove them`);
-    }
-    if (props.start && props.end && props.start.getTime() >= props.end.getTime()) {
-      throw new ConfigurationError(`schedule ${name}: start (${props.start.toISOString()}) must be before end (${props.end.toISOString()})`);
-    }
-    this.scheduleName = name;
+    const useScheduler =
+      props.expression.trim().startsWith('at(') ||
+      props.timeZone !== undefined ||
+      props.flexibleWindow !== undefined ||
+      props.start !== undefined ||
+      props.end !== undefined;
+    checkSchedule(this, props, useScheduler, new Date());
+    this.scheduleName = props.scheduleName;
     this.expression = props.expression;
     this.timeZone = props.timeZone;
-    const description = props.description ?? `taskgate: ${props.task.name} ${props.expression}${props.timeZone ? ` ${props.timeZone}` : ''}`;
-    const { gate, delivery } = props;
-    const message = { task: props.task.name, payload };
-    if (!useScheduler) {
-      delivery.allowRulesToSend(gate.queue);
-      delivery.allowRulesToSend(delivery.deadLetterQueue);
-      this.rule = new events.Rule(this, 'Rule', {
-        // Named under the stack's prefix, so one ARN pattern covers every rule of the app.
-        ruleName: physicalScheduleName(delivery.rulePrefix, name),
-        schedule: events.Schedule.expression(props.expression),
-        enabled: props.enabled ?? true,
-        description,
-      });
-      this.rule.addTarget(
-        new GateQueueTarget(gate.queue, {
-          input: events.RuleTargetInput.fromObject({ ...message, id: events.EventField.time, scheduledAt: events.EventField.time, source: 'schedule' }),
-          sqsParameters: gate.messageGroupId ? { messageGroupId: gate.messageGroupId } : undefined,
-          deadLetterConfig: { arn: delivery.deadLetterQueue.queueArn },
-          retryPolicy:
-            props.retryAttempts !== undefined || props.maxEventAge !== undefined
-              ? { maximumRetryAttempts: props.retryAttempts, maximumEventAgeInSeconds: props.maxEventAge?.toSeconds() }
-              : undefined,
-        }),
-      );
-    } else {
-      // CloudFormation's AWS::Scheduler::Schedule has no ActionAfterCompletion (aws-cdk#27455), so
-      // a synthesized one-time schedule stays, completed, until the stack removes it. The one-time
-      // schedules workers create through the API delete themselves.
-      this.schedule = new scheduler.Schedule(this, 'Schedule', {
-        scheduleName: physicalScheduleName('', name),
-        scheduleGroup: delivery.group,
-        schedule: scheduler.ScheduleExpression.expression(props.expression, props.timeZone ? TimeZone.of(props.timeZone) : undefined),
-        timeWindow: props.flexibleWindow ? scheduler.TimeWindow.flexible(Duration.minutes(props.flexibleWindow)) : undefined,
-        start: props.start,
-        end: props.end,
-        enabled: props.enabled ?? true,
-        description,
-        target: new schedulerTargets.SqsSendMessage(gate.queue, {
-          role: delivery.roleFor(gate),
-          deadLetterQueue: delivery.deadLetterQueue,
-          retryAttempts: props.retryAttempts,
-          maxEventAge: props.maxEventAge,
-          input: scheduler.ScheduleTargetInput.fromObject({
-            ...message,
-            id: scheduler.ContextAttribute.scheduledTime,
-            scheduledAt: scheduler.ContextAttribute.scheduledTime,
-            source: 'schedule',
-          }),
-          messageGroupId: gate.messageGroupId,
-        }),
-      });
-      // The L2 writes the group's name as a literal, which leaves CloudFormation free to create
-      // the schedule before its group; the dependency orders them.
-      this.schedule.node.addDependency(delivery.group);
-    }
+    if (useScheduler) this.schedule = this.addSchedule(props);
+    else this.rule = this.addRule(props);
     const resource = (this.rule ?? this.schedule)!.node.defaultChild as CfnResource;
-    resource.addMetadata(METADATA_KEYS.schedule, name);
+    resource.addMetadata(METADATA_KEYS.schedule, props.scheduleName);
     resource.addMetadata(METADATA_KEYS.task, props.task.name);
+  }
+
+  private description(props: TaskScheduleProps): string {
+    return props.description ?? `taskgate: ${props.task.name} ${props.expression}${props.timeZone ? ` ${props.timeZone}` : ''}`;
+  }
+
+  private addRule(props: TaskScheduleProps): events.Rule {
+    const { gate, delivery } = props;
+    delivery.allowRulesToSend(gate.queue);
+    delivery.allowRulesToSend(delivery.deadLetterQueue);
+    const rule = new events.Rule(this, 'Rule', {
+      // Named under the stack's prefix, so one ARN pattern covers every rule of the app.
+      ruleName: physicalScheduleName(delivery.rulePrefix, props.scheduleName),
+      schedule: events.Schedule.expression(props.expression),
+      enabled: props.enabled ?? true,
+      description: this.description(props),
+    });
+    rule.addTarget(
+      new GateQueueTarget(gate.queue, {
+        input: events.RuleTargetInput.fromObject(tickMessage(props, events.EventField.time)),
+        sqsParameters: gate.messageGroupId ? { messageGroupId: gate.messageGroupId } : undefined,
+        deadLetterConfig: { arn: delivery.deadLetterQueue.queueArn },
+        retryPolicy:
+          props.retryAttempts !== undefined || props.maxEventAge !== undefined
+            ? { maximumRetryAttempts: props.retryAttempts, maximumEventAgeInSeconds: props.maxEventAge?.toSeconds() }
+            : undefined,
+      }),
+    );
+    return rule;
+  }
+
+  private addSchedule(props: TaskScheduleProps): scheduler.Schedule {
+    const { gate, delivery } = props;
+    // aws-cdk-lib's Scheduler L2 range-checks these without regard to tokens: a value known only
+    // at deployment goes around it, straight into the resource.
+    const unresolved = unresolvedProps(props);
+    // CloudFormation's AWS::Scheduler::Schedule has no ActionAfterCompletion (aws-cdk#27455), so
+    // a synthesized one-time schedule stays, completed, until the stack removes it. The one-time
+    // schedules workers create through the API delete themselves.
+    const schedule = new scheduler.Schedule(this, 'Schedule', {
+      scheduleName: physicalScheduleName('', props.scheduleName),
+      scheduleGroup: delivery.group,
+      schedule: scheduler.ScheduleExpression.expression(props.expression, props.timeZone ? TimeZone.of(props.timeZone) : undefined),
+      timeWindow: props.flexibleWindow ? scheduler.TimeWindow.flexible(Duration.minutes(unresolved.flexibleWindow ? 1 : props.flexibleWindow)) : undefined,
+      start: props.start,
+      end: props.end,
+      enabled: props.enabled ?? true,
+      description: this.description(props),
+      target: new schedulerTargets.SqsSendMessage(gate.queue, {
+        role: delivery.roleFor(gate),
+        deadLetterQueue: delivery.deadLetterQueue,
+        retryAttempts: unresolved.retryAttempts ? undefined : props.retryAttempts,
+        maxEventAge: unresolved.maxEventAge ? undefined : props.maxEventAge,
+        input: scheduler.ScheduleTargetInput.fromObject(tickMessage(props, scheduler.ContextAttribute.scheduledTime)),
+        messageGroupId: gate.messageGroupId,
+      }),
+    });
+    // The L2 writes the group's name as a literal, which leaves CloudFormation free to create
+    // the schedule before its group; the dependency orders them.
+    schedule.node.addDependency(delivery.group);
+    const resource = schedule.node.defaultChild as CfnResource;
+    if (unresolved.flexibleWindow) resource.addPropertyOverride('FlexibleTimeWindow.MaximumWindowInMinutes', props.flexibleWindow);
+    if (unresolved.retryAttempts) resource.addPropertyOverride('Target.RetryPolicy.MaximumRetryAttempts', props.retryAttempts);
+    if (unresolved.maxEventAge) resource.addPropertyOverride('Target.RetryPolicy.MaximumEventAgeInSeconds', props.maxEventAge!.toSeconds());
+    return schedule;
   }
 }

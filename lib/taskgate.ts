@@ -1,11 +1,12 @@
-import { CfnOutput, type RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, CfnOutput, type RemovalPolicy, Stack, Token, Tokenization } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { ConfigurationError } from '../lambdas/errors';
 import { TaskRegistry } from '../lambdas/registry';
 import type { AnyTask } from '../lambdas/task';
-import { WORKER_ENV } from '../lambdas/worker/create-handler';
+import { WORKER_ENV } from '../lambdas/worker/worker-env';
+import { checkRange } from './check-range';
 import { Gate, type GateOptions } from './gate';
 import { Ledger } from './ledger';
 import { Monitoring } from './monitoring';
@@ -14,13 +15,13 @@ import { OperatorPolicy } from './operator-policy';
 import { OUTPUT_KEYS, gateOutputKey } from './outputs';
 import { gateQueueName } from './physical-names';
 import { ScheduleDelivery } from './schedule-delivery';
+import { ScheduleNames } from './schedule-names';
 import { TaskSchedule, type ScheduleOptions } from './task-schedule';
 
 /** Lambda's limit on one function's environment: every name and value together. */
 const LAMBDA_ENVIRONMENT_LIMIT = 4096;
-/** Lengths assumed for values known only at deployment: the longest region name, a 12-digit account. */
-const WORST_REGION = 'ap-southeast-5';
-const WORST_ACCOUNT = '123456789012';
+/** The longest values known only at deployment, for size checks: partition, region name, account. */
+export const WORST_CASE_DEPLOYMENT = { partition: 'aws-us-gov', region: 'ap-southeast-5', account: '123456789012' } as const;
 /** Characters assumed for an unresolved value (a generated table name, a role ARN). */
 const UNRESOLVED_VALUE_LENGTH = 128;
 /** The variables the Gate sets itself: gate name, DLQ URL, Powertools and Node options. */
@@ -78,15 +79,12 @@ export class Taskgate<T extends AnyTask> extends Construct {
   readonly delivery: ScheduleDelivery;
   readonly monitoring: Monitoring;
   readonly operatorPolicy?: iam.ManagedPolicy;
-  private readonly scheduleCount = new Map<string, number>();
-  private readonly scheduleNames = new Set<string>();
+  private readonly scheduleNames = new ScheduleNames();
 
   constructor(scope: Construct, id: string, props: TaskgateProps<T>) {
     super(scope, id);
     const retentionDays = props.retentionDays ?? 30;
-    if (!Number.isInteger(retentionDays) || retentionDays < 1 || retentionDays > 3650) {
-      throw new ConfigurationError(`Taskgate: retentionDays must be between 1 and 3650 (given ${retentionDays})`);
-    }
+    checkRange('Taskgate', 'retentionDays', retentionDays, 1, 3650);
     this.registry = new TaskRegistry(props.tasks);
     const declared = props.gates ?? {};
     for (const task of this.registry.all()) {
@@ -134,22 +132,24 @@ export class Taskgate<T extends AnyTask> extends Construct {
   schedule<N extends T['name']>(task: N, expression: string, options: ScheduleOptions<Extract<T, { name: N }>> = {}): TaskSchedule {
     const definition = this.registry.find(task);
     if (!definition) throw new ConfigurationError(this.registry.unknownTaskMessage(task));
-    const count = (this.scheduleCount.get(task) ?? 0) + 1;
-    this.scheduleCount.set(task, count);
-    const scheduleName = options.name ?? (count === 1 ? task : `${task}-${count}`);
-    if (this.scheduleNames.has(scheduleName)) {
-      throw new ConfigurationError(`two schedules are named "${scheduleName}"; give one of them another \`name\``);
-    }
-    this.scheduleNames.add(scheduleName);
-    return new TaskSchedule(this, `Schedule-${task}-${count}`, {
+    const { name, sameTicksAs } = this.scheduleNames.add({ task, expression, timeZone: options.timeZone, payload: options.payload, name: options.name });
+    // The id follows the name (see ScheduleNames): removing or moving a line changes no other id.
+    const schedule = new TaskSchedule(this, `Schedule-${name}`, {
       ...options,
-      scheduleName,
+      scheduleName: name,
       task: definition,
       registry: this.registry as TaskRegistry,
       gate: this.gates.get(definition.gate)!,
       delivery: this.delivery,
       expression,
     });
+    if (sameTicksAs !== undefined) {
+      Annotations.of(schedule).addWarningV2(
+        'taskgate:schedule-same-ticks',
+        `schedule ${name} (task ${task}): ${expression.trim()}${options.timeZone ? ` in ${options.timeZone}` : ''} is also schedule ${sameTicksAs}'s; a tick's run id is its time, so the task runs once per tick, not once per schedule. Remove one of the lines (was an example pasted twice?)`,
+      );
+    }
+    return schedule;
   }
 
   /** The worker's contract (WORKER_ENV) and its least-privilege grants beyond its own queue and DLQ. */
@@ -166,14 +166,15 @@ export class Taskgate<T extends AnyTask> extends Construct {
       Object.fromEntries(
         gates.map((gate) => {
           const name = gateQueueName(stack.stackName, gate.gateName, 'queue', gate.fifo);
-          return [gate.gateName, { url: `https://sqs.${WORST_REGION}.amazonaws.com/${WORST_ACCOUNT}/${name}`, arn: `arn:aws-us-gov:sqs:${WORST_REGION}:${WORST_ACCOUNT}:${name}` }];
+          const { partition, region, account } = WORST_CASE_DEPLOYMENT;
+          return [gate.gateName, { url: `https://sqs.${region}.amazonaws.com/${account}/${name}`, arn: `arn:${partition}:sqs:${region}:${account}:${name}` }];
         }),
       ),
     ).length;
     for (const gate of gates) {
       const env: Record<string, string> = {
         [WORKER_ENV.ledgerTable]: this.ledger.table.tableName,
-        [WORKER_ENV.retentionDays]: String(retentionDays),
+        [WORKER_ENV.retentionDays]: Tokenization.stringifyNumber(retentionDays),
         [WORKER_ENV.queues]: queues,
         [WORKER_ENV.onceScheduleRoleArn]: onceRole.roleArn,
         [WORKER_ENV.scheduleGroup]: group.scheduleGroupName,

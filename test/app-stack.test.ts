@@ -1,6 +1,7 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { AppStack } from '../lib/app-stack';
+import { parseSchedule } from '../lib/schedule-expression';
 import { templateOf, testApp } from './helpers/synth';
 
 describe('AppStack (the example app)', () => {
@@ -39,6 +40,29 @@ describe('AppStack (the example app)', () => {
         }),
       }),
     });
+  });
+
+  it('schedules release-expired-inventory-holds every minute on the default gate, so `npm start` shows a run within a minute', () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(1 minute)',
+      Targets: [
+        Match.objectLike({
+          Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^TaskgateGatedefaultQueue'), 'Arn'] },
+          InputTransformer: Match.objectLike({ InputTemplate: Match.stringLikeRegexp('"task":"release-expired-inventory-holds","payload":\\{\\}') }),
+        }),
+      ],
+    });
+    // The embedded runtime fires the template's schedules with this evaluator: from any start,
+    // the first fire time of some schedule is at most a minute away.
+    const resources = { ...template.findResources('AWS::Events::Rule'), ...template.findResources('AWS::Scheduler::Schedule') };
+    const schedules = Object.values(resources).map((r) =>
+      parseSchedule(r.Properties.ScheduleExpression, { timeZone: r.Properties.ScheduleExpressionTimezone, allowPast: true }),
+    );
+    for (const start of ['2026-11-25T13:43:51Z', '2026-11-25T13:59:00.001Z', '2026-12-31T23:59:59.999Z']) {
+      const after = new Date(start);
+      const first = Math.min(...schedules.map((s) => s.next(after)?.getTime() ?? Infinity));
+      expect(first - after.getTime(), start).toBeLessThanOrEqual(60_000);
+    }
   });
 
   it('gives every task queue a redrive policy to its DLQ after at least 5 receives', () => {

@@ -155,9 +155,10 @@ describe('schedules on AWS', () => {
     expect(rows.map((r) => [r.name, r.kind, r.enabled])).toEqual([
       ['cleanup-stray-instances', 'rule', false],
       ['refresh-exchange-rates', 'rule', false],
+      ['release-expired-inventory-holds', 'rule', false],
       ['send-delivery-reminders', 'schedule', true],
     ]);
-    expect(rows[2]!.next).toHaveLength(3);
+    expect(rows[3]!.next).toHaveLength(3);
   });
 });
 

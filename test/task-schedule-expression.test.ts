@@ -1,14 +1,15 @@
 import { Stack } from 'aws-cdk-lib';
+import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { tasks } from '../lambdas/tasks';
 import { ScheduleExpressionError } from '../lib/schedule-expression';
 import { Taskgate } from '../lib/taskgate';
 import { templateOf, testApp } from './helpers/synth';
 
-function stackWithSchedule(expression: string, timeZone?: string): Stack {
+function stackWithSchedule(expression: string, timeZone?: string, end?: Date): Stack {
   const stack = new Stack(testApp(), 'Schedules');
   const taskgate = new Taskgate(stack, 'Taskgate', { tasks, gates: { 'email-api': {}, 'rates-api': {} } });
-  taskgate.schedule('cleanup-stray-instances', expression, { timeZone });
+  taskgate.schedule('cleanup-stray-instances', expression, { timeZone, end });
   return stack;
 }
 
@@ -26,8 +27,24 @@ describe('TaskSchedule checks its expression at synth time', () => {
     expect(() => stackWithSchedule('rate(1 hours)')).toThrow(/write rate\(1 hour\)/);
   });
 
-  it('fails an at() in the past', () => {
-    expect(() => stackWithSchedule('at(2020-01-01T00:00:00)')).toThrow(/at\(2020-01-01T00:00:00\) is in the past/);
+  it('warns, naming the schedule, and still synthesizes a time that has passed: an at(), a cron whose years ended, an end', () => {
+    // A stack deployed with a one-time schedule must synthesize the day after it fired.
+    const warnings = (stack: Stack) => Annotations.fromStack(stack).findWarning('*', Match.anyValue()).map((w) => String(w.entry.data));
+    const once = stackWithSchedule('at(2020-01-01T00:00:00)');
+    templateOf(once).hasResourceProperties('AWS::Scheduler::Schedule', { ScheduleExpression: 'at(2020-01-01T00:00:00)' });
+    expect(warnings(once)).toEqual([
+      expect.stringMatching(
+        /^schedule cleanup-stray-instances \(task cleanup-stray-instances\): at\(2020-01-01T00:00:00\) is in the past \(2020-01-01T00:00:00.000Z, now .*\), so it does not fire again; remove the line once it has run \[ack: taskgate:schedule-past\]$/,
+      ),
+    ]);
+    expect(warnings(stackWithSchedule('cron(0 9 * * ? 2019-2020)'))).toEqual([expect.stringMatching(/^schedule cleanup-stray-instances .*its year field has ended/)]);
+    const ended = stackWithSchedule('rate(1 hour)', 'UTC', new Date('2020-06-30T00:00:00Z'));
+    expect(warnings(ended)).toEqual([expect.stringMatching(/^schedule cleanup-stray-instances \(task cleanup-stray-instances\): its end \(2020-06-30T00:00:00.000Z\) is in the past/)]);
+    expect(warnings(stackWithSchedule('at(2999-01-01T00:00:00)'))).toEqual([]);
+  });
+
+  it('still fails a cron that never fires, which no clock changes', () => {
+    expect(() => stackWithSchedule('cron(0 0 30 2 ? *)')).toThrow(/^TaskSchedule cleanup-stray-instances \(task cleanup-stray-instances\): cron\(0 0 30 2 \? \*\) never fires/);
   });
 
   it('synthesizes good expressions unchanged: a rule in UTC, a Scheduler schedule with a zone', () => {

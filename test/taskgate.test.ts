@@ -2,7 +2,7 @@ import { Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { describe, expect, it } from 'vitest';
-import { WORKER_ENV } from '../lambdas/worker/create-handler';
+import { WORKER_ENV } from '../lambdas/worker/worker-env';
 import { METRICS } from '../lambdas/worker/metric-names';
 import { OUTPUT_KEYS, gateOutputKey } from '../lib/outputs';
 import { Taskgate } from '../lib/taskgate';

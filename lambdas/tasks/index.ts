@@ -1,9 +1,10 @@
 import { cleanupStrayInstances } from './cleanup-stray-instances';
 import { refreshExchangeRates } from './refresh-exchange-rates';
+import { releaseExpiredInventoryHolds } from './release-expired-inventory-holds';
 import { sendDeliveryReminders } from './send-delivery-reminders';
 
 /** Every task of the app. The worker, the CLI and the stack all read this list. */
-export const tasks = [cleanupStrayInstances, sendDeliveryReminders, refreshExchangeRates] as const;
+export const tasks = [cleanupStrayInstances, sendDeliveryReminders, refreshExchangeRates, releaseExpiredInventoryHolds] as const;
 
 export type AppTask = (typeof tasks)[number];
-export { cleanupStrayInstances, refreshExchangeRates, sendDeliveryReminders };
+export { cleanupStrayInstances, refreshExchangeRates, releaseExpiredInventoryHolds, sendDeliveryReminders };

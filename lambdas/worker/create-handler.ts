@@ -11,22 +11,9 @@ import type { AnyTask } from '../task';
 import { PowertoolsRunMetrics } from './run-metrics';
 import { Triggers, type GateQueue } from './triggers';
 import { Worker } from './worker';
+import { WORKER_ENV } from './worker-env';
 
-/** Environment variables the `Gate` construct sets on its worker function. */
-export const WORKER_ENV = {
-  gate: 'TASKGATE_GATE',
-  deadLetterQueueUrl: 'TASKGATE_DLQ_URL',
-  /** The run ledger's table name. */
-  ledgerTable: 'TASKGATE_LEDGER_TABLE',
-  /** Days a run record is kept before its TTL deletes it. */
-  retentionDays: 'TASKGATE_RETENTION_DAYS',
-  /** JSON `{ "<gate>": { "url": "...", "arn": "..." } }` of every gate's task queue, for chain() and scheduleOnce(). */
-  queues: 'TASKGATE_QUEUES',
-  /** The role EventBridge Scheduler assumes to send a one-time schedule's message. */
-  onceScheduleRoleArn: 'TASKGATE_ONCE_ROLE_ARN',
-  /** The Scheduler schedule group that holds one-time schedules. */
-  scheduleGroup: 'TASKGATE_SCHEDULE_GROUP',
-} as const;
+export { WORKER_ENV } from './worker-env';
 
 const DEFAULT_RETENTION_DAYS = 30;
 
