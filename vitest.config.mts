@@ -2,8 +2,8 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
-    globalSetup: ['test/global-setup.ts'],
+    include: ['test/**/*.test.ts', 'packages/taskgate/test/**/*.test.ts'],
+    globalSetup: ['packages/taskgate/test/global-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     // Two cores: subprocess suites (cdk synth, npm start) compete with the rest.

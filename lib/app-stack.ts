@@ -1,7 +1,7 @@
 import { Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { tasks } from '../lambdas/tasks';
-import { Taskgate } from './taskgate';
+import { Taskgate } from '../packages/taskgate/src/cdk/taskgate';
 
 /**
  * The app's stack: the gates and, one line each, the schedules. Edit this file to add a schedule.

@@ -1,7 +1,7 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { AppStack } from '../lib/app-stack';
-import { templateOf, testApp } from './helpers/synth';
+import { templateOf, testApp } from '../packages/taskgate/test/helpers/synth';
 
 describe('AppStack (the example app)', () => {
   const stack = new AppStack(testApp(), 'Example');

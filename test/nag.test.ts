@@ -3,7 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
 import { AppStack } from '../lib/app-stack';
-import { testApp } from './helpers/synth';
+import { testApp } from '../packages/taskgate/test/helpers/synth';
 
 /** Every acknowledgement recorded under `scope`: rule id → reason. */
 function acknowledgements(stack: Stack): Map<string, string> {

@@ -6,9 +6,9 @@ import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { LEDGER_SCHEMA, runKey } from '../../lambdas/ledger/record';
-import { gateOutputKey, OUTPUT_KEYS } from '../../lib/outputs';
-import { waitFor } from '../helpers/npm-start';
+import { LEDGER_SCHEMA, runKey } from '../../packages/taskgate/src/worker/ledger/record';
+import { gateOutputKey, OUTPUT_KEYS } from '../../packages/taskgate/src/core/outputs';
+import { waitFor } from '../../packages/taskgate/test/helpers/npm-start';
 
 const run = promisify(execFile);
 const ROOT = path.resolve(__dirname, '..', '..');

@@ -1,0 +1,254 @@
+import { CfnOutput, type RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import { Construct } from 'constructs';
+import { ConfigurationError } from '../core/errors';
+import { TaskRegistry } from '../core/registry';
+import type { AnyTask } from '../core/task';
+import { WORKER_ENV } from '../worker/create-handler';
+import { Gate, type GateOptions } from './gate';
+import { Ledger } from './ledger';
+import { Monitoring } from './monitoring';
+import { acknowledgeWildcard } from './nag-acknowledgements';
+import { OperatorPolicy } from './operator-policy';
+import { OUTPUT_KEYS, gateOutputKey } from '../core/outputs';
+import { gateQueueName } from './physical-names';
+import { ScheduleDelivery } from './schedule-delivery';
+import { TaskSchedule, type ScheduleOptions } from './task-schedule';
+
+/** Lambda's limit on one function's environment: every name and value together. */
+const LAMBDA_ENVIRONMENT_LIMIT = 4096;
+/** Lengths assumed for values known only at deployment: the longest region name, a 12-digit account. */
+const WORST_REGION = 'ap-southeast-5';
+const WORST_ACCOUNT = '123456789012';
+/** Characters assumed for an unresolved value (a generated table name, a role ARN). */
+const UNRESOLVED_VALUE_LENGTH = 128;
+/** The variables the Gate sets itself: gate name, DLQ URL, Powertools and Node options. */
+const GATE_OWN_ENVIRONMENT = 320;
+
+export interface TaskgateProps<T extends AnyTask> {
+  /** Every task of the app: the same list the worker entry passes to `createHandler`. */
+  readonly tasks: readonly T[];
+  /**
+   * The gates, by the names tasks give in `gate`. A task naming a gate that is not here is an
+   * error, except `default`, which exists with default options when a task uses it.
+   * @default - only the `default` gate
+   */
+  readonly gates?: Readonly<Record<string, GateOptions>>;
+  /**
+   * The worker's handler file.
+   * @default - lambdas/worker/handler.ts of this repository
+   */
+  readonly workerEntry?: string;
+  /**
+   * Days a run stays in the ledger before its TTL removes it (1 to 3650).
+   * @default 30
+   */
+  readonly retentionDays?: number;
+  /**
+   * The ledger table's removal policy; deletion protection follows it (on for RETAIN).
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly ledgerRemovalPolicy?: RemovalPolicy;
+  /**
+   * Where the gates' alarms (DLQ not empty, backlog too old) are sent.
+   * @default - alarms without actions
+   */
+  readonly alarmTopic?: sns.ITopic;
+  /**
+   * Whether to create `TaskgateOperatorPolicy`, the managed policy the CLI's user needs.
+   * @default true
+   */
+  readonly operatorPolicy?: boolean;
+}
+
+/**
+ * The whole of taskgate in one stack: a gate per downstream, the run ledger, the dashboard and
+ * alarms, the stack outputs the CLI reads, and schedules added one line each.
+ *
+ * @example
+ * const taskgate = new Taskgate(this, 'Taskgate', { tasks, gates: { 'email-api': { concurrency: 5 } } });
+ * taskgate.schedule('cleanup-stray-instances', 'rate(1 hour)');
+ * taskgate.schedule('send-delivery-reminders', 'cron(0 9 * * ? *)', { timeZone: 'Europe/Berlin', payload: { market: 'de' } });
+ */
+export class Taskgate<T extends AnyTask> extends Construct {
+  readonly registry: TaskRegistry<T>;
+  readonly gates: ReadonlyMap<string, Gate>;
+  readonly ledger: Ledger;
+  readonly delivery: ScheduleDelivery;
+  readonly monitoring: Monitoring;
+  readonly operatorPolicy?: iam.ManagedPolicy;
+  private readonly scheduleCount = new Map<string, number>();
+  private readonly scheduleNames = new Set<string>();
+
+  constructor(scope: Construct, id: string, props: TaskgateProps<T>) {
+    super(scope, id);
+    const retentionDays = props.retentionDays ?? 30;
+    if (!Number.isInteger(retentionDays) || retentionDays < 1 || retentionDays > 3650) {
+      throw new ConfigurationError(`Taskgate: retentionDays must be between 1 and 3650 (given ${retentionDays})`);
+    }
+    this.registry = new TaskRegistry(props.tasks);
+    const declared = props.gates ?? {};
+    for (const task of this.registry.all()) {
+      if (task.gate !== 'default' && !(task.gate in declared)) {
+        throw new ConfigurationError(
+          `task ${task.name} runs on gate "${task.gate}", which is not declared; add it to Taskgate's gates (declared: ${Object.keys(declared).join(', ') || 'none'})`,
+        );
+      }
+    }
+    const gates = new Map<string, Gate>();
+    for (const name of new Set([...Object.keys(declared), ...this.registry.gates()])) {
+      gates.set(
+        name,
+        new Gate(this, `Gate-${name}`, { ...declared[name], gateName: name, tasks: this.registry.onGate(name), workerEntry: props.workerEntry }),
+      );
+    }
+    this.gates = gates;
+    const gateList = [...gates.values()];
+    const queueNames = new Map<string, string>();
+    for (const gate of gateList) {
+      for (const kind of ['queue', 'dlq'] as const) {
+        const name = gateQueueName(Stack.of(this).stackName, gate.gateName, kind, gate.fifo);
+        const other = queueNames.get(name);
+        if (other) throw new ConfigurationError(`Taskgate: gates ${other} and ${gate.gateName} would both name a queue ${name}; rename one of the gates`);
+        queueNames.set(name, gate.gateName);
+      }
+    }
+    this.ledger = new Ledger(this, 'Ledger', { removalPolicy: props.ledgerRemovalPolicy });
+    this.delivery = new ScheduleDelivery(this, 'ScheduleDelivery', { gates: gateList });
+    this.wireWorkers(gateList, retentionDays);
+    this.monitoring = new Monitoring(this, 'Monitoring', { gates: gateList, tasks: this.registry.all(), alarmTopic: props.alarmTopic });
+    if (props.operatorPolicy ?? true) {
+      this.operatorPolicy = new OperatorPolicy(this, 'TaskgateOperatorPolicy', { gates: gateList, ledger: this.ledger, delivery: this.delivery }).policy;
+    }
+    this.addOutputs(gateList);
+    this.acknowledgeWildcards();
+  }
+
+  /**
+   * Adds a schedule for a task in one line.
+   *
+   * @param task the task's name
+   * @param expression `rate(1 hour)`, `cron(0 9 * * ? *)` (AWS's six fields) or `at(2026-12-24T18:00:00)`
+   */
+  schedule<N extends T['name']>(task: N, expression: string, options: ScheduleOptions<Extract<T, { name: N }>> = {}): TaskSchedule {
+    const definition = this.registry.find(task);
+    if (!definition) throw new ConfigurationError(this.registry.unknownTaskMessage(task));
+    const count = (this.scheduleCount.get(task) ?? 0) + 1;
+    this.scheduleCount.set(task, count);
+    const scheduleName = options.name ?? (count === 1 ? task : `${task}-${count}`);
+    if (this.scheduleNames.has(scheduleName)) {
+      throw new ConfigurationError(`two schedules are named "${scheduleName}"; give one of them another \`name\``);
+    }
+    this.scheduleNames.add(scheduleName);
+    return new TaskSchedule(this, `Schedule-${task}-${count}`, {
+      ...options,
+      scheduleName,
+      task: definition,
+      registry: this.registry as TaskRegistry,
+      gate: this.gates.get(definition.gate)!,
+      delivery: this.delivery,
+      expression,
+    });
+  }
+
+  /** The worker's contract (WORKER_ENV) and its least-privilege grants beyond its own queue and DLQ. */
+  private wireWorkers(gates: readonly Gate[], retentionDays: number): void {
+    const stack = Stack.of(this);
+    const queues = stack.toJsonString(Object.fromEntries(gates.map((gate) => [gate.gateName, { url: gate.queue.queueUrl, arn: gate.queue.queueArn }])));
+    const { group, onceRole } = this.delivery;
+    const createOnce = new iam.PolicyStatement({
+      actions: ['scheduler:CreateSchedule'],
+      resources: [stack.formatArn({ service: 'scheduler', resource: 'schedule', resourceName: `${group.scheduleGroupName}/*` })],
+    });
+    const longestGate = Math.max(...gates.map((gate) => gate.gateName.length));
+    const queuesLength = JSON.stringify(
+      Object.fromEntries(
+        gates.map((gate) => {
+          const name = gateQueueName(stack.stackName, gate.gateName, 'queue', gate.fifo);
+          return [gate.gateName, { url: `https://sqs.${WORST_REGION}.amazonaws.com/${WORST_ACCOUNT}/${name}`, arn: `arn:aws-us-gov:sqs:${WORST_REGION}:${WORST_ACCOUNT}:${name}` }];
+        }),
+      ),
+    ).length;
+    for (const gate of gates) {
+      const env: Record<string, string> = {
+        [WORKER_ENV.ledgerTable]: this.ledger.table.tableName,
+        [WORKER_ENV.retentionDays]: String(retentionDays),
+        [WORKER_ENV.queues]: queues,
+        [WORKER_ENV.onceScheduleRoleArn]: onceRole.roleArn,
+        [WORKER_ENV.scheduleGroup]: group.scheduleGroupName,
+      };
+      const size =
+        GATE_OWN_ENVIRONMENT +
+        longestGate +
+        Object.entries(env).reduce(
+          (sum, [name, value]) => sum + name.length + (name === WORKER_ENV.queues ? queuesLength : Token.isUnresolved(value) ? UNRESOLVED_VALUE_LENGTH : value.length),
+          0,
+        );
+      if (size > LAMBDA_ENVIRONMENT_LIMIT) {
+        throw new ConfigurationError(
+          `Taskgate: the worker environment of gate ${gate.gateName} could reach ${size} bytes, above Lambda's ${LAMBDA_ENVIRONMENT_LIMIT}; ${WORKER_ENV.queues} lists all ${gates.length} gates' queues (${queuesLength} bytes). Use fewer gates or shorter gate and stack names`,
+        );
+      }
+      for (const [name, value] of Object.entries(env)) gate.worker.addEnvironment(name, value);
+      this.ledger.grantReadWrite(gate.worker);
+      // chain(): a task may request the next run on any gate of the app.
+      for (const target of gates) target.queue.grantSendMessages(gate.worker);
+      gate.worker.addToRolePolicy(createOnce);
+      onceRole.grantPassRole(gate.worker.grantPrincipal);
+    }
+  }
+
+  /**
+   * The wildcards left in the workers' and the operator's policies, each the narrowest AWS allows,
+   * acknowledged for cdk-nag (AwsSolutions-IAM5) with the reason.
+   */
+  private acknowledgeWildcards(): void {
+    const stack = Stack.of(this);
+    const { delivery } = this;
+    const wildcards: Array<[string, string]> = [
+      [`${this.ledger.table.tableArn}/index/*`, "Query on the run ledger's own indexes (by-task, by-day), for history; index/* covers this table's indexes only"],
+      [
+        stack.formatArn({ service: 'scheduler', resource: 'schedule', resourceName: `${delivery.group.scheduleGroupName}/*` }),
+        "schedules in the app's own Scheduler group only: one-time schedules are named at run time, so they cannot be listed in advance",
+      ],
+      [
+        stack.formatArn({ service: 'events', resource: 'rule', resourceName: `${delivery.rulePrefix}*` }),
+        "the app's rules, all named with the stack's prefix; one ARN per rule would outgrow the managed policy's size limit with a few hundred schedules",
+      ],
+      [
+        `arn:${stack.partition}:iam::${stack.account}:role${delivery.rolePath}*`,
+        "PassRole only on the roles under the app's own IAM path (its Scheduler roles), and only to scheduler.amazonaws.com",
+      ],
+      [
+        stack.formatArn({ service: 'cloudformation', resource: 'stack', resourceName: `${stack.stackName}/*` }),
+        "this stack by name; the stack id after the name is assigned at creation and cannot be known at synth",
+      ],
+    ];
+    for (const [arn, reason] of wildcards) acknowledgeWildcard(this, arn, reason);
+  }
+
+  private addOutputs(gates: readonly Gate[]): void {
+    for (const gate of gates) {
+      new CfnOutput(this, `QueueUrl-${gate.gateName}`, {
+        key: gateOutputKey(gate.gateName, 'QueueUrl'),
+        value: gate.queue.queueUrl,
+        description: `taskgate gate ${gate.gateName}: task queue URL`,
+      });
+      new CfnOutput(this, `DeadLetterQueueUrl-${gate.gateName}`, {
+        key: gateOutputKey(gate.gateName, 'DeadLetterQueueUrl'),
+        value: gate.deadLetterQueue.queueUrl,
+        description: `taskgate gate ${gate.gateName}: DLQ URL`,
+      });
+    }
+    const outputs: Array<[keyof typeof OUTPUT_KEYS, string, string]> = [
+      ['ledgerTable', this.ledger.table.tableName, 'taskgate run ledger (DynamoDB table)'],
+      ['dashboard', this.monitoring.dashboard.dashboardName, 'taskgate CloudWatch dashboard'],
+      ['onceScheduleRoleArn', this.delivery.onceRole.roleArn, 'taskgate: role of one-time Scheduler schedules'],
+      ['scheduleGroup', this.delivery.group.scheduleGroupName, "taskgate: Scheduler group of the app's schedules"],
+      ['scheduleDeadLetterQueueUrl', this.delivery.deadLetterQueue.queueUrl, 'taskgate: DLQ of schedule deliveries that failed'],
+    ];
+    if (this.operatorPolicy) outputs.push(['operatorPolicyArn', this.operatorPolicy.managedPolicyArn, 'taskgate: managed policy for operators and the CLI']);
+    for (const [name, value, description] of outputs) new CfnOutput(this, OUTPUT_KEYS[name], { key: OUTPUT_KEYS[name], value, description });
+  }
+}

@@ -1,0 +1,11 @@
+export * from './core/errors';
+export * from './core/envelope';
+export * from './core/registry';
+export * from './core/task';
+export { createHandler, WORKER_ENV } from './worker/create-handler';
+export { Worker, type WorkerOptions, type RecordOutcome, type BatchResult } from './worker/worker';
+export * from './worker/ledger/ledger';
+export * from './worker/ledger/record';
+export { DynamoLedger } from './worker/ledger/dynamo-ledger';
+export { METRICS } from './worker/metric-names';
+export { DEAD_LETTER_ATTRIBUTES } from './worker/dead-letter';

@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { MAX_BODY_BYTES, parseEnvelope } from '../src/core/envelope';
+import { PermanentError } from '../src/core/errors';
+
+const facts = { messageId: 'm-1', sentTimestamp: Date.parse('2026-11-22T12:00:05Z') };
+
+function reasonOf(body: string): string {
+  try {
+    parseEnvelope(body, facts);
+  } catch (error) {
+    if (error instanceof PermanentError) return `${error.reason}: ${error.message}`;
+    throw error;
+  }
+  return 'accepted';
+}
+
+describe('parseEnvelope', () => {
+  it('fills the defaults of the smallest message from the SQS record', () => {
+    expect(parseEnvelope('{"task":"cleanup"}', facts)).toEqual({
+      task: 'cleanup',
+      payload: {},
+      id: 'm-1',
+      scheduledAt: new Date('2026-11-22T12:00:05Z'),
+      source: 'api',
+    });
+  });
+
+  it('keeps every field of a full message', () => {
+    const body = JSON.stringify({ task: 't', payload: { a: 1 }, id: 'tick-1', scheduledAt: '2026-11-22T12:00:00Z', source: 'schedule' });
+    expect(parseEnvelope(body, facts)).toEqual({ task: 't', payload: { a: 1 }, id: 'tick-1', scheduledAt: new Date('2026-11-22T12:00:00Z'), source: 'schedule' });
+  });
+
+  it.each([
+    ['', /^invalid-json: message body is not JSON/],
+    ['[1]', /^invalid-envelope: message body must be a JSON object/],
+    ['{"payload":{}}', /^invalid-envelope: "task" must be a non-empty string/],
+    ['{"task":"t","payload":[1]}', /^invalid-envelope: "payload" must be a JSON object/],
+    ['{"task":"t","id":""}', /^invalid-envelope: "id" must be a string/],
+    ['{"task":"t","scheduledAt":"yesterday"}', /^invalid-envelope: "scheduledAt" must be an ISO-8601 date-time/],
+    ['{"task":"t","source":"cron"}', /^invalid-envelope: "source" must be one of schedule, manual, once, chain, api/],
+    [JSON.stringify({ task: 't', payload: { blob: 'x'.repeat(MAX_BODY_BYTES) } }), /^message-too-large:/],
+  ])('rejects %j with a reason that says what to do', (body, expected) => {
+    expect(reasonOf(body)).toMatch(expected);
+  });
+});
