@@ -1,11 +1,11 @@
-import { Match } from 'aws-cdk-lib/assertions';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { AppStack } from '../lib/app-stack';
-import { templateOf, testApp } from '../packages/taskgate/test/helpers/synth';
+import { exampleApp } from './helpers';
 
 describe('AppStack (the example app)', () => {
-  const stack = new AppStack(testApp(), 'Example');
-  const template = templateOf(stack);
+  const stack = new AppStack(exampleApp(), 'Example');
+  const template = Template.fromStack(stack);
 
   it('schedules cleanup-stray-instances hourly with a rule whose input is the task message', () => {
     const rules = template.findResources('AWS::Events::Rule', { Properties: { ScheduleExpression: 'rate(1 hour)' } });

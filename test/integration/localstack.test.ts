@@ -6,9 +6,9 @@ import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { LEDGER_SCHEMA, runKey } from '../../packages/taskgate/src/worker/ledger/record';
-import { gateOutputKey, OUTPUT_KEYS } from '../../packages/taskgate/src/core/outputs';
-import { waitFor } from '../../packages/taskgate/test/helpers/npm-start';
+import { gateOutputKey, OUTPUT_KEYS } from 'taskgate/cdk';
+import { LEDGER_SCHEMA, runKey } from 'taskgate/worker';
+import { eventually } from '../helpers';
 
 const run = promisify(execFile);
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -53,7 +53,7 @@ describe('the example app deployed on LocalStack', () => {
     const { MessageId } = await sqs.send(
       new SendMessageCommand({ QueueUrl: outputs.get(gateOutputKey('default', 'QueueUrl')), MessageBody: JSON.stringify({ task: 'cleanup-stray-instances' }) }),
     );
-    const item = await waitFor(
+    const item = await eventually(
       'the run in the ledger',
       async () => {
         const { Item } = await dynamo.send(
@@ -69,7 +69,7 @@ describe('the example app deployed on LocalStack', () => {
   it('moves a malformed message to the DLQ with its reason', async (context) => {
     if (!available) return context.skip(skipReason);
     await sqs.send(new SendMessageCommand({ QueueUrl: outputs.get(gateOutputKey('default', 'QueueUrl')), MessageBody: 'not json' }));
-    const dead = await waitFor(
+    const dead = await eventually(
       'the message in the DLQ',
       async () => {
         const { Messages } = await sqs.send(

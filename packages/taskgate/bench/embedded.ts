@@ -24,9 +24,9 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoLedger } from '../src/worker/ledger/dynamo-ledger';
 import { parseRuntimeOptions } from '../src/local/options';
 import { startRuntime } from '../src/local/runtime';
-import { peakInFlight } from '../test/helpers/npm-start';
+import { peakInFlight } from '../test/helpers/taskgate-dev';
 
-const root = path.resolve(__dirname, '..', '..', '..');
+const root = path.resolve(__dirname, '..');
 const [N = 2000, M = 10_000, D = 250] = process.argv.slice(2).map(Number);
 const C = 20;
 
@@ -82,6 +82,7 @@ async function ledgerCeiling(endpoint: string, table: string, count: number): Pr
 }
 
 async function main(): Promise<void> {
+  fs.mkdirSync(path.join(root, '.taskgate'), { recursive: true });
   const stateDir = fs.mkdtempSync(path.join(root, '.taskgate', 'bench-'));
   const traceFile = path.join(stateDir, 'trace.txt');
   fs.writeFileSync(traceFile, '');
@@ -91,7 +92,7 @@ async function main(): Promise<void> {
   let onRun = () => {};
   const runtime = await startRuntime(
     root,
-    parseRuntimeOptions(['--app', 'npx tsx packages/taskgate/test/fixtures/app/app.ts', '--state-dir', path.relative(root, stateDir), '--sqs-port', '0', '--dynamodb-port', '0', '--ui-port', '0', '--paused']),
+    parseRuntimeOptions(['--app', 'npx tsx test/fixtures/app/app.ts', '--state-dir', path.relative(root, stateDir), '--sqs-port', '0', '--dynamodb-port', '0', '--ui-port', '0', '--paused']),
     {
       line: (text) => {
         if (/ run {2}default +fixture-fast +succeeded/.test(text)) {

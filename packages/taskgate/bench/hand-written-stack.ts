@@ -12,6 +12,7 @@ import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import { bundlingRoot } from '../src/cdk/bundling-root';
 
 /** One gate of the hand-written app: what a team would write without taskgate. */
 export interface HandGate {
@@ -28,7 +29,8 @@ export interface HandSchedule {
   readonly timeZone?: string;
 }
 
-const ROOT = path.resolve(__dirname, '..', '..', '..');
+/** The fixture app's worker entry: a realistic bundle for the hand-written stack's functions. */
+const WORKER_ENTRY = path.resolve(__dirname, '..', 'test', 'fixtures', 'app', 'worker.ts');
 
 /**
  * The baseline of bench/synth.ts: the same resources as a Taskgate app (queues, DLQs, workers,
@@ -93,9 +95,8 @@ export class HandWrittenStack extends Stack {
       const role = new iam.Role(this, `${gate.name}Role`, { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
       logGroup.grantWrite(role);
       const worker = new nodejs.NodejsFunction(this, `${gate.name}Worker`, {
-        entry: path.join(ROOT, 'lambdas', 'worker', 'handler.ts'),
-        projectRoot: ROOT,
-        depsLockFilePath: path.join(ROOT, 'package-lock.json'),
+        entry: WORKER_ENTRY,
+        ...bundlingRoot(),
         runtime: lambda.Runtime.NODEJS_24_X,
         architecture: lambda.Architecture.ARM_64,
         memorySize: 256,

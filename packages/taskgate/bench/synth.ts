@@ -13,7 +13,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { App, Stack } from 'aws-cdk-lib';
 import { Taskgate } from '../src/cdk/taskgate';
-import { scaleGateNames, scaleSchedule, scaleTasks } from '../test/helpers/apps';
+import { FIXTURE_TASK_MODULE, scaleGateNames, scaleSchedule, scaleTasks } from '../test/helpers/apps';
 import { HandWrittenStack } from './hand-written-stack';
 
 const GATES = 20;
@@ -32,7 +32,7 @@ function newApp(): { app: App; outdir: string } {
 
 function taskgateApp(app: App): Stack {
   const stack = new Stack(app, 'ScaleApp');
-  const taskgate = new Taskgate(stack, 'Taskgate', { tasks, gates: Object.fromEntries(scaleGateNames(GATES).map((g, i) => [g, gateOptions(i)])) });
+  const taskgate = new Taskgate(stack, 'Taskgate', { tasks, taskModule: FIXTURE_TASK_MODULE, gates: Object.fromEntries(scaleGateNames(GATES).map((g, i) => [g, gateOptions(i)])) });
   for (let n = 0; n < SCHEDULES; n++) {
     const { task, expression, timeZone } = scaleSchedule(n, tasks);
     taskgate.schedule(task, expression, { timeZone });

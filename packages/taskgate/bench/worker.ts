@@ -29,7 +29,8 @@ import { Worker } from '../src/worker/worker';
 import { MemoryLedger } from '../test/helpers/memory-ledger';
 import { sqsRecord } from '../test/helpers/sqs-records';
 
-const root = process.env.TASKGATE_ROOT ?? path.resolve(__dirname, '..', '..', '..');
+/** The package's folder (the bundled copy of this file runs from bench/ too). */
+const root = process.env.TASKGATE_ROOT ?? path.resolve(__dirname, '..');
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
 async function perRecord(): Promise<{ taskgate: number; taskgateNoLedger: number; baseline: number }> {
@@ -99,7 +100,7 @@ async function bundles(): Promise<Record<'taskgate' | 'baseline', { bytes: numbe
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'taskgate-bench-'));
   try {
     // The baseline's source sits in the project so that its imports resolve; its bundle does not.
-    const baselineEntry = path.join(root, 'packages', 'taskgate', 'bench', `.tmp-baseline-${process.pid}.ts`);
+    const baselineEntry = path.join(root, 'bench', `.tmp-baseline-${process.pid}.ts`);
     fs.writeFileSync(
       baselineEntry,
       `import middy from '@middy/core';
@@ -125,14 +126,30 @@ export const handler = middy()
   }, processor, { context }));
 `,
     );
+    // The same three tasks as taskgate declares them (zod/mini), behind the entry the Taskgate construct generates.
+    const taskgateEntry = path.join(root, 'bench', `.tmp-taskgate-${process.pid}.ts`);
+    fs.writeFileSync(
+      taskgateEntry,
+      `import * as z from 'zod/mini';
+import { defineTask } from '../src/core/task';
+import { createHandler } from '../src/worker/create-handler';
+const run = () => undefined;
+const tasks = [
+  defineTask({ name: 'cleanup-stray-instances', payload: z.object({ olderThanHours: z._default(z.int().check(z.positive()), 24), dryRun: z._default(z.boolean(), true) }), run }),
+  defineTask({ name: 'send-delivery-reminders', payload: z.object({ daysAhead: z._default(z.int().check(z.minimum(1), z.maximum(14)), 1), market: z.enum(['de', 'at', 'ch']) }), run }),
+  defineTask({ name: 'refresh-exchange-rates', payload: z.object({ currencies: z._default(z.array(z.string().check(z.regex(/^[A-Z]{3}$/))), ['EUR', 'USD']) }), run }),
+];
+export const handler = createHandler(tasks);
+`,
+    );
     const build = async (entry: string, outfile: string) => {
-      // The Gate construct's bundling options (lib/gate.ts).
+      // The Gate construct's bundling options (src/cdk/gate.ts).
       await esbuild.build({ entryPoints: [entry], outfile, bundle: true, minify: true, platform: 'node', target: 'node22', format: 'cjs', external: ['@aws-sdk/*'], logLevel: 'silent' });
       return fs.statSync(outfile).size;
     };
     const ours = path.join(dir, 'taskgate.js');
     const theirs = path.join(dir, 'baseline.js');
-    const sizes = { taskgate: await build(path.join(root, 'lambdas/worker/handler.ts'), ours), baseline: await build(baselineEntry, theirs) };
+    const sizes = { taskgate: await build(taskgateEntry, ours), baseline: await build(baselineEntry, theirs) };
     // The AWS SDK stays external, as Lambda's runtime provides it. Measured twice: with the real SDK
     // from the project's node_modules, and with empty stand-ins, which shows the bundle's own cost.
     const stubs = path.join(dir, 'stubs');
@@ -148,7 +165,8 @@ export const handler = middy()
           env: { ...process.env, NODE_PATH: nodePath },
         }).toString(),
       );
-    const sdk = path.join(root, 'node_modules');
+    // The node_modules folder that holds the SDK (the workspace's, where npm hoists it).
+    const sdk = path.resolve(require.resolve('@aws-sdk/client-sqs/package.json'), '..', '..', '..');
     const times = { taskgate: [] as number[], baseline: [] as number[], taskgateNoSdk: [] as number[], baselineNoSdk: [] as number[] };
     for (let i = 0; i < 12; i++) {
       times.taskgate.push(requireMs(ours, sdk));
@@ -162,7 +180,7 @@ export const handler = middy()
     };
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
-    fs.rmSync(path.join(root, 'packages', 'taskgate', 'bench', `.tmp-baseline-${process.pid}.ts`), { force: true });
+    for (const name of ['baseline', 'taskgate']) fs.rmSync(path.join(root, 'bench', `.tmp-${name}-${process.pid}.ts`), { force: true });
   }
 }
 
@@ -194,7 +212,7 @@ async function main(): Promise<void> {
  */
 async function runBundled(): Promise<void> {
   // Inside the project, so that its node_modules resolve.
-  const outfile = path.join(root, 'packages', 'taskgate', 'bench', `.tmp-worker-${process.pid}.js`);
+  const outfile = path.join(root, 'bench', `.tmp-worker-${process.pid}.js`);
   await esbuild.build({ entryPoints: [__filename], outfile, bundle: true, platform: 'node', target: 'node20', format: 'cjs', packages: 'external', logLevel: 'silent' });
   try {
     execFileSync(process.execPath, [outfile], { stdio: 'inherit', cwd: root, env: { ...process.env, TASKGATE_BENCH_BUNDLED: '1', TASKGATE_ROOT: root } });

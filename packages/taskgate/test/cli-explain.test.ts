@@ -4,12 +4,12 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import type { ExplainReport } from '../src/cli/commands/explain';
 
-const root = path.resolve(__dirname, '..', '..', '..');
+const root = path.resolve(__dirname, '..');
 
-/** Runs `npx tsx bin/taskgate.ts explain ...` as a user would, with the machine's zone set by TZ. */
+/** Runs `taskgate explain ...` (the package's source through tsx) as a user would, with the machine's zone set by TZ. */
 async function taskgate(args: string[], tz = 'UTC'): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile('npx', ['tsx', 'packages/taskgate/src/cli/bin.ts', 'explain', ...args], { cwd: root, env: { ...process.env, TZ: tz }, timeout: 60_000 }, (error, stdout, stderr) => {
+    execFile('npx', ['tsx', 'src/cli/bin.ts', 'explain', ...args], { cwd: root, env: { ...process.env, TZ: tz }, timeout: 60_000 }, (error, stdout, stderr) => {
       resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
     });
   });

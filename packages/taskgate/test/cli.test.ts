@@ -102,6 +102,24 @@ function expectOneLineError(result: { code: number | null; stderr: string }, pat
   expect(lines[0]).toMatch(pattern);
 }
 
+describe('tasks', () => {
+  it("lists the app's tasks from the template the runtime synthesized, with their payload schemas", async () => {
+    const rows = json<Array<{ name: string; gate: string; timeoutSeconds: number; payload: { properties: Record<string, unknown>; required?: string[] } }>>(
+      (await cli('tasks', '--json')).stdout,
+    );
+    expect(rows.map((row) => [row.name, row.gate, row.timeoutSeconds])).toEqual([
+      ['cleanup-stray-instances', 'default', 120],
+      ['send-delivery-reminders', 'email-api', 300],
+      ['refresh-exchange-rates', 'rates-api', 30],
+    ]);
+    expect(rows[1]!.payload.properties.market).toEqual({ type: 'string', enum: ['de', 'at', 'ch'] });
+    expect(rows[1]!.payload.required).toEqual(['market']);
+    const text = (await cli('tasks')).stdout;
+    expect(text).toContain('send-delivery-reminders  (gate email-api, timeout 300s, 5 attempts, skip if > 21600s late)');
+    expect(text).toContain('  payload.market: {"type":"string","enum":["de","at","ch"]}');
+  });
+});
+
 describe('trigger', () => {
   it('sends the task message to the gate queue, and the run the worker makes of it shows in history', async () => {
     const result = await cli('trigger', 'send-delivery-reminders', '--payload', '{"market":"de","daysAhead":2}', '--id', 'manual-1');
@@ -404,8 +422,8 @@ describe('backfill', () => {
 describe('errors a user must get clearly', () => {
   it('no embedded runtime: no local.json, or one whose servers are gone', async () => {
     const empty = fs.mkdtempSync(path.join(os.tmpdir(), 'taskgate-empty-'));
-    expectOneLineError(await runCli(['status'], { cwd: empty }), /no target: no embedded runtime running here .*npm start.*--stack NAME/);
-    expectOneLineError(await runCli(['status', '--local'], { cwd: empty }), /no embedded runtime running \(no .taskgate\/local.json found\); start it with npm start/);
+    expectOneLineError(await runCli(['status'], { cwd: empty }), /no target: no embedded runtime running here .*taskgate dev.*--stack NAME/);
+    expectOneLineError(await runCli(['status', '--local'], { cwd: empty }), /no embedded runtime running \(no .taskgate\/local.json found\); start it with taskgate dev/);
     const stale = path.join(empty, 'stale.json');
     fs.writeFileSync(stale, JSON.stringify({ ...aws.config, sqsEndpoint: 'http://127.0.0.1:9', dynamodbEndpoint: 'http://127.0.0.1:9', ui: 'http://127.0.0.1:9' }));
     expectOneLineError(await runCli(['status', '--local-config', stale], { cwd: empty }), /no embedded runtime is answering \(ECONNREFUSED/);
@@ -414,7 +432,8 @@ describe('errors a user must get clearly', () => {
   });
 
   it('a queue that does not exist', async () => {
-    const file = path.join(aws.dir, 'missing-queue.json');
+    // Beside the runtime's synthesized app (.taskgate/cdk.out), where the CLI reads the tasks from.
+    const file = path.join(aws.dir, '.taskgate', 'missing-queue.json');
     const gone = aws.config.gates.default!.queueUrl.replace('default-tasks', 'gone-tasks');
     fs.writeFileSync(file, JSON.stringify({ ...aws.config, gates: { ...aws.config.gates, default: { ...aws.config.gates.default, queueUrl: gone } } }));
     expectOneLineError(await runCli(['trigger', 'cleanup-stray-instances', '--local-config', file], { cwd: aws.dir }), /queue .*gone-tasks does not exist in the embedded runtime/);

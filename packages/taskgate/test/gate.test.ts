@@ -3,12 +3,12 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { Gate, type GateOptions } from '../src/cdk/gate';
 import { METADATA_KEYS } from '../src/core/outputs';
-import { fixtureTask } from './helpers/apps';
+import { FIXTURE_WORKER_ENTRY, fixtureTask } from './helpers/apps';
 import { testApp } from './helpers/synth';
 
 function gateTemplate(options: GateOptions, tasks = [fixtureTask('one', 'api', { timeout: 100 })]): Template {
   const stack = new Stack(testApp(), 'Gates');
-  new Gate(stack, 'Gate', { gateName: 'api', tasks, ...options });
+  new Gate(stack, 'Gate', { gateName: 'api', tasks, workerEntry: FIXTURE_WORKER_ENTRY, ...options });
   return Template.fromStack(stack);
 }
 

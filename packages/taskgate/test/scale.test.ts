@@ -1,7 +1,7 @@
 import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { expect, it } from 'vitest';
-import { WORKER_ENV } from '../src/worker/create-handler';
+import { WORKER_ENV } from '../src/worker/worker-env';
 import { evaluate } from './helpers/cfn';
 import { scaleGateNames, scaleSchedule, scaleTasks, taskgateStack } from './helpers/apps';
 import { testApp } from './helpers/synth';

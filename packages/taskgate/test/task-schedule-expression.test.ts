@@ -1,13 +1,11 @@
 import { Stack } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
-import { tasks } from '../../../lambdas/tasks';
 import { ScheduleExpressionError } from '../src/core/schedule-expression';
-import { Taskgate } from '../src/cdk/taskgate';
+import { fixtureTask, taskgateStack } from './helpers/apps';
 import { templateOf, testApp } from './helpers/synth';
 
 function stackWithSchedule(expression: string, timeZone?: string): Stack {
-  const stack = new Stack(testApp(), 'Schedules');
-  const taskgate = new Taskgate(stack, 'Taskgate', { tasks, gates: { 'email-api': {}, 'rates-api': {} } });
+  const { stack, taskgate } = taskgateStack(testApp(), { tasks: [fixtureTask('cleanup-stray-instances')] }, 'Schedules');
   taskgate.schedule('cleanup-stray-instances', expression, { timeZone });
   return stack;
 }

@@ -2,11 +2,11 @@ import { Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { describe, expect, it } from 'vitest';
-import { WORKER_ENV } from '../src/worker/create-handler';
+import { WORKER_ENV } from '../src/worker/worker-env';
 import { METRICS } from '../src/worker/metric-names';
 import { OUTPUT_KEYS, gateOutputKey } from '../src/core/outputs';
 import { Taskgate } from '../src/cdk/taskgate';
-import { fixtureTask, taskgateStack } from './helpers/apps';
+import { FIXTURE_TASK_MODULE, fixtureTask, taskgateStack } from './helpers/apps';
 import { evaluate } from './helpers/cfn';
 import { testApp } from './helpers/synth';
 
@@ -163,7 +163,7 @@ describe('Monitoring', () => {
   const topicApp = () => {
     const stack = new Stack(testApp(), 'Fixture');
     const alarmTopic = new sns.Topic(stack, 'Alarms');
-    new Taskgate(stack, 'Taskgate', { tasks, gates: { api: { concurrency: 3, maxMessageAge: Duration.minutes(10) }, serial: { concurrency: 1 } }, alarmTopic });
+    new Taskgate(stack, 'Taskgate', { tasks, taskModule: FIXTURE_TASK_MODULE, gates: { api: { concurrency: 3, maxMessageAge: Duration.minutes(10) }, serial: { concurrency: 1 } }, alarmTopic });
     return Template.fromStack(stack);
   };
 

@@ -1,4 +1,3 @@
-import * as path from 'node:path';
 import { type CfnResource, Duration, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -9,15 +8,12 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ConfigurationError } from '../core/errors';
 import type { AnyTask } from '../core/task';
-import { WORKER_ENV } from '../worker/create-handler';
+import { taskMetadata } from '../core/task-metadata';
+import { WORKER_ENV } from '../worker/worker-env';
 import { METRICS } from '../worker/metric-names';
 import { METADATA_KEYS } from '../core/outputs';
+import { bundlingRoot } from './bundling-root';
 import { gateQueueName } from './physical-names';
-
-/** The repository root, for the worker entry and the lockfile the bundler reads. */
-export const PROJECT_ROOT = path.resolve(__dirname, '..', '..', '..', '..');
-/** The example app's worker; an app with its own task list passes its own entry. */
-export const DEFAULT_WORKER_ENTRY = path.join(PROJECT_ROOT, 'lambdas', 'worker', 'handler.ts');
 
 /** How one gate limits the throughput to its downstream. */
 export interface GateOptions {
@@ -76,11 +72,8 @@ export interface GateProps extends GateOptions {
   readonly gateName: string;
   /** The tasks that run behind this gate; their timeouts size the function and the queue. */
   readonly tasks: readonly AnyTask[];
-  /**
-   * The worker's handler file, which exports `handler = createHandler(tasks)`.
-   * @default - lambdas/worker/handler.ts of this repository
-   */
-  readonly workerEntry?: string;
+  /** The worker's handler file, which exports `handler = createHandler(tasks)`. */
+  readonly workerEntry: string;
 }
 
 /** Seconds the worker keeps for itself after the longest task's timeout (DLQ moves, logging). */
@@ -203,10 +196,9 @@ export class Gate extends Construct {
     logGroup.grantWrite(role);
     this.worker = new nodejs.NodejsFunction(this, 'Worker', {
       role,
-      entry: props.workerEntry ?? DEFAULT_WORKER_ENTRY,
+      entry: props.workerEntry,
       handler: 'handler',
-      projectRoot: PROJECT_ROOT,
-      depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
+      ...bundlingRoot(),
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
       memorySize,
@@ -235,7 +227,7 @@ export class Gate extends Construct {
     for (const construct of [this.queue, this.deadLetterQueue, this.worker]) {
       (construct.node.defaultChild as CfnResource).addMetadata(METADATA_KEYS.gate, gate);
     }
-    (this.worker.node.defaultChild as CfnResource).addMetadata(METADATA_KEYS.tasks, props.tasks.map((task) => task.name));
+    (this.worker.node.defaultChild as CfnResource).addMetadata(METADATA_KEYS.tasks, props.tasks.map(taskMetadata));
     this.deadLetterQueue.grantSendMessages(this.worker);
     this.worker.addEventSource(
       new SqsEventSource(this.queue, {

@@ -5,7 +5,7 @@ import { Construct } from 'constructs';
 import { ConfigurationError } from '../core/errors';
 import { TaskRegistry } from '../core/registry';
 import type { AnyTask } from '../core/task';
-import { WORKER_ENV } from '../worker/create-handler';
+import { WORKER_ENV } from '../worker/worker-env';
 import { Gate, type GateOptions } from './gate';
 import { Ledger } from './ledger';
 import { Monitoring } from './monitoring';
@@ -15,6 +15,7 @@ import { OUTPUT_KEYS, gateOutputKey } from '../core/outputs';
 import { gateQueueName } from './physical-names';
 import { ScheduleDelivery } from './schedule-delivery';
 import { TaskSchedule, type ScheduleOptions } from './task-schedule';
+import { checkServedTasks, workerEntryFile } from './worker-entry';
 
 /** Lambda's limit on one function's environment: every name and value together. */
 const LAMBDA_ENVIRONMENT_LIMIT = 4096;
@@ -27,7 +28,7 @@ const UNRESOLVED_VALUE_LENGTH = 128;
 const GATE_OWN_ENVIRONMENT = 320;
 
 export interface TaskgateProps<T extends AnyTask> {
-  /** Every task of the app: the same list the worker entry passes to `createHandler`. */
+  /** Every task of the app: the list `taskModule` exports. Sizes the gates and types `schedule()`. */
   readonly tasks: readonly T[];
   /**
    * The gates, by the names tasks give in `gate`. A task naming a gate that is not here is an
@@ -36,8 +37,17 @@ export interface TaskgateProps<T extends AnyTask> {
    */
   readonly gates?: Readonly<Record<string, GateOptions>>;
   /**
-   * The worker's handler file.
-   * @default - lambdas/worker/handler.ts of this repository
+   * The module file that exports this same list as `tasks` (say `lambdas/tasks/index.ts`). Each
+   * gate's worker bundles it through an entry generated at synth that calls `createHandler(tasks)`,
+   * and a synth that bundles loads it to check that it exports exactly these tasks: the tasks that
+   * were sized are the tasks that run.
+   * @default - none; give this or `workerEntry`
+   */
+  readonly taskModule?: string;
+  /**
+   * Instead of `taskModule`, a handler file of your own (extra middleware, say) that exports
+   * `handler = createHandler(tasks)` from `taskgate/worker`. Checked like `taskModule` when bundled.
+   * @default - the entry generated from `taskModule`
    */
   readonly workerEntry?: string;
   /**
@@ -67,7 +77,12 @@ export interface TaskgateProps<T extends AnyTask> {
  * alarms, the stack outputs the CLI reads, and schedules added one line each.
  *
  * @example
- * const taskgate = new Taskgate(this, 'Taskgate', { tasks, gates: { 'email-api': { concurrency: 5 } } });
+ * import { tasks } from '../lambdas/tasks';
+ * const taskgate = new Taskgate(this, 'Taskgate', {
+ *   tasks,
+ *   taskModule: path.join(__dirname, '../lambdas/tasks/index.ts'),
+ *   gates: { 'email-api': { concurrency: 5 } },
+ * });
  * taskgate.schedule('cleanup-stray-instances', 'rate(1 hour)');
  * taskgate.schedule('send-delivery-reminders', 'cron(0 9 * * ? *)', { timeZone: 'Europe/Berlin', payload: { market: 'de' } });
  */
@@ -88,6 +103,9 @@ export class Taskgate<T extends AnyTask> extends Construct {
       throw new ConfigurationError(`Taskgate: retentionDays must be between 1 and 3650 (given ${retentionDays})`);
     }
     this.registry = new TaskRegistry(props.tasks);
+    const source = { taskModule: props.taskModule, workerEntry: props.workerEntry };
+    const workerEntry = workerEntryFile(`Taskgate ${this.node.path}`, source);
+    if (Stack.of(this).bundlingRequired) checkServedTasks(`Taskgate ${this.node.path}`, this.registry.all(), source);
     const declared = props.gates ?? {};
     for (const task of this.registry.all()) {
       if (task.gate !== 'default' && !(task.gate in declared)) {
@@ -100,7 +118,7 @@ export class Taskgate<T extends AnyTask> extends Construct {
     for (const name of new Set([...Object.keys(declared), ...this.registry.gates()])) {
       gates.set(
         name,
-        new Gate(this, `Gate-${name}`, { ...declared[name], gateName: name, tasks: this.registry.onGate(name), workerEntry: props.workerEntry }),
+        new Gate(this, `Gate-${name}`, { ...declared[name], gateName: name, tasks: this.registry.onGate(name), workerEntry }),
       );
     }
     this.gates = gates;

@@ -56,17 +56,17 @@ export function explain(error: unknown, context: ErrorContext, input: Record<str
     const queue = typeof input.QueueUrl === 'string' ? ` ${input.QueueUrl}` : '';
     return new CliError(
       `queue${queue} does not exist in ${context.label}; ${
-        context.kind === 'local' ? 'restart the embedded runtime (npm start) so that it creates its queues' : 'check --stack and the region, or redeploy the stack'
+        context.kind === 'local' ? 'restart the embedded runtime (taskgate dev) so that it creates its queues' : 'check --stack and the region, or redeploy the stack'
       }`,
     );
   }
   if (name === 'ResourceNotFoundException' && typeof input.TableName === 'string') {
-    return new CliError(`table ${input.TableName} does not exist in ${context.label}; ${context.kind === 'local' ? 'restart npm start' : 'check --stack and the region'}`);
+    return new CliError(`table ${input.TableName} does not exist in ${context.label}; ${context.kind === 'local' ? 'restart taskgate dev' : 'check --stack and the region'}`);
   }
   if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
     return new CliError(
       context.kind === 'local'
-        ? `no embedded runtime is answering (${code}; .taskgate/local.json may be left over from a stopped run); start it with npm start, or pass --stack NAME`
+        ? `no embedded runtime is answering (${code}; .taskgate/local.json may be left over from a stopped run); start it with taskgate dev, or pass --stack NAME`
         : `cannot reach AWS (${code}); check your network, AWS_REGION and AWS_ENDPOINT_URL`,
     );
   }

@@ -1,4 +1,4 @@
-#!/usr/bin/env -S npx tsx
+#!/usr/bin/env node
 import { CliError } from './errors';
 import { buildProgram } from './program';
 

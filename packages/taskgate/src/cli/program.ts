@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { registerBackfill } from './commands/backfill';
+import { registerDev } from './commands/dev';
 import { registerDlq } from './commands/dlq';
 import { registerExplain } from './commands/explain';
 import { registerHistory } from './commands/history';
@@ -18,14 +19,14 @@ import { registerTrigger } from './commands/trigger';
  */
 export function buildProgram(): Command {
   const program = new Command('taskgate')
-    .description('Operate taskgate: trigger tasks, inspect gates and runs, redrive dead letters.')
+    .description('Operate taskgate: run the app locally, trigger tasks, inspect gates and runs, redrive dead letters.')
     .option('--stack <name>', 'a deployed stack: queues and the ledger from its outputs, standard AWS credential chain (env TASKGATE_STACK; AWS_ENDPOINT_URL for LocalStack)')
-    .option('--local', 'the embedded runtime (npm start); the default when a .taskgate/local.json is found from here up')
+    .option('--local', 'the embedded runtime (taskgate dev); the default when a .taskgate/local.json is found from here up')
     .option('--local-config <path>', "the embedded runtime's local.json (env TASKGATE_LOCAL_CONFIG)")
     .option('--region <region>', 'AWS region for --stack (default: the SDK chain, AWS_REGION or the profile)')
     .showHelpAfterError('(run with --help for usage)')
     .configureHelp({ sortSubcommands: true, showGlobalOptions: true });
-  for (const register of [registerExplain, registerTasks, registerTrigger, registerStatus, registerHistory, registerDlq, registerRedrive, registerPurgeDlq, registerPauseResume, registerSchedules, registerBackfill]) {
+  for (const register of [registerDev, registerExplain, registerTasks, registerTrigger, registerStatus, registerHistory, registerDlq, registerRedrive, registerPurgeDlq, registerPauseResume, registerSchedules, registerBackfill]) {
     register(program);
   }
   return program;

@@ -57,7 +57,7 @@ export class LocalScheduleController implements ScheduleController {
     } catch (error) {
       const code = ((error as Error).cause as { code?: string } | undefined)?.code ?? (error as Error).name;
       throw new CliError(
-        `no embedded runtime is answering at ${this.ui} (${code}; .taskgate/local.json may be left over from a stopped run); start it with npm start`,
+        `no embedded runtime is answering at ${this.ui} (${code}; .taskgate/local.json may be left over from a stopped run); start it with taskgate dev`,
       );
     }
     const text = await response.text();

@@ -1,5 +1,4 @@
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
@@ -9,11 +8,11 @@ import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { closest, TaskRegistry } from '../core/registry';
-import { tasks } from '../../../../lambdas/tasks';
 import { gateOutputKey, OUTPUT_KEYS } from '../core/outputs';
+import type { AnyTask } from '../core/task';
 import type { LocalConfig } from '../local/local-config';
-import { synthesize } from '../local/synth';
-import { readTemplate, type TriggerModel } from '../local/template';
+import type { AppModel, TriggerModel } from '../local/template';
+import { modelsIn, synthesizeAppHere, tasksFromMetadata } from './app-tasks';
 import { explainErrors, type ErrorContext } from './aws-errors';
 import { AwsScheduleController } from './aws-schedules';
 import { DeployedStack } from './deployed-stack';
@@ -48,7 +47,7 @@ export interface OnceScheduling {
 export interface Target extends ErrorContext {
   readonly sqs: SQSClient;
   readonly dynamodb: DynamoDBDocumentClient;
-  /** The app's tasks (this checkout's `lambdas/tasks`): payload checks, gates, names. */
+  /** The app's tasks, from its template's metadata: payload checks, gates, names. */
   readonly registry: TaskRegistry;
   readonly gates: ReadonlyMap<string, GateEndpoints>;
   readonly schedules: ScheduleController;
@@ -68,7 +67,6 @@ export interface Target extends ErrorContext {
 }
 
 const LOCAL_CREDENTIALS = { accessKeyId: 'taskgate', secretAccessKey: 'taskgate' };
-const PROJECT_ROOT = path.resolve(__dirname, '..', '..', '..', '..');
 /** The role a one-time schedule names locally when local.json gives none: the runtime assumes no role. */
 const LOCAL_ONCE_ROLE_ARN = 'arn:aws:iam::000000000000:role/taskgate-local-once-schedules';
 
@@ -85,11 +83,27 @@ export async function resolveTarget(options: TargetOptions): Promise<Target> {
   if (!configFile) {
     throw new CliError(
       options.local || options.localConfig || process.env.TASKGATE_LOCAL_CONFIG
-        ? `no embedded runtime running (no ${options.localConfig ?? process.env.TASKGATE_LOCAL_CONFIG ?? '.taskgate/local.json'} found); start it with npm start, or pass --stack NAME for a deployed stack`
-        : 'no target: no embedded runtime running here (no .taskgate/local.json); start it with npm start, or pass --stack NAME (or set TASKGATE_STACK) for a deployed stack',
+        ? `no embedded runtime running (no ${options.localConfig ?? process.env.TASKGATE_LOCAL_CONFIG ?? '.taskgate/local.json'} found); start it with taskgate dev, or pass --stack NAME for a deployed stack`
+        : 'no target: no embedded runtime running here (no .taskgate/local.json); start it with taskgate dev, or pass --stack NAME (or set TASKGATE_STACK) for a deployed stack',
     );
   }
   return localTarget(configFile);
+}
+
+/**
+ * The app's templates for a command that reads the app but no queue (`taskgate tasks`): the deployed
+ * stack's with --stack, else the embedded runtime's synthesized app, else the app of this folder
+ * synthesized now.
+ */
+export async function resolveAppModels(options: TargetOptions): Promise<AppModel[]> {
+  const stack = options.stack ?? process.env.TASKGATE_STACK;
+  if (options.local && options.stack) throw new CliError('--local and --stack exclude each other; pass one');
+  if (stack && !options.local) {
+    const cloudformation = explainErrors(new CloudFormationClient(options.region ? { region: options.region } : {}), { kind: 'aws', label: `stack ${stack}` });
+    return [(await DeployedStack.load(cloudformation, stack)).model];
+  }
+  const configFile = findLocalConfig(options);
+  return (configFile ? modelsIn(path.join(path.dirname(configFile), 'cdk.out')) : undefined) ?? (await synthesizeAppHere());
 }
 
 function findLocalConfig(options: TargetOptions): string | undefined {
@@ -107,10 +121,10 @@ function readConfig(file: string): LocalConfig {
   try {
     config = JSON.parse(fs.readFileSync(file, 'utf8')) as Partial<LocalConfig>;
   } catch (error) {
-    throw new CliError(`${file} is not readable JSON (${(error as Error).message}); restart the embedded runtime (npm start) to rewrite it`);
+    throw new CliError(`${file} is not readable JSON (${(error as Error).message}); restart the embedded runtime (taskgate dev) to rewrite it`);
   }
   const missing = (['region', 'sqsEndpoint', 'dynamodbEndpoint', 'ledgerTable', 'ui', 'gates', 'tasks'] as const).filter((key) => config[key] === undefined);
-  if (missing.length > 0) throw new CliError(`${file} lacks ${missing.join(', ')}; restart the embedded runtime (npm start) to rewrite it`);
+  if (missing.length > 0) throw new CliError(`${file} lacks ${missing.join(', ')}; restart the embedded runtime (taskgate dev) to rewrite it`);
   return config as LocalConfig;
 }
 
@@ -122,18 +136,25 @@ function localTarget(configFile: string): Target {
   const sqs = explainErrors(new SQSClient({ ...common, endpoint: config.sqsEndpoint }), context);
   const dynamodb = DynamoDBDocumentClient.from(explainErrors(new DynamoDBClient({ ...common, endpoint: config.dynamodbEndpoint }), context));
   const gates = new Map(Object.entries(config.gates).map(([name, gate]) => [name, { name, ...gate }]));
+  // The app as the runtime synthesized it, next to local.json.
   const cdkOut = path.join(path.dirname(configFile), 'cdk.out');
+  const models = modelsIn(cdkOut);
+  const unknown = new CliError(`the embedded runtime's synthesized app (${cdkOut}) is missing, so its tasks and schedules are unknown; restart taskgate dev`);
   return makeTarget({
     ...context,
     sqs,
     dynamodb,
     gates,
+    tasks: models ? tasksOf(models) : unknown,
     taskGates: new Map(Object.entries(config.tasks)),
     schedules: new LocalScheduleController(config.ui),
     warnings: [],
     messageMoveTasks: false,
     ledgerTable: () => config.ledgerTable,
-    triggers: () => localTriggers(cdkOut),
+    triggers: async () => {
+      if (!models) throw unknown;
+      return triggersOf(models);
+    },
     // The runtime serves EventBridge Scheduler's API at `ui`, as it does for its workers.
     onceScheduling: () => ({
       scheduler: explainErrors(new SchedulerClient({ ...common, endpoint: config.ui }), context),
@@ -143,34 +164,13 @@ function localTarget(configFile: string): Target {
   });
 }
 
-/** The rules and schedules of the app the embedded runtime runs: its synthesized templates. */
-async function localTriggers(cdkOut: string): Promise<TriggerModel[]> {
-  let templates: Array<{ name: string; templateFile: string }> = [];
-  const manifestFile = path.join(cdkOut, 'manifest.json');
-  if (fs.existsSync(manifestFile)) {
-    const manifest = JSON.parse(fs.readFileSync(manifestFile, 'utf8')) as {
-      artifacts?: Record<string, { type?: string; properties?: { templateFile?: string } }>;
-    };
-    templates = Object.entries(manifest.artifacts ?? {})
-      .filter(([, artifact]) => artifact.type === 'aws:cloudformation:stack' && artifact.properties?.templateFile)
-      .map(([name, artifact]) => ({ name, templateFile: path.join(cdkOut, artifact.properties!.templateFile!) }));
-  } else {
-    // The runtime's own synthesis is not next to local.json: synthesize this checkout's app.
-    const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'taskgate-synth-'));
-    try {
-      const assembly = await synthesize(PROJECT_ROOT, outdir);
-      return assembly.stacks.flatMap((stack) => {
-        const model = readTemplate(stack.templateFile, stack.name);
-        return [...model.rules, ...model.schedules];
-      });
-    } finally {
-      fs.rmSync(outdir, { recursive: true, force: true });
-    }
-  }
-  return templates.flatMap((stack) => {
-    const model = readTemplate(stack.templateFile, stack.name);
-    return [...model.rules, ...model.schedules];
-  });
+/** Every task the app's gate workers run, from their template metadata. */
+export function tasksOf(models: readonly AppModel[]): AnyTask[] {
+  return tasksFromMetadata(models.flatMap((model) => model.tasks));
+}
+
+function triggersOf(models: readonly AppModel[]): TriggerModel[] {
+  return models.flatMap((model) => [...model.rules, ...model.schedules]);
 }
 
 async function awsTarget(stackName: string, region: string | undefined): Promise<Target> {
@@ -181,9 +181,11 @@ async function awsTarget(stackName: string, region: string | undefined): Promise
   const stack = await DeployedStack.load(cloudformation, stackName);
   const awsContext: ErrorContext = { kind: 'aws', label: `stack ${stackName} in ${stack.region}` };
   const clientOptions = { region: stack.region };
+  const tasks = tasksOf([stack.model]);
   const registry = new TaskRegistry(tasks);
   const gates = new Map<string, GateEndpoints>();
   const warnings: string[] = [];
+  if (tasks.length === 0) warnings.push(`stack ${stackName}'s template describes no taskgate tasks (taskgate:tasks metadata); redeploy it with taskgate 0.2 or later`);
   for (const gate of registry.gates()) {
     const queueUrl = stack.outputs.get(gateOutputKey(gate, 'QueueUrl'));
     const dlqUrl = stack.outputs.get(gateOutputKey(gate, 'DeadLetterQueueUrl'));
@@ -199,13 +201,14 @@ async function awsTarget(stackName: string, region: string | undefined): Promise
     sqs: explainErrors(new SQSClient(clientOptions), awsContext),
     dynamodb: DynamoDBDocumentClient.from(explainErrors(new DynamoDBClient(clientOptions), awsContext)),
     gates,
+    tasks,
     taskGates: new Map(registry.all().map((task) => [task.name, task.gate])),
     schedules: new AwsScheduleController(stack, explainErrors(new EventBridgeClient(clientOptions), awsContext), scheduler),
     warnings,
     cloudwatch: explainErrors(new CloudWatchClient(clientOptions), awsContext),
     messageMoveTasks: true,
     ledgerTable: () => stack.output(OUTPUT_KEYS.ledgerTable, 'the run ledger table'),
-    triggers: async () => [...stack.model.rules, ...stack.model.schedules],
+    triggers: async () => triggersOf([stack.model]),
     onceScheduling: () => ({
       scheduler,
       roleArn: stack.output(OUTPUT_KEYS.onceScheduleRoleArn, 'the role one-time schedules send with'),
@@ -215,12 +218,18 @@ async function awsTarget(stackName: string, region: string | undefined): Promise
 }
 
 interface TargetParts extends Omit<Target, 'registry' | 'gate' | 'gateOfTask'> {
+  /** The app's tasks, or why they are not known (thrown only by a command that needs them). */
+  readonly tasks: readonly AnyTask[] | CliError;
   readonly taskGates: ReadonlyMap<string, string>;
 }
 
 function makeTarget(parts: TargetParts): Target {
-  const registry = new TaskRegistry(tasks);
-  const { taskGates, ...rest } = parts;
+  const { tasks, taskGates, ...rest } = parts;
+  const known = tasks instanceof CliError ? undefined : new TaskRegistry(tasks);
+  const registry = (): TaskRegistry => {
+    if (!known) throw tasks;
+    return known;
+  };
   const gate = (name: string): GateEndpoints => {
     const found = parts.gates.get(name);
     if (found) return found;
@@ -230,11 +239,13 @@ function makeTarget(parts: TargetParts): Target {
   };
   return {
     ...rest,
-    registry,
+    get registry() {
+      return registry();
+    },
     gate,
     gateOfTask(task: string) {
-      const name = taskGates.get(task) ?? registry.find(task)?.gate;
-      if (!name) throw new CliError(registry.unknownTaskMessage(task));
+      const name = taskGates.get(task) ?? registry().find(task)?.gate;
+      if (!name) throw new CliError(registry().unknownTaskMessage(task));
       return gate(name);
     },
   };

@@ -1,6 +1,6 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 
-/** Everything `npm start` can be told, from flags or their environment variables. */
+/** Everything `taskgate dev` can be told, from flags or their environment variables. */
 export interface RuntimeOptions {
   /** The command that synthesizes the app; cdk.json's `app` when not given. */
   readonly app?: string;
@@ -34,9 +34,9 @@ function positive(value: string): number {
   return n;
 }
 
-/** The `npm start` command line; `parse` reads argv and the environment variables named in --help. */
-export function runtimeCommand(): Command {
-  return new Command('npm start --')
+/** The `taskgate dev` command line; `parse` reads argv and the environment variables named in --help. */
+export function runtimeCommand(name = 'taskgate dev'): Command {
+  return new Command(name)
     .description(
       'Run the whole app on this machine, no Docker: synthesizes it, starts an embedded SQS and DynamoDB on 127.0.0.1, ' +
         'creates the queues and the ledger table, runs each gate worker bundle with event-source-mapping semantics and fires the schedules.',
@@ -73,14 +73,18 @@ export function runtimeCommand(): Command {
     .addOption(new Option('--verbose', 'print every log line of the workers, not only warnings, errors and task logs'))
     .addHelpText(
       'after',
-      '\nExamples:\n  $ npm start\n  $ npm start -- --speed 60 --fire-now cleanup-stray-instances\n  $ TASKGATE_SQS_PORT=0 npm start      # any free port; see .taskgate/local.json',
+      '\nRuns the CDK app of the current folder (cdk.json\'s "app"), or the one --app synthesizes.\n\nExamples:\n  $ npx taskgate dev\n  $ npx taskgate dev --speed 60 --fire-now cleanup-stray-instances\n  $ TASKGATE_SQS_PORT=0 npx taskgate dev      # any free port; see .taskgate/local.json',
     );
 }
 
 export function parseRuntimeOptions(argv: readonly string[]): RuntimeOptions {
-  const command = runtimeCommand().exitOverride().showHelpAfterError('(npm start -- --help for usage)');
+  const command = runtimeCommand().exitOverride().showHelpAfterError('(taskgate dev --help for usage)');
   command.parse(argv as string[], { from: 'user' });
-  const o = command.opts<Record<string, unknown>>();
+  return runtimeOptionsOf(command.opts<Record<string, unknown>>());
+}
+
+/** The options a parsed {@link runtimeCommand} holds, typed. */
+export function runtimeOptionsOf(o: Record<string, unknown>): RuntimeOptions {
   return {
     app: o.app as string | undefined,
     sqsPort: o.sqsPort as number,

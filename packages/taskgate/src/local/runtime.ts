@@ -4,7 +4,7 @@ import { CloudFormationClient, paginateListStackResources } from '@aws-sdk/clien
 import { BatchGetItemCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { LEDGER_SCHEMA, runKey } from '../worker/ledger/record';
-import { WORKER_ENV } from '../worker/create-handler';
+import { WORKER_ENV } from '../worker/worker-env';
 import { ControlTarget, startControlServer } from './control-server';
 import { FunctionHost } from './function-host';
 import { resolveIntrinsics } from './intrinsics';
@@ -57,7 +57,7 @@ export interface RuntimeOutput {
 }
 
 /**
- * The embedded runtime behind `npm start`: everything DESIGN.md's "Running it" describes, read
+ * The embedded runtime behind `taskgate dev`: everything DESIGN.md's "Running it" describes, read
  * from the synthesized template.
  */
 export async function startRuntime(projectRoot: string, options: RuntimeOptions, out: RuntimeOutput): Promise<LocalRuntime> {

@@ -74,7 +74,7 @@ function portError(error: unknown, setting: PortSetting): Error {
   const code = (error as NodeJS.ErrnoException).code;
   if (code === 'EADDRINUSE') {
     return new Error(
-      `port ${setting.port} for the ${setting.what} is taken (another \`npm start\`?); ` +
+      `port ${setting.port} for the ${setting.what} is taken (another \`taskgate dev\`?); ` +
         `stop that process or choose another port with ${setting.flag} <port> or ${setting.envVar}=<port> (0 picks a free port)`,
     );
   }

@@ -1,26 +1,13 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { CommanderError } from 'commander';
-import { parseRuntimeOptions, type RuntimeOptions } from './options';
+import type { RuntimeOptions } from './options';
 import { startRuntime, type LocalRuntime } from './runtime';
 
 /**
- * `npm start`: the embedded runtime (see `npm start -- --help`). Prints where everything is, then
- * one line per run; Ctrl-C stops it cleanly.
+ * `taskgate dev`: the embedded runtime of the CDK app in `root` (see `taskgate dev --help`). Prints
+ * where everything is, then one line per run; Ctrl-C stops it cleanly.
  */
-async function main(): Promise<void> {
-  let options: RuntimeOptions;
-  try {
-    options = parseRuntimeOptions(process.argv.slice(2));
-  } catch (error) {
-    // Commander has printed the usage error or the help already.
-    if (error instanceof CommanderError) {
-      process.exitCode = error.exitCode;
-      return;
-    }
-    throw error;
-  }
-  const root = path.resolve(__dirname, '..', '..', '..', '..');
+export async function startDev(root: string, options: RuntimeOptions): Promise<void> {
   // Printed once per SDK client otherwise; the runtime's own clients only talk to 127.0.0.1.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const out = { line: (text: string) => console.log(text) };
@@ -85,7 +72,7 @@ function banner(runtime: LocalRuntime, options: RuntimeOptions, root: string): s
   lines.push(
     '',
     'force-trigger a task:',
-    `  npx tsx packages/taskgate/src/cli/bin.ts trigger ${task}`,
+    `  npx taskgate trigger ${task}`,
     `  aws --endpoint-url ${config.sqsEndpoint} --region ${config.region} sqs send-message --queue-url ${queueUrl} --message-body '{"task":"${task}"}'`,
     `  (any access key works: AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local)`,
   );
@@ -93,8 +80,3 @@ function banner(runtime: LocalRuntime, options: RuntimeOptions, root: string): s
   lines.push('', 'runs (time, gate, task, outcome, duration, lateness):');
   return lines.join('\n');
 }
-
-main().catch((error: unknown) => {
-  console.error(`taskgate: ${(error as Error).message}`);
-  process.exit(1);
-});

@@ -14,7 +14,9 @@ export interface CloudAssembly {
  * so the template (and the worker bundles) are exactly what `cdk deploy` would ship.
  */
 export async function synthesize(projectRoot: string, outdir: string, appCommand?: string): Promise<CloudAssembly> {
-  const cdkJson = JSON.parse(fs.readFileSync(path.join(projectRoot, 'cdk.json'), 'utf8')) as { app?: string; context?: object };
+  const cdkJsonFile = path.join(projectRoot, 'cdk.json');
+  // An --app command needs no cdk.json; its context applies when there is one.
+  const cdkJson = (fs.existsSync(cdkJsonFile) || !appCommand ? JSON.parse(fs.readFileSync(cdkJsonFile, 'utf8')) : {}) as { app?: string; context?: object };
   const app = appCommand ?? cdkJson.app;
   if (!app) throw new Error(`cdk.json in ${projectRoot} has no "app" command; add one or pass --app "<command>"`);
   fs.rmSync(outdir, { recursive: true, force: true });

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { METADATA_KEYS } from '../core/outputs';
+import type { TaskMetadata } from '../core/task-metadata';
 
 /**
  * The parts of a synthesized CloudFormation template that the embedded runtime runs: queues,
@@ -21,6 +22,8 @@ export interface AppModel {
   readonly scheduleGroups: ReadonlyMap<string, string>;
   /** Resources the runtime does not emulate, each with why; printed at start, never skipped silently. */
   readonly warnings: readonly string[];
+  /** Every task the gate workers run, from their `taskgate:tasks` metadata. */
+  readonly tasks: readonly TaskMetadata[];
 }
 
 export interface QueueModel {
@@ -176,7 +179,7 @@ export function modelFromTemplate(template: TemplateDocument, stackName: string,
           logicalId: id,
           cdkPath: cdkPath(id),
           gate: meta(id, METADATA_KEYS.gate),
-          tasks: stringList(resources[id]?.Metadata?.[METADATA_KEYS.tasks]),
+          tasks: taskList(resources[id]?.Metadata?.[METADATA_KEYS.tasks]).map((task) => task.name),
           handler: String(p.Handler ?? 'index.handler'),
           timeoutSeconds: Number(p.Timeout ?? 3),
           reservedConcurrency: p.ReservedConcurrentExecutions === undefined ? undefined : Number(p.ReservedConcurrentExecutions),
@@ -279,11 +282,14 @@ export function modelFromTemplate(template: TemplateDocument, stackName: string,
       .filter(([, resource]) => resource.Type === 'AWS::Scheduler::ScheduleGroup')
       .map(([id, resource]) => [id, typeof resource.Properties?.Name === 'string' ? resource.Properties.Name : `${stackName}-${id}`]),
   );
-  return { stackName, queues, functions, mappings, rules, schedules, tables, resourceTypes, scheduleGroups, warnings };
+  const tasks = Object.values(resources).flatMap((resource) => (resource.Type === 'AWS::Lambda::Function' ? taskList(resource.Metadata?.[METADATA_KEYS.tasks]) : []));
+  return { stackName, queues, functions, mappings, rules, schedules, tables, resourceTypes, scheduleGroups, warnings, tasks };
 }
 
-function stringList(value: unknown): string[] {
-  return Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : [];
+/** A worker's `taskgate:tasks` metadata: one description per task it runs. */
+function taskList(value: unknown): TaskMetadata[] {
+  if (!Array.isArray(value)) return [];
+  return value.filter((item: unknown): item is TaskMetadata => item !== null && typeof item === 'object' && typeof (item as TaskMetadata).name === 'string');
 }
 
 /** The logical id behind `{Ref: X}` or `{Fn::GetAtt: [X, attr]}`. */

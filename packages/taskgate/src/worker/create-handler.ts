@@ -11,22 +11,8 @@ import type { AnyTask } from '../core/task';
 import { PowertoolsRunMetrics } from './run-metrics';
 import { Triggers, type GateQueue } from './triggers';
 import { Worker } from './worker';
+import { WORKER_ENV } from './worker-env';
 
-/** Environment variables the `Gate` construct sets on its worker function. */
-export const WORKER_ENV = {
-  gate: 'TASKGATE_GATE',
-  deadLetterQueueUrl: 'TASKGATE_DLQ_URL',
-  /** The run ledger's table name. */
-  ledgerTable: 'TASKGATE_LEDGER_TABLE',
-  /** Days a run record is kept before its TTL deletes it. */
-  retentionDays: 'TASKGATE_RETENTION_DAYS',
-  /** JSON `{ "<gate>": { "url": "...", "arn": "..." } }` of every gate's task queue, for chain() and scheduleOnce(). */
-  queues: 'TASKGATE_QUEUES',
-  /** The role EventBridge Scheduler assumes to send a one-time schedule's message. */
-  onceScheduleRoleArn: 'TASKGATE_ONCE_ROLE_ARN',
-  /** The Scheduler schedule group that holds one-time schedules. */
-  scheduleGroup: 'TASKGATE_SCHEDULE_GROUP',
-} as const;
 
 const DEFAULT_RETENTION_DAYS = 30;
 
@@ -81,7 +67,9 @@ export function workerFromEnvironment(registry: TaskRegistry, logger: Logger, en
  * environment the `Gate` construct sets.
  *
  * @example
- * // lambdas/worker/handler.ts
+ * // a custom worker entry (the Taskgate construct generates one like it from `taskModule`)
+ * import { createHandler } from 'taskgate/worker';
+ * import { tasks } from './tasks';
  * export const handler = createHandler(tasks);
  */
 export function createHandler(tasks: readonly AnyTask[], env: NodeJS.ProcessEnv = process.env) {
@@ -95,5 +83,6 @@ export function createHandler(tasks: readonly AnyTask[], env: NodeJS.ProcessEnv 
     const { response } = await worker.processBatch(event.Records, remaining);
     return response;
   };
-  return middy<SQSEvent, SQSBatchResponse>().handler(lambdaHandler);
+  // `tasks` lets the Taskgate construct check at synth that a custom entry serves the sized tasks.
+  return Object.assign(middy<SQSEvent, SQSBatchResponse>().handler(lambdaHandler), { tasks: registry.all() as readonly AnyTask[] });
 }

@@ -1,3 +1,4 @@
+import * as path from 'node:path';
 import { type App, Stack } from 'aws-cdk-lib';
 import * as z from 'zod/mini';
 import { type AnyTask, defineTask } from '../../src/core/task';
@@ -15,10 +16,22 @@ export function fixtureTask(name: string, gate = 'default', options: { timeout?:
   });
 }
 
-/** A stack holding one Taskgate of the given tasks and gates. */
-export function taskgateStack(app: App, props: TaskgateProps<AnyTask>, stackName = 'Fixture'): { stack: Stack; taskgate: Taskgate<AnyTask> } {
+/**
+ * The fixture app's task module. Unit tests synthesize without bundling, when the construct does not
+ * load the module, so it stands in for the module of any ad-hoc task list.
+ */
+export const FIXTURE_TASK_MODULE = path.join(__dirname, '..', 'fixtures', 'app', 'tasks.ts');
+/** The fixture app's own worker entry: a custom `workerEntry`. */
+export const FIXTURE_WORKER_ENTRY = path.join(__dirname, '..', 'fixtures', 'app', 'worker.ts');
+
+/** A stack holding one Taskgate of the given tasks and gates (and the fixture task module unless told). */
+export function taskgateStack(
+  app: App,
+  props: Omit<TaskgateProps<AnyTask>, 'taskModule'> & { taskModule?: string },
+  stackName = 'Fixture',
+): { stack: Stack; taskgate: Taskgate<AnyTask> } {
   const stack = new Stack(app, stackName);
-  const taskgate = new Taskgate(stack, 'Taskgate', props);
+  const taskgate = new Taskgate(stack, 'Taskgate', props.workerEntry ? props : { taskModule: FIXTURE_TASK_MODULE, ...props });
   return { stack, taskgate };
 }
 

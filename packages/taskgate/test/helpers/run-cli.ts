@@ -1,9 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createRequire } from 'node:module';
 import * as path from 'node:path';
 
-export const ROOT = path.resolve(__dirname, '..', '..', '..', '..');
-const TSX = path.join(ROOT, 'node_modules', '.bin', 'tsx');
-const ENTRY = path.join(ROOT, 'packages', 'taskgate', 'src', 'cli', 'bin.ts');
+/** The package's folder. */
+export const ROOT = path.resolve(__dirname, '..', '..');
+/** tsx's CLI, wherever npm put it (a workspace hoists it), run by this node. */
+export const TSX = path.join(path.dirname(createRequire(__filename).resolve('tsx/package.json')), 'dist', 'cli.mjs');
+const ENTRY = path.join(ROOT, 'src', 'cli', 'bin.ts');
 
 export interface CliResult {
   readonly code: number | null;
@@ -25,9 +28,9 @@ export function cliEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   };
 }
 
-/** Starts `taskgate ARGS` as a subprocess (tsx, as `npm run taskgate` does). */
+/** Starts `taskgate ARGS` as a subprocess, from the package's TypeScript through tsx. */
 export function spawnCli(args: readonly string[], options: { cwd: string; env?: Record<string, string>; input?: string }): ChildProcess {
-  const child = spawn(TSX, [ENTRY, ...args], { cwd: options.cwd, env: cliEnv(options.env), stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [TSX, ENTRY, ...args], { cwd: options.cwd, env: cliEnv(options.env), stdio: ['pipe', 'pipe', 'pipe'] });
   child.stdin!.end(options.input ?? '');
   return child;
 }

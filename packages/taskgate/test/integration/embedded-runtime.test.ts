@@ -5,7 +5,7 @@ import { GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageBatchComma
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LEDGER_SCHEMA, runKey } from '../../src/worker/ledger/record';
 import { dynamoClient, sqsClient } from '../helpers/local-servers';
-import { npmStart, peakInFlight, waitFor, type NpmStart } from '../helpers/npm-start';
+import { peakInFlight, taskgateDev, waitFor, type TaskgateDev } from '../helpers/taskgate-dev';
 
 /** Sends `count` bodies in batches of ten, as fast as SQS takes them. */
 async function burst(sqs: SQSClient, queueUrl: string, count: number, body: (i: number) => string, groupId?: string): Promise<void> {
@@ -48,14 +48,14 @@ async function ledgerRuns(dynamo: DynamoDBClient, table: string, task: string): 
   return runs;
 }
 
-describe('npm start on the fixture app', () => {
-  let app: NpmStart;
+describe('taskgate dev on the fixture app', () => {
+  let app: TaskgateDev;
   let sqs: SQSClient;
   let dynamo: DynamoDBClient;
   const dlqMessages: Message[] = [];
 
   beforeAll(async () => {
-    app = await npmStart(['--speed', '60', '--fire-now', 'fast-every-minute']);
+    app = await taskgateDev(['--speed', '60', '--fire-now', 'fast-every-minute']);
     sqs = sqsClient(app.config.sqsEndpoint);
     dynamo = dynamoClient(app.config.dynamodbEndpoint);
   }, 120_000);
@@ -173,9 +173,9 @@ describe('npm start on the fixture app', () => {
   }, 120_000);
 });
 
-describe('npm start, stopped with Ctrl-C during a burst', () => {
+describe('taskgate dev, stopped with Ctrl-C during a burst', () => {
   it('loses nothing: every message is either run or back on its queue', async () => {
-    const app = await npmStart(['--paused']);
+    const app = await taskgateDev(['--paused']);
     const sqs = sqsClient(app.config.sqsEndpoint);
     try {
       const total = 300;
@@ -208,7 +208,7 @@ describe('npm start, stopped with Ctrl-C during a burst', () => {
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
     const port = (blocker.address() as net.AddressInfo).port;
     try {
-      await expect(npmStart(['--sqs-port', String(port)])).rejects.toThrow(new RegExp(`port ${port} .*--sqs-port <port> or TASKGATE_SQS_PORT`));
+      await expect(taskgateDev(['--sqs-port', String(port)])).rejects.toThrow(new RegExp(`port ${port} .*--sqs-port <port> or TASKGATE_SQS_PORT`));
     } finally {
       blocker.close();
     }

@@ -15,7 +15,7 @@ import { GetQueueAttributesCommand, SendMessageCommand, type SQSClient } from '@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LEDGER_SCHEMA, runKey } from '../../src/worker/ledger/record';
 import { dynamoClient, sqsClient } from '../helpers/local-servers';
-import { npmStart, waitFor, type NpmStart } from '../helpers/npm-start';
+import { taskgateDev, waitFor, type TaskgateDev } from '../helpers/taskgate-dev';
 import { runCli, ROOT } from '../helpers/run-cli';
 
 /** At this speed a run one hour ahead fires five seconds after its schedule is made. */
@@ -26,9 +26,7 @@ const HOUR = 3_600_000;
 const atOf = (date: Date) => `at(${date.toISOString().slice(0, 19)})`;
 
 describe('one-time EventBridge Scheduler schedules on the embedded runtime', () => {
-  let app: NpmStart;
-  /** The example app (cdk.json's), whose tasks the CLI knows. */
-  let example: NpmStart;
+  let app: TaskgateDev;
   let sqs: SQSClient;
   let dynamo: DynamoDBClient;
   let scheduler: SchedulerClient;
@@ -36,7 +34,7 @@ describe('one-time EventBridge Scheduler schedules on the embedded runtime', () 
 
   beforeAll(async () => {
     // Paused: at this speed the fixture's rate(1 minute) would tick every 83 ms.
-    [app, example] = await Promise.all([npmStart(['--speed', String(SPEED), '--paused']), npmStart(['--speed', String(SPEED), '--paused', '--app', 'npx tsx bin/app.ts'])]);
+    app = await taskgateDev(['--speed', String(SPEED), '--paused']);
     sqs = sqsClient(app.config.sqsEndpoint);
     dynamo = dynamoClient(app.config.dynamodbEndpoint);
     // As a worker or the CLI reaches it: the Scheduler endpoint is the runtime's `ui`.
@@ -49,7 +47,6 @@ describe('one-time EventBridge Scheduler schedules on the embedded runtime', () 
     dynamo?.destroy();
     scheduler?.destroy();
     await app?.dispose();
-    await example?.dispose();
   });
 
   const ledgerItem = (task: string, id: string) =>
@@ -123,40 +120,30 @@ describe('one-time EventBridge Scheduler schedules on the embedded runtime', () 
     expect(new Date(run.scheduledAt!.S!).getTime()).toBeGreaterThanOrEqual(t0 + HOUR - 1000);
     expect(app.output()).toContain(`fire ${app.config.scheduleGroup}/taskgate-`);
     const { Schedules = [] } = await scheduler.send(new ListSchedulesCommand({ GroupName: app.config.scheduleGroup }));
-    expect(Schedules).toEqual([]);
+    // The CLI's one-time schedule of the concurrent test below shares the group.
+    expect(Schedules.filter((schedule) => !schedule.Name?.startsWith('taskgate-fixture-serial-'))).toEqual([]);
   }, 30_000);
 
   it.concurrent('taskgate trigger --at 1h on a FIFO gate creates the schedule at the runtime, and it fires into the gate\'s group', async () => {
     const t0 = Date.now();
-    const result = await runCli(['trigger', 'refresh-exchange-rates', '--payload', '{"currencies":["CHF"]}', '--at', '1h', '--id', 'cli-once-1', '--json'], {
+    // The CLI knows the fixture app's tasks from the template the runtime synthesized next to local.json.
+    const result = await runCli(['trigger', 'fixture-serial', '--payload', '{"ms":1}', '--at', '1h', '--id', 'cli-once-1', '--json'], {
       cwd: ROOT,
-      env: { TASKGATE_LOCAL_CONFIG: `${example.stateDir}/local.json` },
+      env: { TASKGATE_LOCAL_CONFIG: `${app.stateDir}/local.json` },
     });
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     const printed = JSON.parse(result.stdout) as { scheduleName: string };
-    expect(printed).toMatchObject({ task: 'refresh-exchange-rates', gate: 'rates-api', id: 'cli-once-1', scheduleName: expect.stringMatching(/^taskgate-refresh-exchange-rates-/) });
-    const exampleScheduler = new SchedulerClient({ endpoint: example.config.ui, region: example.config.region, credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
-    const exampleDynamo = dynamoClient(example.config.dynamodbEndpoint);
-    try {
-      const got = await exampleScheduler.send(new GetScheduleCommand({ Name: printed.scheduleName, GroupName: example.config.scheduleGroup }));
-      expect(got.Target).toMatchObject({ RoleArn: example.config.onceScheduleRoleArn, SqsParameters: { MessageGroupId: 'rates-api' } });
-      expect(got.Target!.Arn).toMatch(/:Taskgate-rates-api\.fifo$/);
-      const item = await waitFor('the run in the example app\'s ledger', async () => {
-        const { Item } = await exampleDynamo.send(
-          new GetItemCommand({ TableName: example.config.ledgerTable, Key: { [LEDGER_SCHEMA.partitionKey]: { S: runKey('refresh-exchange-rates', 'cli-once-1') } } }),
-        );
-        return Item?.status?.S === 'succeeded' ? Item : undefined;
-      });
-      expect(item.source?.S).toBe('once');
-      expect(new Date(item.startedAt!.S!).getTime()).toBeGreaterThanOrEqual(t0 + 4_500);
-      await expect(exampleScheduler.send(new GetScheduleCommand({ Name: printed.scheduleName, GroupName: example.config.scheduleGroup }))).rejects.toBeInstanceOf(
-        ResourceNotFoundException,
-      );
-    } finally {
-      exampleScheduler.destroy();
-      exampleDynamo.destroy();
-    }
+    expect(printed).toMatchObject({ task: 'fixture-serial', gate: 'serial', id: 'cli-once-1', scheduleName: expect.stringMatching(/^taskgate-fixture-serial-/) });
+    const got = await scheduler.send(new GetScheduleCommand({ Name: printed.scheduleName, GroupName: app.config.scheduleGroup }));
+    expect(got.Target).toMatchObject({ RoleArn: app.config.onceScheduleRoleArn, SqsParameters: { MessageGroupId: 'serial' } });
+    expect(got.Target!.Arn).toMatch(/:TaskgateFixture-serial\.fifo$/);
+    const item = await ledgerItem('fixture-serial', 'cli-once-1');
+    expect(item.source?.S).toBe('once');
+    expect(new Date(item.startedAt!.S!).getTime()).toBeGreaterThanOrEqual(t0 + 4_500);
+    await expect(scheduler.send(new GetScheduleCommand({ Name: printed.scheduleName, GroupName: app.config.scheduleGroup }))).rejects.toBeInstanceOf(
+      ResourceNotFoundException,
+    );
   }, 30_000);
 
   it('refuses a taken name with ConflictException (a retry with the same ClientToken is the same schedule), and bad input with what is wrong', async () => {

@@ -1,26 +1,18 @@
 import type { Command } from 'commander';
-import { toJSONSchema } from 'zod/v4/core';
-import { tasks } from '../../../../../lambdas/tasks';
+import { resolveAppModels, type TargetOptions } from '../target';
+import { printJson } from '../format';
 
 /** `taskgate tasks`: every task with its gate, timeout, retry, misfire policy and payload schema. */
 export function registerTasks(program: Command): void {
   program
     .command('tasks')
-    .description('List the tasks of this app: gate, timeout, retry and misfire policy, payload schema.')
+    .description("List the app's tasks (from its template): gate, timeout, retry and misfire policy, payload schema.")
     .option('--json', 'print JSON for scripts')
     .addHelpText('after', '\nExample:\n  $ taskgate tasks --json | jq -r ".[].name"')
-    .action((options: { json?: boolean }) => {
-      const rows = tasks.map((task) => ({
-        name: task.name,
-        gate: task.gate,
-        description: task.description,
-        timeoutSeconds: task.timeout,
-        retry: task.retry,
-        misfire: task.misfire,
-        payload: toJSONSchema(task.payload, { io: 'input', unrepresentable: 'any' }),
-      }));
+    .action(async (options: { json?: boolean }, command: Command) => {
+      const rows = (await resolveAppModels(command.optsWithGlobals<TargetOptions>())).flatMap((model) => model.tasks);
       if (options.json) {
-        console.log(JSON.stringify(rows, null, 2));
+        printJson(rows);
         return;
       }
       for (const row of rows) {

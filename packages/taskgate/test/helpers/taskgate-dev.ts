@@ -2,11 +2,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { LocalConfig } from '../../src/local/local-config';
+import { ROOT, TSX } from './run-cli';
 
-const ROOT = path.resolve(__dirname, '..', '..', '..', '..');
-
-/** `npm start` running as a user runs it, in its own process group (so Ctrl-C reaches all of it). */
-export interface NpmStart {
+/** `taskgate dev` running as a user runs it, in its own process group (so Ctrl-C reaches all of it). */
+export interface TaskgateDev {
   readonly config: LocalConfig;
   readonly stateDir: string;
   readonly traceFile: string;
@@ -14,7 +13,7 @@ export interface NpmStart {
   output(): string;
   /**
    * Sends SIGINT to the process group, as a terminal's Ctrl-C does; resolves when every process of
-   * it has closed its output, to how npm ended (npm itself re-raises the SIGINT it got).
+   * it has closed its output, to how the CLI ended.
    */
   interrupt(): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** Stops it if it still runs and removes its state dir. */
@@ -25,21 +24,21 @@ export interface NpmStart {
  * Starts the embedded runtime on the fixture app with free ports and its own state dir (inside the
  * project, where the bundles find node_modules), and waits for its local.json.
  */
-export async function npmStart(args: readonly string[] = [], timeoutMs = 90_000): Promise<NpmStart> {
+export async function taskgateDev(args: readonly string[] = [], timeoutMs = 90_000): Promise<TaskgateDev> {
   // .taskgate is git-ignored: a fresh checkout has none yet.
   fs.mkdirSync(path.join(ROOT, '.taskgate'), { recursive: true });
   const stateDir = fs.mkdtempSync(path.join(ROOT, '.taskgate', 'test-'));
   const traceFile = path.join(stateDir, 'trace.txt');
   fs.writeFileSync(traceFile, '');
   const child = spawn(
-    'npm',
-    ['start', '--', '--app', 'npx tsx packages/taskgate/test/fixtures/app/app.ts', '--state-dir', path.relative(ROOT, stateDir), '--sqs-port', '0', '--dynamodb-port', '0', '--ui-port', '0', ...args],
+    process.execPath,
+    [TSX, 'src/cli/bin.ts', 'dev', '--app', 'npx tsx test/fixtures/app/app.ts', '--state-dir', path.relative(ROOT, stateDir), '--sqs-port', '0', '--dynamodb-port', '0', '--ui-port', '0', ...args],
     { cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FIXTURE_TRACE_FILE: traceFile } },
   );
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  // 'close', not 'exit': npm may end before the runtime it started has printed its last lines.
+  // 'close', not 'exit': a wrapper may end before the runtime it started has printed its last lines.
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
   const configFile = path.join(stateDir, 'local.json');
   const started = Date.now();
@@ -49,12 +48,12 @@ export async function npmStart(args: readonly string[] = [], timeoutMs = 90_000)
   while (!fs.existsSync(configFile) || !output.includes('runs (')) {
     if (exitCode !== undefined) {
       fs.rmSync(stateDir, { recursive: true, force: true });
-      throw new Error(`npm start exited with ${exitCode}:\n${output}`);
+      throw new Error(`taskgate dev exited with ${exitCode}:\n${output}`);
     }
     if (Date.now() - started > timeoutMs) {
       kill(child, 'SIGKILL');
       fs.rmSync(stateDir, { recursive: true, force: true });
-      throw new Error(`npm start did not write local.json and print its banner within ${timeoutMs} ms:\n${output}`);
+      throw new Error(`taskgate dev did not write local.json and print its banner within ${timeoutMs} ms:\n${output}`);
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }

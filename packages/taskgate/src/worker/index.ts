@@ -1,0 +1,12 @@
+/**
+ * `taskgate/worker`: the Lambda side. Never loads aws-cdk-lib; the Taskgate construct generates an
+ * entry that calls {@link createHandler} with the app's task module.
+ */
+export { createHandler } from './create-handler';
+export { WORKER_ENV } from './worker-env';
+export { Worker, type WorkerOptions, type RecordOutcome, type BatchResult } from './worker';
+export * from './ledger/ledger';
+export * from './ledger/record';
+export { DynamoLedger } from './ledger/dynamo-ledger';
+export { METRICS } from './metric-names';
+export { DEAD_LETTER_ATTRIBUTES } from './dead-letter';
