@@ -1,3 +1,5 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { Command } from 'commander';
 import { registerBackfill } from './commands/backfill';
 import { registerDev } from './commands/dev';
@@ -18,7 +20,10 @@ import { registerTrigger } from './commands/trigger';
  * The target options are the program's, so they go before or after the command name.
  */
 export function buildProgram(): Command {
+  // The package's own manifest: two folders up from src/cli and from dist/cli alike.
+  const { version } = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string };
   const program = new Command('taskgate')
+    .version(version)
     .description('Operate taskgate: run the app locally, trigger tasks, inspect gates and runs, redrive dead letters.')
     .option('--stack <name>', 'a deployed stack: queues and the ledger from its outputs, standard AWS credential chain (env TASKGATE_STACK; AWS_ENDPOINT_URL for LocalStack)')
     .option('--local', 'the embedded runtime (taskgate dev); the default when a .taskgate/local.json is found from here up')
