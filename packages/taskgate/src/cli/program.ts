@@ -1,18 +1,20 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Command } from 'commander';
-import { registerBackfill } from './commands/backfill';
-import { registerDev } from './commands/dev';
-import { registerDlq } from './commands/dlq';
-import { registerExplain } from './commands/explain';
-import { registerHistory } from './commands/history';
-import { registerPauseResume } from './commands/pause-resume';
-import { registerPurgeDlq } from './commands/purge-dlq';
-import { registerRedrive } from './commands/redrive';
-import { registerSchedules } from './commands/schedules';
-import { registerStatus } from './commands/status';
-import { registerTasks } from './commands/tasks';
-import { registerTrigger } from './commands/trigger';
+import {
+  registerBackfill,
+  registerDev,
+  registerDlq,
+  registerExplain,
+  registerHistory,
+  registerPauseResume,
+  registerPurgeDlq,
+  registerRedrive,
+  registerSchedules,
+  registerStatus,
+  registerTasks,
+  registerTrigger,
+} from './commands';
 
 /**
  * The `taskgate` operator CLI. Each command lives in `cli/commands/<name>.ts` and registers itself

@@ -5,8 +5,6 @@
 export { createHandler } from './create-handler';
 export { WORKER_ENV } from './worker-env';
 export { Worker, type WorkerOptions, type RecordOutcome, type BatchResult } from './worker';
-export * from './ledger/ledger';
-export * from './ledger/record';
-export { DynamoLedger } from './ledger/dynamo-ledger';
+export * from './ledger';
 export { METRICS } from './metric-names';
 export { DEAD_LETTER_ATTRIBUTES } from './dead-letter';
