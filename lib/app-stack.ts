@@ -1,7 +1,8 @@
+import * as path from 'node:path';
 import { Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
+import { Taskgate } from 'taskgate/cdk';
 import { tasks } from '../lambdas/tasks';
-import { Taskgate } from './taskgate';
 
 /**
  * The app's stack: the gates and, one line each, the schedules. Edit this file to add a schedule.
@@ -13,6 +14,8 @@ export class AppStack extends Stack {
     super(scope, id, props);
     this.taskgate = new Taskgate(this, 'Taskgate', {
       tasks,
+      // The module that exports `tasks`: every gate's worker bundles it.
+      taskModule: path.join(__dirname, '..', 'lambdas', 'tasks', 'index.ts'),
       gates: {
         default: { concurrency: 5 },
         'email-api': { concurrency: 2 },

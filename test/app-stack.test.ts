@@ -1,12 +1,12 @@
-import { Match } from 'aws-cdk-lib/assertions';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { AppStack } from '../lib/app-stack';
-import { parseSchedule } from '../lib/schedule-expression';
-import { templateOf, testApp } from './helpers/synth';
+import { exampleApp } from './helpers';
+import { parseSchedule } from 'taskgate/cdk';
 
 describe('AppStack (the example app)', () => {
-  const stack = new AppStack(testApp(), 'Example');
-  const template = templateOf(stack);
+  const stack = new AppStack(exampleApp(), 'Example');
+  const template = Template.fromStack(stack);
 
   it('schedules cleanup-stray-instances hourly with a rule whose input is the task message', () => {
     const rules = template.findResources('AWS::Events::Rule', { Properties: { ScheduleExpression: 'rate(1 hour)' } });

@@ -3,7 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
 import { AppStack } from '../lib/app-stack';
-import { testApp } from './helpers/synth';
+import { exampleApp } from './helpers';
 
 /** Every acknowledgement recorded under `scope`: rule id → reason. */
 function acknowledgements(stack: Stack): Map<string, string> {
@@ -20,14 +20,14 @@ function acknowledgements(stack: Stack): Map<string, string> {
 
 describe('cdk-nag AwsSolutionsChecks', () => {
   it('finds nothing unacknowledged in the example app', () => {
-    const app = testApp();
+    const app = exampleApp();
     const stack = new AppStack(app, 'Example');
     const report = new AwsSolutionsChecks(app).validateScope(stack);
     expect(report.violations.map((v) => `${v.ruleName}: ${v.violatingResources.map((r) => r.constructPath).join(', ')}`)).toEqual([]);
   });
 
   it('carries a written reason with every acknowledgement', () => {
-    const stack = new AppStack(testApp(), 'Example');
+    const stack = new AppStack(exampleApp(), 'Example');
     const found = acknowledgements(stack);
     expect(found.size).toBe(7);
     expect([...found.keys()].filter((id) => id.startsWith('AwsSolutions-IAM5[Resource::'))).toHaveLength(6);
@@ -36,7 +36,7 @@ describe('cdk-nag AwsSolutionsChecks', () => {
   });
 
   it('does report a wildcard that nobody acknowledged (the check is live)', () => {
-    const app = testApp();
+    const app = exampleApp();
     const stack = new Stack(app, 'Loose');
     const role = new iam.Role(stack, 'Role', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
     role.addToPolicy(new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: ['arn:aws:sqs:*:*:*'] }));

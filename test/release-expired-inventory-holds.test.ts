@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { TaskRegistry } from '../lambdas/registry';
+import * as z from 'zod/mini';
 import {
   expiredHolds,
   type HoldStore,
@@ -8,7 +8,7 @@ import {
   releaseExpiredInventoryHolds,
   simulatedHoldStore,
 } from '../lambdas/tasks/release-expired-inventory-holds';
-import type { TaskContext, TaskLogger } from '../lambdas/task';
+import type { TaskContext, TaskLogger } from 'taskgate';
 
 const NOW = new Date('2026-11-25T14:00:00Z');
 const minutesAgo = (m: number) => new Date(NOW.getTime() - m * 60_000);
@@ -59,15 +59,15 @@ describe('release-expired-inventory-holds', () => {
     expect(first).toHaveLength(10);
     expect(first.every((h) => h.placedAt < NOW && h.placedAt >= minutesAgo(30))).toBe(true);
     const context = { scheduledAt: NOW, signal: new AbortController().signal, logger: logger() } as Partial<TaskContext> as TaskContext;
-    const payload = new TaskRegistry([releaseExpiredInventoryHolds]).parsePayload(releaseExpiredInventoryHolds, {}) as { maxAgeMinutes: number };
+    const payload = z.parse(releaseExpiredInventoryHolds.payload, {}) as { maxAgeMinutes: number };
     expect(payload).toEqual({ maxAgeMinutes: 15 });
     expect(await releaseExpiredInventoryHolds.run(payload, context)).toEqual({ released: 6, units: 15, stillHeld: 4 });
   });
 
   it('takes maxAgeMinutes from 1 to 1440', () => {
-    const registry = new TaskRegistry([releaseExpiredInventoryHolds]);
-    expect(registry.parsePayload(releaseExpiredInventoryHolds, { maxAgeMinutes: 30 })).toEqual({ maxAgeMinutes: 30 });
-    expect(() => registry.parsePayload(releaseExpiredInventoryHolds, { maxAgeMinutes: 0 })).toThrow(/maxAgeMinutes/);
-    expect(() => registry.parsePayload(releaseExpiredInventoryHolds, { maxAgeMinutes: 1.5 })).toThrow(/maxAgeMinutes/);
+    const parse = (payload: object) => z.parse(releaseExpiredInventoryHolds.payload, payload);
+    expect(parse({ maxAgeMinutes: 30 })).toEqual({ maxAgeMinutes: 30 });
+    expect(() => parse({ maxAgeMinutes: 0 })).toThrow(/maxAgeMinutes/);
+    expect(() => parse({ maxAgeMinutes: 1.5 })).toThrow(/maxAgeMinutes/);
   });
 });

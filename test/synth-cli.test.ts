@@ -22,6 +22,11 @@ it('`npx cdk synth` succeeds offline as a user runs it, bundling every worker wi
   const bundles = fs.readdirSync(outdir).filter((name) => name.startsWith('asset.'));
   const entry = path.join(outdir, bundles[0]!, 'index.js');
   expect(fs.statSync(entry).size).toBeGreaterThan(1000);
+  // The entry Taskgate generated from taskModule: the app's own tasks are in every worker.
+  for (const bundle of bundles) {
+    const code = fs.readFileSync(path.join(outdir, bundle, 'index.js'), 'utf8');
+    for (const task of ['cleanup-stray-instances', 'send-delivery-reminders', 'refresh-exchange-rates']) expect(code).toContain(task);
+  }
   // The bundle is what Lambda loads: it must export the handler. Lambda's runtime provides the
   // AWS SDK (kept external), so NODE_PATH stands in for it.
   const loaded = await run(process.execPath, ['-e', `const m=require(${JSON.stringify(entry)});process.stdout.write(typeof m.handler)`], {

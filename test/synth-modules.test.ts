@@ -3,8 +3,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, expect, it } from 'vitest';
-import { ROOT } from './helpers/run-cli';
 
+/** The example app's folder. */
+const ROOT = path.resolve(__dirname, '..');
 const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'taskgate-synth-modules-'));
 afterAll(() => fs.rmSync(outdir, { recursive: true, force: true }));
 

@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { defineTask } from '../task';
+import { defineTask } from 'taskgate';
 
 /**
  * Example: an hourly sweep. Replace the body with the real work (an EC2 DescribeInstances call

@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { defineTask } from '../task';
+import { defineTask } from 'taskgate';
 
 /**
  * Example: a frequent poll of a partner API that tolerates one caller at a time, so its gate has

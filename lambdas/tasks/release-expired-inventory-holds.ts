@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { defineTask, type TaskLogger } from '../task';
+import { defineTask, type TaskLogger } from 'taskgate';
 
 /** Units of one SKU a checkout set aside, which go back on sale unless an order claims them. */
 export interface InventoryHold {

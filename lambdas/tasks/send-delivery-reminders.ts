@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { defineTask } from '../task';
+import { defineTask } from 'taskgate';
 
 /**
  * Example: a daily job against a rate-limited e-mail API, so it runs behind the `email-api` gate

@@ -2,14 +2,12 @@ import { execFile } from 'node:child_process';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
-import { GetItemCommand } from '@aws-sdk/client-dynamodb';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { LEDGER_SCHEMA, runKey } from '../../lambdas/ledger/record';
-import { readDeadLetter } from '../../lambdas/worker/dead-letter';
-import { gateOutputKey, OUTPUT_KEYS } from '../../lib/outputs';
-import { waitFor } from '../helpers/npm-start';
+import { gateOutputKey, OUTPUT_KEYS } from 'taskgate/cdk';
+import { LEDGER_SCHEMA, readDeadLetter, runKey } from 'taskgate/worker';
+import { eventually } from '../helpers';
 
 const run = promisify(execFile);
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -54,7 +52,7 @@ describe('the example app deployed on LocalStack', () => {
     const { MessageId } = await sqs.send(
       new SendMessageCommand({ QueueUrl: outputs.get(gateOutputKey('default', 'QueueUrl')), MessageBody: JSON.stringify({ task: 'cleanup-stray-instances' }) }),
     );
-    const item = await waitFor(
+    const item = await eventually(
       'the run in the ledger',
       async () => {
         const { Item } = await dynamo.send(
@@ -70,7 +68,7 @@ describe('the example app deployed on LocalStack', () => {
   it('moves a malformed message to the DLQ with its reason', async (context) => {
     if (!available) return context.skip(skipReason);
     await sqs.send(new SendMessageCommand({ QueueUrl: outputs.get(gateOutputKey('default', 'QueueUrl')), MessageBody: 'not json' }));
-    const dead = await waitFor(
+    const dead = await eventually(
       'the message in the DLQ',
       async () => {
         const { Messages } = await sqs.send(

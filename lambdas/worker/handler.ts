@@ -1,5 +1,0 @@
-import { tasks } from '../tasks';
-import { createHandler } from './create-handler';
-
-/** The worker bundled into every gate's function of the example app. */
-export const handler = createHandler(tasks);

@@ -1,0 +1,273 @@
+import { Annotations, CfnOutput, type RemovalPolicy, Stack, Token, Tokenization } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import { Construct } from 'constructs';
+import { ConfigurationError } from '../core/errors';
+import { TaskRegistry } from '../core/registry';
+import type { AnyTask } from '../core/task';
+import { WORKER_ENV } from '../worker/worker-env';
+import { checkRange } from './check-range';
+import { Gate, type GateOptions } from './gate';
+import { Ledger } from './ledger';
+import { Monitoring } from './monitoring';
+import { acknowledgeWildcard } from './nag-acknowledgements';
+import { OperatorPolicy } from './operator-policy';
+import { OUTPUT_KEYS, gateOutputKey } from '../core/outputs';
+import { gateQueueName } from './physical-names';
+import { ScheduleDelivery } from './schedule-delivery';
+import { ScheduleNames } from './schedule-names';
+import { TaskSchedule, type ScheduleOptions } from './task-schedule';
+import { checkServedTasks, workerEntryFile } from './worker-entry';
+
+/** Lambda's limit on one function's environment: every name and value together. */
+const LAMBDA_ENVIRONMENT_LIMIT = 4096;
+/** The longest values known only at deployment, for size checks: partition, region name, account. */
+export const WORST_CASE_DEPLOYMENT = { partition: 'aws-us-gov', region: 'ap-southeast-5', account: '123456789012' } as const;
+/** Characters assumed for an unresolved value (a generated table name, a role ARN). */
+const UNRESOLVED_VALUE_LENGTH = 128;
+/** The variables the Gate sets itself: gate name, DLQ URL, Powertools and Node options. */
+const GATE_OWN_ENVIRONMENT = 320;
+
+export interface TaskgateProps<T extends AnyTask> {
+  /** Every task of the app: the list `taskModule` exports. Sizes the gates and types `schedule()`. */
+  readonly tasks: readonly T[];
+  /**
+   * The gates, by the names tasks give in `gate`. A task naming a gate that is not here is an
+   * error, except `default`, which exists with default options when a task uses it.
+   * @default - only the `default` gate
+   */
+  readonly gates?: Readonly<Record<string, GateOptions>>;
+  /**
+   * The module file that exports this same list as `tasks` (say `lambdas/tasks/index.ts`). Each
+   * gate's worker bundles it through an entry generated at synth that calls `createHandler(tasks)`,
+   * and a synth that bundles loads it to check that it exports exactly these tasks: the tasks that
+   * were sized are the tasks that run.
+   * @default - none; give this or `workerEntry`
+   */
+  readonly taskModule?: string;
+  /**
+   * Instead of `taskModule`, a handler file of your own (extra middleware, say) that exports
+   * `handler = createHandler(tasks)` from `taskgate/worker`. Checked like `taskModule` when bundled.
+   * @default - the entry generated from `taskModule`
+   */
+  readonly workerEntry?: string;
+  /**
+   * Days a run stays in the ledger before its TTL removes it (1 to 3650).
+   * @default 30
+   */
+  readonly retentionDays?: number;
+  /**
+   * The ledger table's removal policy; deletion protection follows it (on for RETAIN).
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly ledgerRemovalPolicy?: RemovalPolicy;
+  /**
+   * Where the gates' alarms (DLQ not empty, backlog too old) are sent.
+   * @default - alarms without actions
+   */
+  readonly alarmTopic?: sns.ITopic;
+  /**
+   * Whether to create `TaskgateOperatorPolicy`, the managed policy the CLI's user needs.
+   * @default true
+   */
+  readonly operatorPolicy?: boolean;
+}
+
+/**
+ * The whole of taskgate in one stack: a gate per downstream, the run ledger, the dashboard and
+ * alarms, the stack outputs the CLI reads, and schedules added one line each.
+ *
+ * @example
+ * import { tasks } from '../../../../lambdas/tasks';
+ * const taskgate = new Taskgate(this, 'Taskgate', {
+ *   tasks,
+ *   taskModule: path.join(__dirname, '../lambdas/tasks/index.ts'),
+ *   gates: { 'email-api': { concurrency: 5 } },
+ * });
+ * taskgate.schedule('cleanup-stray-instances', 'rate(1 hour)');
+ * taskgate.schedule('send-delivery-reminders', 'cron(0 9 * * ? *)', { timeZone: 'Europe/Berlin', payload: { market: 'de' } });
+ */
+export class Taskgate<T extends AnyTask> extends Construct {
+  readonly registry: TaskRegistry<T>;
+  readonly gates: ReadonlyMap<string, Gate>;
+  readonly ledger: Ledger;
+  readonly delivery: ScheduleDelivery;
+  readonly monitoring: Monitoring;
+  readonly operatorPolicy?: iam.ManagedPolicy;
+  private readonly scheduleNames = new ScheduleNames();
+
+  constructor(scope: Construct, id: string, props: TaskgateProps<T>) {
+    super(scope, id);
+    const retentionDays = props.retentionDays ?? 30;
+    checkRange('Taskgate', 'retentionDays', retentionDays, 1, 3650);
+    this.registry = new TaskRegistry(props.tasks);
+    const source = { taskModule: props.taskModule, workerEntry: props.workerEntry };
+    const workerEntry = workerEntryFile(`Taskgate ${this.node.path}`, source);
+    if (Stack.of(this).bundlingRequired) checkServedTasks(`Taskgate ${this.node.path}`, this.registry.all(), source);
+    const declared = props.gates ?? {};
+    for (const task of this.registry.all()) {
+      if (task.gate !== 'default' && !(task.gate in declared)) {
+        throw new ConfigurationError(
+          `task ${task.name} runs on gate "${task.gate}", which is not declared; add it to Taskgate's gates (declared: ${Object.keys(declared).join(', ') || 'none'})`,
+        );
+      }
+    }
+    const gates = new Map<string, Gate>();
+    for (const name of new Set([...Object.keys(declared), ...this.registry.gates()])) {
+      gates.set(
+        name,
+        new Gate(this, `Gate-${name}`, { ...declared[name], gateName: name, tasks: this.registry.onGate(name), workerEntry }),
+      );
+    }
+    this.gates = gates;
+    const gateList = [...gates.values()];
+    const queueNames = new Map<string, string>();
+    for (const gate of gateList) {
+      for (const kind of ['queue', 'dlq'] as const) {
+        const name = gateQueueName(Stack.of(this).stackName, gate.gateName, kind, gate.fifo);
+        const other = queueNames.get(name);
+        if (other) throw new ConfigurationError(`Taskgate: gates ${other} and ${gate.gateName} would both name a queue ${name}; rename one of the gates`);
+        queueNames.set(name, gate.gateName);
+      }
+    }
+    this.ledger = new Ledger(this, 'Ledger', { removalPolicy: props.ledgerRemovalPolicy });
+    this.delivery = new ScheduleDelivery(this, 'ScheduleDelivery', { gates: gateList });
+    this.wireWorkers(gateList, retentionDays);
+    this.monitoring = new Monitoring(this, 'Monitoring', { gates: gateList, tasks: this.registry.all(), alarmTopic: props.alarmTopic });
+    if (props.operatorPolicy ?? true) {
+      this.operatorPolicy = new OperatorPolicy(this, 'TaskgateOperatorPolicy', { gates: gateList, ledger: this.ledger, delivery: this.delivery }).policy;
+    }
+    this.addOutputs(gateList);
+    this.acknowledgeWildcards();
+  }
+
+  /**
+   * Adds a schedule for a task in one line.
+   *
+   * @param task the task's name
+   * @param expression `rate(1 hour)`, `cron(0 9 * * ? *)` (AWS's six fields) or `at(2026-12-24T18:00:00)`
+   */
+  schedule<N extends T['name']>(task: N, expression: string, options: ScheduleOptions<Extract<T, { name: N }>> = {}): TaskSchedule {
+    const definition = this.registry.find(task);
+    if (!definition) throw new ConfigurationError(this.registry.unknownTaskMessage(task));
+    const { name, sameTicksAs } = this.scheduleNames.add({ task, expression, timeZone: options.timeZone, payload: options.payload, name: options.name });
+    // The id follows the name (see ScheduleNames): removing or moving a line changes no other id.
+    const schedule = new TaskSchedule(this, `Schedule-${name}`, {
+      ...options,
+      scheduleName: name,
+      task: definition,
+      registry: this.registry as TaskRegistry,
+      gate: this.gates.get(definition.gate)!,
+      delivery: this.delivery,
+      expression,
+    });
+    if (sameTicksAs !== undefined) {
+      Annotations.of(schedule).addWarningV2(
+        'taskgate:schedule-same-ticks',
+        `schedule ${name} (task ${task}): ${expression.trim()}${options.timeZone ? ` in ${options.timeZone}` : ''} is also schedule ${sameTicksAs}'s; a tick's run id is its time, so the task runs once per tick, not once per schedule. Remove one of the lines (was an example pasted twice?)`,
+      );
+    }
+    return schedule;
+  }
+
+  /** The worker's contract (WORKER_ENV) and its least-privilege grants beyond its own queue and DLQ. */
+  private wireWorkers(gates: readonly Gate[], retentionDays: number): void {
+    const stack = Stack.of(this);
+    const queues = stack.toJsonString(Object.fromEntries(gates.map((gate) => [gate.gateName, { url: gate.queue.queueUrl, arn: gate.queue.queueArn }])));
+    const { group, onceRole } = this.delivery;
+    const createOnce = new iam.PolicyStatement({
+      actions: ['scheduler:CreateSchedule'],
+      resources: [stack.formatArn({ service: 'scheduler', resource: 'schedule', resourceName: `${group.scheduleGroupName}/*` })],
+    });
+    const longestGate = Math.max(...gates.map((gate) => gate.gateName.length));
+    const queuesLength = JSON.stringify(
+      Object.fromEntries(
+        gates.map((gate) => {
+          const name = gateQueueName(stack.stackName, gate.gateName, 'queue', gate.fifo);
+          const { partition, region, account } = WORST_CASE_DEPLOYMENT;
+          return [gate.gateName, { url: `https://sqs.${region}.amazonaws.com/${account}/${name}`, arn: `arn:${partition}:sqs:${region}:${account}:${name}` }];
+        }),
+      ),
+    ).length;
+    for (const gate of gates) {
+      const env: Record<string, string> = {
+        [WORKER_ENV.ledgerTable]: this.ledger.table.tableName,
+        [WORKER_ENV.retentionDays]: Tokenization.stringifyNumber(retentionDays),
+        [WORKER_ENV.queues]: queues,
+        [WORKER_ENV.onceScheduleRoleArn]: onceRole.roleArn,
+        [WORKER_ENV.scheduleGroup]: group.scheduleGroupName,
+      };
+      const size =
+        GATE_OWN_ENVIRONMENT +
+        longestGate +
+        Object.entries(env).reduce(
+          (sum, [name, value]) => sum + name.length + (name === WORKER_ENV.queues ? queuesLength : Token.isUnresolved(value) ? UNRESOLVED_VALUE_LENGTH : value.length),
+          0,
+        );
+      if (size > LAMBDA_ENVIRONMENT_LIMIT) {
+        throw new ConfigurationError(
+          `Taskgate: the worker environment of gate ${gate.gateName} could reach ${size} bytes, above Lambda's ${LAMBDA_ENVIRONMENT_LIMIT}; ${WORKER_ENV.queues} lists all ${gates.length} gates' queues (${queuesLength} bytes). Use fewer gates or shorter gate and stack names`,
+        );
+      }
+      for (const [name, value] of Object.entries(env)) gate.worker.addEnvironment(name, value);
+      this.ledger.grantReadWrite(gate.worker);
+      // chain(): a task may request the next run on any gate of the app.
+      for (const target of gates) target.queue.grantSendMessages(gate.worker);
+      gate.worker.addToRolePolicy(createOnce);
+      onceRole.grantPassRole(gate.worker.grantPrincipal);
+    }
+  }
+
+  /**
+   * The wildcards left in the workers' and the operator's policies, each the narrowest AWS allows,
+   * acknowledged for cdk-nag (AwsSolutions-IAM5) with the reason.
+   */
+  private acknowledgeWildcards(): void {
+    const stack = Stack.of(this);
+    const { delivery } = this;
+    const wildcards: Array<[string, string]> = [
+      [`${this.ledger.table.tableArn}/index/*`, "Query on the run ledger's own indexes (by-task, by-day), for history; index/* covers this table's indexes only"],
+      [
+        stack.formatArn({ service: 'scheduler', resource: 'schedule', resourceName: `${delivery.group.scheduleGroupName}/*` }),
+        "schedules in the app's own Scheduler group only: one-time schedules are named at run time, so they cannot be listed in advance",
+      ],
+      [
+        stack.formatArn({ service: 'events', resource: 'rule', resourceName: `${delivery.rulePrefix}*` }),
+        "the app's rules, all named with the stack's prefix; one ARN per rule would outgrow the managed policy's size limit with a few hundred schedules",
+      ],
+      [
+        `arn:${stack.partition}:iam::${stack.account}:role${delivery.rolePath}*`,
+        "PassRole only on the roles under the app's own IAM path (its Scheduler roles), and only to scheduler.amazonaws.com",
+      ],
+      [
+        stack.formatArn({ service: 'cloudformation', resource: 'stack', resourceName: `${stack.stackName}/*` }),
+        "this stack by name; the stack id after the name is assigned at creation and cannot be known at synth",
+      ],
+    ];
+    for (const [arn, reason] of wildcards) acknowledgeWildcard(this, arn, reason);
+  }
+
+  private addOutputs(gates: readonly Gate[]): void {
+    for (const gate of gates) {
+      new CfnOutput(this, `QueueUrl-${gate.gateName}`, {
+        key: gateOutputKey(gate.gateName, 'QueueUrl'),
+        value: gate.queue.queueUrl,
+        description: `taskgate gate ${gate.gateName}: task queue URL`,
+      });
+      new CfnOutput(this, `DeadLetterQueueUrl-${gate.gateName}`, {
+        key: gateOutputKey(gate.gateName, 'DeadLetterQueueUrl'),
+        value: gate.deadLetterQueue.queueUrl,
+        description: `taskgate gate ${gate.gateName}: DLQ URL`,
+      });
+    }
+    const outputs: Array<[keyof typeof OUTPUT_KEYS, string, string]> = [
+      ['ledgerTable', this.ledger.table.tableName, 'taskgate run ledger (DynamoDB table)'],
+      ['dashboard', this.monitoring.dashboard.dashboardName, 'taskgate CloudWatch dashboard'],
+      ['onceScheduleRoleArn', this.delivery.onceRole.roleArn, 'taskgate: role of one-time Scheduler schedules'],
+      ['scheduleGroup', this.delivery.group.scheduleGroupName, "taskgate: Scheduler group of the app's schedules"],
+      ['scheduleDeadLetterQueueUrl', this.delivery.deadLetterQueue.queueUrl, 'taskgate: DLQ of schedule deliveries that failed'],
+    ];
+    if (this.operatorPolicy) outputs.push(['operatorPolicyArn', this.operatorPolicy.managedPolicyArn, 'taskgate: managed policy for operators and the CLI']);
+    for (const [name, value, description] of outputs) new CfnOutput(this, OUTPUT_KEYS[name], { key: OUTPUT_KEYS[name], value, description });
+  }
+}

@@ -1,0 +1,12 @@
+export { registerBackfill } from './backfill';
+export { registerDev } from './dev';
+export { registerDlq } from './dlq';
+export { registerExplain } from './explain';
+export { registerHistory } from './history';
+export { registerPauseResume } from './pause-resume';
+export { registerPurgeDlq } from './purge-dlq';
+export { registerRedrive } from './redrive';
+export { registerSchedules } from './schedules';
+export { registerStatus } from './status';
+export { registerTasks } from './tasks';
+export { registerTrigger } from './trigger';

@@ -1,0 +1,3 @@
+export { buildProgram } from './program';
+export { CliError } from './errors';
+export { resolveTarget, type Target, type TargetOptions } from './target';

@@ -1,0 +1,75 @@
+import { CliError } from './errors';
+import { closest } from '../core/registry';
+import { CLI } from './format';
+
+/** One schedule as `taskgate schedules` shows it. */
+export interface ScheduleInfo {
+  /** The taskgate schedule name, as `taskgate pause NAME` takes it. */
+  readonly name: string;
+  readonly task?: string;
+  readonly kind: 'rule' | 'schedule';
+  readonly expression: string;
+  readonly timeZone: string;
+  readonly enabled: boolean;
+  /** The next fire time as the target reports it (the embedded runtime does), ISO-8601. */
+  readonly next?: string | null;
+}
+
+/** Lists, pauses and resumes the schedules of one target (the embedded runtime or a stack). */
+export interface ScheduleController {
+  list(): Promise<ScheduleInfo[]>;
+  /** Pauses (`false`) or resumes (`true`) one schedule; returns its new state. */
+  setEnabled(name: string, enabled: boolean): Promise<{ readonly name: string; readonly enabled: boolean }>;
+}
+
+/** "no schedule named X" with the closest name, for both controllers. */
+export function unknownScheduleError(name: string, known: readonly string[]): CliError {
+  const suggestion = closest(name, known);
+  return new CliError(
+    `no schedule named "${name}"${suggestion ? ` (did you mean "${suggestion}"?)` : ''}; known schedules: ${known.join(', ') || 'none'} (see ${CLI} schedules)`,
+  );
+}
+
+/**
+ * The embedded runtime's schedules, over its HTTP API at `ui`:
+ * `GET /api/schedules`, `POST /api/schedules/NAME/pause|resume` → `{ name, enabled }`, 404 `{ error }`.
+ */
+export class LocalScheduleController implements ScheduleController {
+  constructor(private readonly ui: string) {}
+
+  async list(): Promise<ScheduleInfo[]> {
+    return (await this.request('GET', '/api/schedules')) as ScheduleInfo[];
+  }
+
+  async setEnabled(name: string, enabled: boolean): Promise<{ name: string; enabled: boolean }> {
+    try {
+      return (await this.request('POST', `/api/schedules/${encodeURIComponent(name)}/${enabled ? 'resume' : 'pause'}`)) as { name: string; enabled: boolean };
+    } catch (error) {
+      if (error instanceof NotFound) throw unknownScheduleError(name, (await this.list()).map((s) => s.name));
+      throw error;
+    }
+  }
+
+  private async request(method: 'GET' | 'POST', route: string): Promise<unknown> {
+    const url = new URL(route, this.ui.endsWith('/') ? this.ui : `${this.ui}/`).toString().replace(/([^:]\/)\/+/g, '$1');
+    let response: Response;
+    try {
+      response = await fetch(url, { method, headers: { accept: 'application/json' }, signal: AbortSignal.timeout(10_000) });
+    } catch (error) {
+      const code = ((error as Error).cause as { code?: string } | undefined)?.code ?? (error as Error).name;
+      throw new CliError(
+        `no embedded runtime is answering at ${this.ui} (${code}; .taskgate/local.json may be left over from a stopped run); start it with taskgate dev`,
+      );
+    }
+    const text = await response.text();
+    if (response.status === 404) throw new NotFound(text);
+    if (!response.ok) throw new CliError(`the embedded runtime answered ${method} ${route} with HTTP ${response.status}: ${text.slice(0, 200)}`);
+    try {
+      return JSON.parse(text);
+    } catch {
+      throw new CliError(`the embedded runtime answered ${method} ${route} with something that is not JSON; is ${this.ui} the runtime's ui URL?`);
+    }
+  }
+}
+
+class NotFound extends Error {}

@@ -1,0 +1,89 @@
+import middy from '@middy/core';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { SchedulerClient } from '@aws-sdk/client-scheduler';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { ConfigurationError } from '../core/errors';
+import { DynamoLedger } from './ledger/dynamo-ledger';
+import { TaskRegistry } from '../core/registry';
+import type { AnyTask } from '../core/task';
+import { PowertoolsRunMetrics } from './run-metrics';
+import { Triggers, type GateQueue } from './triggers';
+import { Worker } from './worker';
+import { WORKER_ENV } from './worker-env';
+
+export { WORKER_ENV } from './worker-env';
+
+const DEFAULT_RETENTION_DAYS = 30;
+
+function required(env: NodeJS.ProcessEnv, name: string): string {
+  const value = env[name];
+  if (!value) throw new ConfigurationError(`environment variable ${name} is not set; the Gate construct sets it on the worker function`);
+  return value;
+}
+
+function parseQueues(env: NodeJS.ProcessEnv): Record<string, GateQueue> {
+  const raw = required(env, WORKER_ENV.queues);
+  try {
+    return JSON.parse(raw) as Record<string, GateQueue>;
+  } catch {
+    throw new ConfigurationError(`${WORKER_ENV.queues} is not JSON: ${raw.slice(0, 80)}`);
+  }
+}
+
+/** Builds the worker from the environment the `Gate` construct sets; exported for the embedded runtime's checks. */
+export function workerFromEnvironment(registry: TaskRegistry, logger: Logger, env: NodeJS.ProcessEnv): Worker {
+  const gate = required(env, WORKER_ENV.gate);
+  const queues = parseQueues(env);
+  const own = queues[gate];
+  if (!own) throw new ConfigurationError(`${WORKER_ENV.queues} has no queue for this worker's gate ${gate}`);
+  const retentionDays = Number(env[WORKER_ENV.retentionDays] ?? DEFAULT_RETENTION_DAYS);
+  let schedulerClient: SchedulerClient | undefined;
+  // The regional endpoint, not the queue URL's host: the same in AWS, and it lets AWS_ENDPOINT_URL_SQS
+  // point the worker at LocalStack or the embedded server, whose queue URLs name unresolvable hosts.
+  const sqs = new SQSClient({ useQueueUrlAsEndpoint: false });
+  return new Worker({
+    registry,
+    gate,
+    queueUrl: own.url,
+    deadLetterQueueUrl: required(env, WORKER_ENV.deadLetterQueueUrl),
+    sqs,
+    ledger: new DynamoLedger(new DynamoDBClient({}), required(env, WORKER_ENV.ledgerTable), retentionDays > 0 ? retentionDays : DEFAULT_RETENTION_DAYS),
+    triggers: new Triggers({
+      registry,
+      sqs,
+      queues,
+      scheduler: async () => (schedulerClient ??= new (await import('@aws-sdk/client-scheduler')).SchedulerClient({})),
+      onceScheduleRoleArn: env[WORKER_ENV.onceScheduleRoleArn],
+      scheduleGroup: env[WORKER_ENV.scheduleGroup],
+    }),
+    logger,
+    metrics: new PowertoolsRunMetrics(),
+  });
+}
+
+/**
+ * The Lambda entry of a gate worker: a middy handler over {@link Worker}, configured from the
+ * environment the `Gate` construct sets.
+ *
+ * @example
+ * // a custom worker entry (the Taskgate construct generates one like it from `taskModule`)
+ * import { createHandler } from 'taskgate/worker';
+ * import { tasks } from './tasks';
+ * export const handler = createHandler(tasks);
+ */
+export function createHandler(tasks: readonly AnyTask[], env: NodeJS.ProcessEnv = process.env) {
+  const registry = new TaskRegistry(tasks);
+  const logger = new Logger({ serviceName: 'taskgate' });
+  // Built on the first event, so that a module load (a test, a bundle check) needs no environment.
+  let worker: Worker | undefined;
+  const lambdaHandler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
+    worker ??= workerFromEnvironment(registry, logger, env);
+    const remaining = typeof context?.getRemainingTimeInMillis === 'function' ? () => context.getRemainingTimeInMillis() : undefined;
+    const { response } = await worker.processBatch(event.Records, remaining);
+    return response;
+  };
+  // `tasks` lets the Taskgate construct check at synth that a custom entry serves the sized tasks.
+  return Object.assign(middy<SQSEvent, SQSBatchResponse>().handler(lambdaHandler), { tasks: registry.all() as readonly AnyTask[] });
+}

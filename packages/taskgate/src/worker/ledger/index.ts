@@ -1,0 +1,3 @@
+export * from './ledger';
+export * from './record';
+export { DynamoLedger } from './dynamo-ledger';

@@ -1,0 +1,286 @@
+import { ChangeMessageVisibilityCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
+import { parseEnvelope, type Envelope } from '../core/envelope';
+import { PermanentError, RetryLaterError, type PermanentReason } from '../core/errors';
+import type { Ledger } from './ledger/ledger';
+import type { TaskRegistry } from '../core/registry';
+import type { AnyTask, TaskLogger } from '../core/task';
+import { backoffSeconds } from './backoff';
+import { sendToDeadLetterQueue } from './dead-letter';
+import { noMetrics, type RunMetrics } from './run-metrics';
+import { Deadlines } from './run-task';
+import { RunContext } from './run-context';
+import type { Triggers } from './triggers';
+
+/** Everything the worker needs from outside; the Lambda adapter builds it from the environment. */
+export interface WorkerOptions {
+  readonly registry: TaskRegistry;
+  /** The gate this worker serves; a task of another gate is refused. */
+  readonly gate: string;
+  /** The gate's task queue, for visibility changes (backoff). */
+  readonly queueUrl: string;
+  readonly deadLetterQueueUrl: string;
+  readonly sqs: SQSClient;
+  readonly ledger: Ledger;
+  readonly triggers: Triggers;
+  readonly logger: TaskLogger;
+  /** @default - no metrics */
+  readonly metrics?: RunMetrics;
+  /**
+   * Records of one batch run at the same time, at most.
+   * @default 10
+   */
+  readonly recordConcurrency?: number;
+  readonly now?: () => number;
+  readonly random?: () => number;
+}
+
+/** How one record ended. */
+export type RecordOutcome =
+  | { readonly status: 'succeeded'; readonly task: string; readonly runId: string; readonly durationMs: number }
+  | { readonly status: 'skipped' | 'duplicate'; readonly task: string; readonly runId: string; readonly reason: string }
+  | { readonly status: 'retry'; readonly task?: string; readonly error: string; readonly delaySeconds?: number }
+  | { readonly status: 'dead'; readonly task?: string; readonly reason: PermanentReason; readonly error: string };
+
+/** A batch's result: the partial batch response Lambda expects, and each record's outcome. */
+export interface BatchResult {
+  readonly response: SQSBatchResponse;
+  readonly outcomes: ReadonlyMap<string, RecordOutcome>;
+}
+
+/** The worker keeps this much of the Lambda's remaining time for recording the outcome. */
+const SAFETY_MARGIN_MS = 3_000;
+/** A claim outlives the task's timeout by this much, so a slow ledger write does not free it early. */
+const LEASE_MARGIN_MS = 30_000;
+
+/**
+ * The gate worker's core: parse, misfire check, claim in the ledger, run under a deadline, record.
+ * Knows SQS records, nothing of Lambda. Every record ends as succeeded, skipped or duplicate
+ * (deleted), as a batch item failure with a backoff (retried by SQS), or in the DLQ with its reason.
+ */
+export class Worker {
+  private readonly recordConcurrency: number;
+  private readonly now: () => number;
+  private readonly random: () => number;
+  private readonly metrics: RunMetrics;
+  private readonly deadlines: Deadlines;
+
+  constructor(private readonly options: WorkerOptions) {
+    this.recordConcurrency = options.recordConcurrency ?? 10;
+    this.now = options.now ?? Date.now;
+    this.random = options.random ?? Math.random;
+    this.metrics = options.metrics ?? noMetrics;
+    this.deadlines = new Deadlines(this.now);
+  }
+
+  /**
+   * @param remainingMs the invocation's remaining time (Lambda's `getRemainingTimeInMillis`)
+   */
+  async processBatch(records: readonly SQSRecord[], remainingMs: () => number = () => Infinity): Promise<BatchResult> {
+    const outcomes = new Map<string, RecordOutcome>();
+    const fifo = records.some((record) => record.attributes?.MessageGroupId !== undefined);
+    if (fifo) {
+      // SQS FIFO: once a record of a group fails, the rest of that group must not run before it.
+      const blockedGroups = new Set<string>();
+      for (const record of records) {
+        const group = record.attributes.MessageGroupId ?? '';
+        const outcome: RecordOutcome = blockedGroups.has(group)
+          ? { status: 'retry', error: 'an earlier message of its FIFO group failed; it waits for that one' }
+          : await this.processRecord(record, remainingMs);
+        outcomes.set(record.messageId, outcome);
+        if (outcome.status === 'retry') blockedGroups.add(group);
+      }
+    } else {
+      await forEachBounded(records, this.recordConcurrency, async (record) => {
+        outcomes.set(record.messageId, await this.processRecord(record, remainingMs));
+      });
+    }
+    this.metrics.flush();
+    return {
+      response: {
+        batchItemFailures: records.filter((r) => outcomes.get(r.messageId)?.status === 'retry').map((r) => ({ itemIdentifier: r.messageId })),
+      },
+      outcomes,
+    };
+  }
+
+  /** Never throws: every error becomes an outcome. */
+  async processRecord(record: SQSRecord, remainingMs: () => number = () => Infinity): Promise<RecordOutcome> {
+    const attempt = Number(record.attributes?.ApproximateReceiveCount ?? '1') || 1;
+    let envelope: Envelope | undefined;
+    let task: AnyTask | undefined;
+    try {
+      envelope = parseEnvelope(record.body, {
+        messageId: record.messageId,
+        sentTimestamp: Number(record.attributes?.SentTimestamp ?? this.now()) || this.now(),
+      });
+      task = this.options.registry.get(envelope.task);
+      if (task.gate !== this.options.gate) {
+        throw new PermanentError(`task ${task.name} runs on gate ${task.gate}, but this message reached gate ${this.options.gate}; send it to gate ${task.gate}'s queue`, {
+          reason: 'wrong-gate',
+        });
+      }
+      const payload = this.options.registry.parsePayload(task, envelope.payload);
+      return await this.run(record, envelope, task, payload, attempt, remainingMs);
+    } catch (error) {
+      // Only the checks before the run get here; run() turns the task's own failures into outcomes.
+      return this.deadLetter(record, envelope, attempt, error as PermanentError);
+    }
+  }
+
+  private async run(record: SQSRecord, envelope: Envelope, task: AnyTask, payload: unknown, attempt: number, remainingMs: () => number): Promise<RecordOutcome> {
+    const { ledger, logger } = this.options;
+    const now = this.now();
+    const latenessSeconds = Math.max(0, Math.round((now - envelope.scheduledAt.getTime()) / 1000));
+    const start = { task: task.name, id: envelope.id, gate: this.options.gate, source: envelope.source, scheduledAt: envelope.scheduledAt, attempt, now };
+    const keys = { task: task.name, runId: envelope.id, attempt };
+
+    const maxLateness = task.misfire.maxLatenessSeconds;
+    if (envelope.source === 'schedule' && maxLateness !== undefined && latenessSeconds > maxLateness) {
+      // The reason names the category and the error the particulars: readers join them (`misfire: 4000s late, ...`).
+      const error = `${latenessSeconds}s late, more than the task's misfire.maxLatenessSeconds of ${maxLateness}s`;
+      const recorded = await ledger.record({ ...start, status: 'skipped', reason: 'misfire', error });
+      logger.warn(recorded ? 'run skipped' : 'late duplicate ignored', { ...keys, outcome: recorded ? 'skipped' : 'duplicate', latenessSeconds, reason: 'misfire', error });
+      this.metrics.add({ task: task.name, outcome: recorded ? 'skipped' : 'duplicate', attempt, latenessSeconds });
+      return { status: recorded ? 'skipped' : 'duplicate', task: task.name, runId: envelope.id, reason: `misfire: ${error}` };
+    }
+
+    const timeoutMs = Math.max(1, Math.min(task.timeout * 1000, remainingMs() - SAFETY_MARGIN_MS));
+    const claim = await ledger.claim(start, timeoutMs + LEASE_MARGIN_MS);
+    if (claim.outcome === 'duplicate') {
+      logger.info('duplicate delivery; not run again', { ...keys, outcome: 'duplicate', status: claim.status });
+      this.metrics.add({ task: task.name, outcome: 'duplicate', attempt });
+      return { status: 'duplicate', task: task.name, runId: envelope.id, reason: `run already ${claim.status}` };
+    }
+    if (claim.outcome === 'leased') {
+      // Another worker is running it; come back when its lease ends, in case that run fails.
+      const delaySeconds = Math.max(1, Math.ceil((claim.leaseUntil - now) / 1000));
+      await this.delay(record, delaySeconds);
+      logger.info('run leased by another worker; retrying after its lease', { ...keys, outcome: 'retry', delaySeconds });
+      return { status: 'retry', task: task.name, error: 'leased by another worker', delaySeconds };
+    }
+
+    const started = this.now();
+    try {
+      const context = new RunContext(envelope, attempt, started + timeoutMs, logger, this.options.triggers, this.now);
+      await this.deadlines.run(task, payload, context, timeoutMs);
+    } catch (error) {
+      return this.failed(record, envelope, task, attempt, claim.token, started, latenessSeconds, error);
+    }
+    const durationMs = this.now() - started;
+    const kept = await ledger.finish(task.name, envelope.id, claim.token, { status: 'succeeded', attempt, finishedAt: this.now(), durationMs });
+    if (!kept) logger.warn('run succeeded after its lease ran out; another worker had taken it over', keys);
+    logger.info('run succeeded', { ...keys, outcome: 'succeeded', durationMs, latenessSeconds });
+    this.metrics.add({ task: task.name, outcome: 'succeeded', attempt, durationMs, latenessSeconds });
+    return { status: 'succeeded', task: task.name, runId: envelope.id, durationMs };
+  }
+
+  private async failed(
+    record: SQSRecord,
+    envelope: Envelope,
+    task: AnyTask,
+    attempt: number,
+    token: string,
+    started: number,
+    latenessSeconds: number,
+    error: unknown,
+  ): Promise<RecordOutcome> {
+    const message = errorMessage(error);
+    const durationMs = this.now() - started;
+    const keys = { task: task.name, runId: envelope.id, attempt };
+    const permanent = error instanceof PermanentError;
+    if (permanent || attempt >= task.retry.maxAttempts) {
+      const reason: PermanentReason = permanent ? error.reason : 'retries-exhausted';
+      const error_ = permanent ? error.message : `attempt ${attempt} of ${task.retry.maxAttempts} failed: ${message}`;
+      const outcome = await this.moveToDeadLetterQueue(record, { reason, message: error_, task: task.name, attempts: attempt });
+      await this.options.ledger.finish(task.name, envelope.id, token, {
+        status: outcome.status === 'dead' ? 'dead' : 'failed',
+        attempt,
+        finishedAt: this.now(),
+        durationMs,
+        error: error_,
+        reason,
+      });
+      this.metrics.add({ task: task.name, outcome: outcome.status === 'dead' ? 'dead' : 'failed', attempt, durationMs, latenessSeconds });
+      return outcome;
+    }
+    await this.options.ledger.finish(task.name, envelope.id, token, { status: 'failed', attempt, finishedAt: this.now(), durationMs, error: message });
+    const hint = error instanceof RetryLaterError ? error.retryAfterSeconds : undefined;
+    const delaySeconds = backoffSeconds(attempt, task.retry, this.random, hint);
+    await this.delay(record, delaySeconds);
+    this.options.logger.warn('run failed; retrying after a backoff', { ...keys, outcome: 'retry', error: message, delaySeconds, durationMs });
+    this.metrics.add({ task: task.name, outcome: 'failed', attempt, durationMs, latenessSeconds });
+    return { status: 'retry', task: task.name, error: message, delaySeconds };
+  }
+
+  /** A permanent failure before the run: the DLQ, and the ledger when the run can be named. */
+  private async deadLetter(record: SQSRecord, envelope: Envelope | undefined, attempt: number, error: unknown): Promise<RecordOutcome> {
+    if (!(error instanceof PermanentError)) {
+      // A ledger or SQS call failed, not the message: leave it on the queue for another try.
+      const message = errorMessage(error);
+      this.options.logger.error('could not process the message; it stays on the queue', { messageId: record.messageId, error: message });
+      return { status: 'retry', task: envelope?.task, error: message };
+    }
+    const outcome = await this.moveToDeadLetterQueue(record, { reason: error.reason, message: error.message, task: envelope?.task, attempts: attempt });
+    if (outcome.status === 'dead' && envelope) {
+      const now = this.now();
+      await this.options.ledger.record({
+        task: envelope.task,
+        id: envelope.id,
+        gate: this.options.gate,
+        source: envelope.source,
+        scheduledAt: envelope.scheduledAt,
+        attempt,
+        now,
+        status: 'dead',
+        reason: error.reason,
+        error: error.message,
+      });
+      this.metrics.add({ task: envelope.task, outcome: 'dead', attempt });
+    }
+    return outcome;
+  }
+
+  private async moveToDeadLetterQueue(
+    record: SQSRecord,
+    failure: { reason: PermanentReason; message: string; task?: string; attempts: number },
+  ): Promise<RecordOutcome> {
+    try {
+      await sendToDeadLetterQueue(this.options.sqs, this.options.deadLetterQueueUrl, record, failure);
+    } catch (error) {
+      // Not in the DLQ: keep it on the task queue so it is not lost.
+      const message = `could not move the message to the DLQ (${errorMessage(error)}); it stays on the queue`;
+      this.options.logger.error(message, { messageId: record.messageId, reason: failure.reason });
+      return { status: 'retry', task: failure.task, error: message };
+    }
+    this.options.logger.error('message moved to the DLQ', { messageId: record.messageId, task: failure.task, outcome: 'dead', reason: failure.reason, error: failure.message });
+    return { status: 'dead', task: failure.task, reason: failure.reason, error: failure.message };
+  }
+
+  /** Sets when a failed message comes back. A failure here only means it comes back sooner or later. */
+  private async delay(record: SQSRecord, seconds: number): Promise<void> {
+    try {
+      await this.options.sqs.send(
+        new ChangeMessageVisibilityCommand({ QueueUrl: this.options.queueUrl, ReceiptHandle: record.receiptHandle, VisibilityTimeout: seconds }),
+      );
+    } catch (error) {
+      this.options.logger.warn('could not set the retry delay; SQS uses the queue visibility timeout instead', { messageId: record.messageId, error: errorMessage(error) });
+    }
+  }
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? `${error.name === 'Error' ? '' : `${error.name}: `}${error.message}` : String(error);
+}
+
+/** Runs `fn` over `items` with at most `limit` at once. */
+export async function forEachBounded<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const item = items[next++]!;
+      await fn(item);
+    }
+  });
+  await Promise.all(lanes);
+}

@@ -1,0 +1,55 @@
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { OnceSchedules } from '../../src/local/once-schedules';
+import { handleSchedulerApi, isSchedulerApiPath } from '../../src/local/scheduler-api';
+
+export interface FakeSchedule {
+  name: string;
+  task: string;
+  kind: 'rule' | 'schedule';
+  expression: string;
+  timeZone: string;
+  enabled: boolean;
+  next: string | null;
+}
+
+/**
+ * The embedded runtime's schedule control API (GET /api/schedules, POST /api/schedules/NAME/pause|resume|fire),
+ * as the runtime documents it, over a list the test owns; `fired` counts /fire calls. With
+ * `onceSchedules`, it serves the runtime's real Scheduler API over them too.
+ */
+export async function startFakeControl(
+  schedules: FakeSchedule[],
+  onceSchedules?: () => OnceSchedules,
+): Promise<{ url: string; schedules: FakeSchedule[]; close(): Promise<void> }> {
+  const server = http.createServer(async (request, response) => {
+    const url = new URL(request.url ?? '/', 'http://127.0.0.1');
+    if (onceSchedules && isSchedulerApiPath(url.pathname)) {
+      let body = '';
+      for await (const chunk of request) body += String(chunk);
+      const answer = handleSchedulerApi(onceSchedules(), request.method ?? 'GET', url, body);
+      response.writeHead(answer.status, answer.headers);
+      response.end(answer.body);
+      return;
+    }
+    const send = (status: number, body: unknown) => {
+      response.writeHead(status, { 'content-type': 'application/json' });
+      response.end(JSON.stringify(body));
+    };
+    if (request.method === 'GET' && request.url === '/api/schedules') return send(200, schedules);
+    const match = /^\/api\/schedules\/([^/]+)\/(pause|resume|fire)$/.exec(request.url ?? '');
+    if (request.method === 'POST' && match) {
+      const schedule = schedules.find((s) => s.name === decodeURIComponent(match[1]!));
+      if (!schedule) return send(404, { error: `no schedule named ${match[1]}` });
+      if (match[2] !== 'fire') schedule.enabled = match[2] === 'resume';
+      return send(200, { name: schedule.name, enabled: schedule.enabled });
+    }
+    send(404, { error: 'not found' });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    schedules,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}

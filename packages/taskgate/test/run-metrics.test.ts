@@ -1,0 +1,54 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { METRICS } from '../src/worker/metric-names';
+import { PowertoolsRunMetrics } from '../src/worker/run-metrics';
+
+interface Emf {
+  _aws: { CloudWatchMetrics: Array<{ Namespace: string; Dimensions: string[][]; Metrics: Array<{ Name: string }> }> };
+  [key: string]: unknown;
+}
+
+function captureEmf(action: () => void): Emf[] {
+  const lines: string[] = [];
+  const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    lines.push(String(chunk));
+    return true;
+  });
+  try {
+    action();
+  } finally {
+    spy.mockRestore();
+  }
+  return lines
+    .join('')
+    .split('\n')
+    .filter((line) => line.startsWith('{"_aws"'))
+    .map((line) => JSON.parse(line) as Emf);
+}
+
+afterEach(() => vi.restoreAllMocks());
+
+describe('worker metrics (EMF)', () => {
+  it('emits one document per task with every metric under the task dimension', () => {
+    const metrics = new PowertoolsRunMetrics();
+    const documents = captureEmf(() => {
+      metrics.add({ task: 'sync', outcome: 'succeeded', attempt: 1, durationMs: 12, latenessSeconds: 3 });
+      metrics.add({ task: 'sync', outcome: 'failed', attempt: 2, durationMs: 40 });
+      metrics.add({ task: 'mail', outcome: 'dead', attempt: 5 });
+      metrics.flush();
+    });
+    expect(documents).toHaveLength(2);
+    const [sync, mail] = documents as [Emf, Emf];
+    for (const doc of documents) {
+      expect(doc._aws.CloudWatchMetrics[0]!.Namespace).toBe(METRICS.namespace);
+      expect(doc._aws.CloudWatchMetrics[0]!.Dimensions).toEqual([['service', METRICS.taskDimension]]);
+    }
+    expect(sync).toMatchObject({ task: 'sync', RunsSucceeded: 1, RunsFailed: 1, RunAttempts: [1, 2], RunDuration: [12, 40], RunLateness: 3 });
+    expect(mail).toMatchObject({ task: 'mail', RunsDead: 1, RunAttempts: 5 });
+    expect(mail).not.toHaveProperty('RunDuration');
+  });
+
+  it('emits nothing for a batch with no runs', () => {
+    const metrics = new PowertoolsRunMetrics();
+    expect(captureEmf(() => metrics.flush())).toEqual([]);
+  });
+});
