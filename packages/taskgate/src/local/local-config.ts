@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 /**
- * `.taskgate/local.json`: written by the embedded runtime while it runs (DESIGN.md), read by the
+ * `.taskgate/local.json`: written by the embedded runtime while it runs (docs/architecture.md), read by the
  * CLI (`--local`), scripts and `aws --endpoint-url`.
  */
 export interface LocalConfig {

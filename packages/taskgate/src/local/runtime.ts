@@ -63,7 +63,7 @@ export interface RuntimeOutput {
 }
 
 /**
- * The embedded runtime behind `taskgate dev`: everything DESIGN.md's "Running it" describes, read
+ * The embedded runtime behind `taskgate dev`: everything docs/architecture.md's embedded-runtime section describes, read
  * from the synthesized template.
  */
 export async function startRuntime(projectRoot: string, options: RuntimeOptions, out: RuntimeOutput): Promise<LocalRuntime> {
@@ -510,7 +510,7 @@ function tasksOf(models: AppModel[], gateOf: (trigger: TriggerModel & { stack: s
 }
 
 function writeConfig(projectRoot: string, stateDir: string, lock: StateDirLock, options: RuntimeOptions, config: LocalConfig): string {
-  // The default state dir is where the CLI looks (DESIGN.md); another --state-dir keeps its own.
+  // The default state dir is where the CLI looks (README, Run it locally); another --state-dir keeps its own.
   const file = options.stateDir === '.taskgate' ? localConfigPath(projectRoot) : path.join(stateDir, 'local.json');
   lock.write(file, `${JSON.stringify(config, null, 2)}\n`);
   return file;
