@@ -61,7 +61,8 @@ export class SdkSendPorts implements SendPorts {
       const failed = result.Failed ?? [];
       if (failed.length > 0) {
         const sent = ids.length + (result.Successful?.length ?? 0);
-        throw new SendRefusedError(`${failed.length} of ${entries.length} messages were refused by the queue (${failed[0]!.Code}: ${failed[0]!.Message}); ${sent} were sent`, sent);
+        const first = failed[0]!;
+        throw new SendRefusedError(`${failed.length} of ${entries.length} messages were refused by the queue (${first.Code}${first.Message ? `: ${first.Message}` : ''}); ${sent} were sent`, sent);
       }
       const byId = new Map((result.Successful ?? []).map((entry) => [entry.Id, entry.MessageId ?? '']));
       ids.push(...chunk.map((_, index) => byId.get(String(index)) ?? ''));
