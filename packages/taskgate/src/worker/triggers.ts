@@ -1,9 +1,8 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { SchedulerClient } from '@aws-sdk/client-scheduler';
-import type { TaskSource } from '../core/envelope';
 import { ConfigurationError } from '../core/errors';
 import type { TaskRegistry } from '../core/registry';
-import { dedupeId, gateQueue, sendTask } from '../core/send-path';
+import { dedupeId, gateQueue, sendTask, type SendRequest } from '../core/send-path';
 import { SdkSendPorts } from './send-adapter';
 import { WORKER_ENV } from './worker-env';
 
@@ -30,16 +29,8 @@ export interface TriggersOptions {
   readonly now?: () => number;
 }
 
-export interface TriggerRequest {
-  readonly task: string;
-  readonly payload?: object;
-  readonly id: string;
-  readonly source: TaskSource;
-  /** When the run is due; now when absent (and no delay). */
-  readonly at?: Date;
-  /** Due this many seconds from now, instead of `at`. */
-  readonly delaySeconds?: number;
-}
+/** A run requested from inside a run: the send path's request, due now, at `at` or after `delaySeconds`. */
+export type TriggerRequest = Omit<SendRequest, 'scheduledAt' | 'preferSchedule'>;
 
 /**
  * Puts task messages on gate queues from inside a run: `chain()` and `scheduleOnce()`, through the
