@@ -6,8 +6,6 @@ import { dedupeId, gateQueue, sendTask, type SendRequest } from '../core/send-pa
 import { SdkSendPorts } from './send-adapter';
 import { WORKER_ENV } from './worker-env';
 
-export { MAX_DELAY_SECONDS } from '../core/send-path';
-
 /** A gate's task queue as TASKGATE_QUEUES lists it. */
 export interface GateQueueEnv {
   readonly url: string;
