@@ -137,6 +137,19 @@ describe('trigger', () => {
     expect(await fixture.aws.queueDepth(fixture.aws.config.gates['rates-api']!.queueUrl)).toMatchObject({ visible: 0, delayed: 0 });
   });
 
+  it('a retried --at with the same --id makes one schedule, named from the run id, and says the run was scheduled before', async () => {
+    const first = await cli('trigger', 'cleanup-stray-instances', '--at', '2h', '--id', 'retry-1', '--json');
+    const again = await cli('trigger', 'cleanup-stray-instances', '--at', '2h', '--id', 'retry-1', '--json');
+    const text = await cli('trigger', 'cleanup-stray-instances', '--at', '2h', '--id', 'retry-1');
+    expect([first.code, again.code, text.code, first.stderr + again.stderr + text.stderr]).toEqual([0, 0, 0, '']);
+    const [one, two] = [first, again].map((result) => json<{ scheduleName: string; alreadyScheduled?: boolean }>(result.stdout));
+    expect(one!.alreadyScheduled).toBeUndefined();
+    expect(two).toEqual({ ...one, alreadyScheduled: true });
+    expect(text.stdout).toContain(`already scheduled by schedule ${one!.scheduleName}`);
+    const runs = fixture.once.list().filter((schedule) => (JSON.parse(schedule.Target.Input!) as { id: string }).id === 'retry-1');
+    expect(runs.map((schedule) => schedule.Name)).toEqual([one!.scheduleName]);
+  });
+
   it('refuses an unknown task with the closest name, a payload that is not JSON, and one failing its schema naming the field', async () => {
     expectOneLineError(await cli('trigger', 'send-delivery-reminder'), /unknown task "send-delivery-reminder" \(did you mean "send-delivery-reminders"\?\)/);
     expectOneLineError(await cli('trigger', 'send-delivery-reminders', '--payload', '{market:de}'), /--payload is not JSON/);

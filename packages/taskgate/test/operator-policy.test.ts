@@ -7,6 +7,7 @@ import {
   ListMessageMoveTasksCommand,
   ReceiveMessageCommand,
   SendMessageBatchCommand,
+  SendMessageCommand,
   SQSClient,
   StartMessageMoveTaskCommand,
 } from '@aws-sdk/client-sqs';
@@ -135,6 +136,7 @@ function answerAsDeployed(): void {
   mocks.SQSClient.on(ReceiveMessageCommand)
     .resolvesOnce({ Messages: [{ MessageId: 'm1', ReceiptHandle: 'r1', Body: '{"task":"cleanup-stray-instances"}', Attributes: {} }] })
     .resolves({ Messages: [] });
+  mocks.SQSClient.on(SendMessageCommand).resolves({ MessageId: 'sent-one' });
   mocks.SQSClient.on(SendMessageBatchCommand).callsFake((input: { Entries: Array<{ Id: string }> }) => ({
     Successful: input.Entries.map((entry) => ({ Id: entry.Id, MessageId: `sent-${entry.Id}`, MD5OfMessageBody: '' })),
     Failed: [],
