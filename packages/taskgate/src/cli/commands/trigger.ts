@@ -9,7 +9,7 @@ import { CliError } from '../errors';
 import { printable } from '../../core/printable';
 import { CLI, formatTime, paint, printJson } from '../format';
 import { readPayload } from '../payload';
-import { isFifo, outgoing, sendBatch, type Outgoing } from '../send-messages';
+import { isFifo, messageBody, outgoing, sendBatch, type Outgoing } from '../send-messages';
 import { appRegistryBeforeConnecting, resolveTarget, taskArgument, type GateEndpoints, type Target, type TargetOptions } from '../target';
 import { parseTime } from '../time';
 
@@ -48,8 +48,10 @@ Examples:
       const at = options.at === undefined ? undefined : parseTime(options.at, '--at', now, 1);
       if (at && at.getTime() < now.getTime() - 1000) throw new CliError(`--at ${options.at} is in the past (${at.toISOString()}); give a future time, or leave --at out to run now`);
       // Every argument is checked before anything is contacted, wherever the app is known without
-      // it (a typo is a typo, runtime or not); with --stack the deployed template decides.
+      // it (a typo is a typo, runtime or not). With --stack the task list is the deployed template's,
+      // read from the stack; the message contract's limits on what was typed (the id) still come first.
       const known = await appRegistryBeforeConnecting(globals);
+      if (!known) messageBody(envelope(taskName, {}, id, at));
       const early = known ? prepare(known, taskName, options.payload ?? '{}', id, at) : undefined;
       const target = await resolveTarget(globals);
       const { task, message, checked } = early ?? prepare(target.registry, taskName, options.payload ?? '{}', id, at);
@@ -69,9 +71,12 @@ Examples:
 /** The task, its message and the message as the worker will check it; throws on any bad argument. */
 function prepare(registry: TaskRegistry, taskName: string, payloadArgument: string, id: string, at: Date | undefined): { task: AnyTask; message: TaskMessage; checked: Outgoing } {
   const task = taskArgument(registry, taskName);
-  const payload = readPayload(registry, task, payloadArgument);
-  const message: TaskMessage = { task: task.name, payload, id, ...(at ? { scheduledAt: at.toISOString(), source: 'once' } : { source: 'manual' }) };
+  const message = envelope(task.name, readPayload(registry, task, payloadArgument), id, at);
   return { task, message, checked: outgoing(message) };
+}
+
+function envelope(task: string, payload: Record<string, unknown>, id: string, at: Date | undefined): TaskMessage {
+  return { task, payload, id, ...(at ? { scheduledAt: at.toISOString(), source: 'once' } : { source: 'manual' }) };
 }
 
 function delaySecondsOf(at: Date, now: Date): number {
