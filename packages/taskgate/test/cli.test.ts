@@ -60,14 +60,27 @@ describe('tasks', () => {
     );
     expect(rows.map((row) => [row.name, row.gate, row.timeoutSeconds])).toEqual([
       ['cleanup-stray-instances', 'default', 120],
+      ['release-expired-inventory-holds', 'default', 30],
       ['send-delivery-reminders', 'email-api', 300],
       ['refresh-exchange-rates', 'rates-api', 30],
     ]);
-    expect(rows[1]!.payload.properties.market).toEqual({ type: 'string', enum: ['de', 'at', 'ch'] });
-    expect(rows[1]!.payload.required).toEqual(['market']);
-    const text = (await cli('tasks')).stdout;
-    expect(text).toContain('send-delivery-reminders  (gate email-api, timeout 300s, 5 attempts, skip if > 21600s late)');
-    expect(text).toContain('  payload.market: {"type":"string","enum":["de","at","ch"]}');
+    const reminders = rows.find((row) => row.name === 'send-delivery-reminders')!;
+    expect(reminders.payload.properties.market).toEqual({ type: 'string', enum: ['de', 'at', 'ch'] });
+    expect(reminders.payload.required).toEqual(['market']);
+    expect(rows.find((row) => row.name === 'cleanup-stray-instances')!.payload.properties.olderThanHours).toMatchObject({ type: 'integer', exclusiveMinimum: 0 });
+  });
+
+  it('summarizes each payload field readably, without JSON Schema', async () => {
+    const { stdout, code } = await cli('tasks');
+    expect(code).toBe(0);
+    expect(stdout).toContain('send-delivery-reminders  (gate email-api, timeout 300s, 5 attempts, skip if > 21600s late)');
+    expect(stdout).toMatch(/PAYLOAD FIELD\s+TYPE\s+REQUIRED/);
+    expect(stdout).toMatch(/olderThanHours\s+integer > 0\s+optional, default 24/);
+    expect(stdout).toMatch(/daysAhead\s+integer 1\.\.14\s+optional, default 1/);
+    expect(stdout).toMatch(/market\s+"de" \| "at" \| "ch"\s+required/);
+    expect(stdout).toMatch(/currencies\s+array of string matching \^\[A-Z\]\{3\}\$\s+optional, default \["EUR","USD"\]/);
+    // No JSON Schema, and no bound that is only the number type's own range.
+    expect(stdout).not.toMatch(/9007199254740991|"type"|\{"/);
   });
 });
 

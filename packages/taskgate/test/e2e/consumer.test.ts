@@ -36,8 +36,8 @@ describe('taskgate in a fresh CDK app, installed from its tarball', { timeout: 6
   let pack: PackResult;
 
   beforeAll(async () => {
-    // `npm test` built dist/ before the run; prepack would rebuild it in place while other suites
-    // load it, so the tarball is packed from that build as it stands.
+    // dist/ as `npm test` built it (pretest): prepack would delete and rebuild dist/ while other test
+    // files of the run load the package from it ("Cannot find module './gate'").
     const { stdout } = await exec('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', work], { cwd: PACKAGE, maxBuffer: 16 * 1024 * 1024 });
     pack = (JSON.parse(stdout) as PackResult[])[0]!;
     console.log(`tarball ${pack.filename}: ${(pack.size / 1024).toFixed(1)} KB packed, ${(pack.unpackedSize / 1024).toFixed(1)} KB unpacked, ${pack.entryCount} files`);

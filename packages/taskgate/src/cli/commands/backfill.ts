@@ -57,13 +57,14 @@ export function registerBackfill(program: Command): void {
     .option('--json', 'print JSON for scripts')
     .addHelpText('after', `\nExamples:\n  $ ${CLI} backfill refresh-exchange-rates --from 2026-11-22T00:00:00Z --to 2026-11-22T06:00:00Z --dry-run\n  $ ${CLI} backfill cleanup-stray-instances --from 2d --to 0s --rate 2/s`)
     .action(async (taskName: string, options: BackfillOptions, command: Command) => {
-      // Every argument is checked before anything is contacted.
+      // Every argument is checked before anything is contacted: the flags first (they need no app),
+      // then the task name wherever the app is known without a connection.
       const globals = command.optsWithGlobals<TargetOptions>();
-      const known = await appRegistryBeforeConnecting(globals);
-      if (known) taskArgument(known, taskName);
       const { from, to } = windowOf(options, taskName, new Date());
       const max = parseCount(options.max, '--max');
       const rate = options.rate === undefined ? undefined : parseRate(options.rate);
+      const known = await appRegistryBeforeConnecting(globals);
+      if (known) taskArgument(known, taskName);
       const target = await resolveTarget(globals);
       const gate = target.gateOfTask(taskName);
       const trigger = pickSchedule(await target.triggers(), taskName, options.schedule);

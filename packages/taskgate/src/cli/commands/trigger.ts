@@ -42,8 +42,10 @@ Examples:
       const at = options.at === undefined ? undefined : parseTime(options.at, '--at', now, 1);
       if (at && at.getTime() < now.getTime() - 1000) throw new CliError(`--at ${options.at} is in the past (${at.toISOString()}); give a future time, or leave --at out to run now`);
       // Every argument is checked before anything is contacted, wherever the app is known without
-      // it (a typo is a typo, runtime or not); with --stack the deployed template decides.
+      // it (a typo is a typo, runtime or not). With --stack the task list is the deployed template's,
+      // read from the stack; the message contract's limits on what was typed (the id) still come first.
       const known = await appRegistryBeforeConnecting(globals);
+      if (!known) refusedAsCliError(() => requestBody({ task: taskName, payload: {}, id, source: at ? 'once' : 'manual', at }, now));
       const early = known ? prepare(known, taskName, options.payload ?? '{}', id, at) : undefined;
       const target = await resolveTarget(globals);
       const request = early ?? prepare(target.registry, taskName, options.payload ?? '{}', id, at);
