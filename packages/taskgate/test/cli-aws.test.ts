@@ -4,7 +4,7 @@ import {
   GetTemplateCommand,
   ListStackResourcesCommand,
 } from '@aws-sdk/client-cloudformation';
-import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import { CloudWatchClient, GetMetricDataCommand, type GetMetricDataCommandInput } from '@aws-sdk/client-cloudwatch';
 import { DescribeRuleCommand, DisableRuleCommand, EnableRuleCommand, EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { CreateScheduleCommand, GetScheduleCommand, SchedulerClient, UpdateScheduleCommand } from '@aws-sdk/client-scheduler';
 import { GetQueueAttributesCommand, ListMessageMoveTasksCommand, SQSClient, StartMessageMoveTaskCommand } from '@aws-sdk/client-sqs';
@@ -205,10 +205,14 @@ describe('redrive and status on AWS', () => {
   });
 
   it('status reads the age of the oldest message from CloudWatch', async () => {
-    cloudwatch.on(GetMetricDataCommand).resolves({ MetricDataResults: [{ Id: 'age', Values: [42] }] });
+    // One call for every gate: an age and a backlog series per queue, each answered under its query's id.
+    cloudwatch.on(GetMetricDataCommand).callsFake((input: GetMetricDataCommandInput) => ({
+      MetricDataResults: input.MetricDataQueries!.map((query) => ({ Id: query.Id, Timestamps: [new Date()], Values: [query.MetricStat!.Metric!.MetricName === 'ApproximateAgeOfOldestMessage' ? 42 : 3] })),
+    }));
     const rows = JSON.parse(await run('status', '--json')) as Array<{ gate: string; oldestAgeSeconds: number; buildingUp: boolean; deadLetters: number }>;
     expect(rows.find((r) => r.gate === 'email-api')).toMatchObject({ oldestAgeSeconds: 42, buildingUp: true, deadLetters: 32 });
     expect(rows.find((r) => r.gate === 'default')).toMatchObject({ buildingUp: false });
+    expect(cloudwatch.commandCalls(GetMetricDataCommand)).toHaveLength(1);
     const query = cloudwatch.commandCalls(GetMetricDataCommand)[0]!.args[0].input.MetricDataQueries![0]!;
     expect(query.MetricStat!.Metric).toMatchObject({ Namespace: 'AWS/SQS', MetricName: 'ApproximateAgeOfOldestMessage' });
   });

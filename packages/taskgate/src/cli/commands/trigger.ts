@@ -53,9 +53,7 @@ Examples:
       const early = known ? prepare(known, taskName, options.payload ?? '{}', id, at) : undefined;
       const target = await resolveTarget(globals);
       const { task, message, checked } = early ?? prepare(target.registry, taskName, options.payload ?? '{}', id, at);
-      const gate = target.gateOfTask(task.name);
-      const sendAt = new Date();
-      const sent = at && needsSchedule(target, gate, at, sendAt) ? await scheduleOnce(target, gate, message, checked, at) : await sendNow(target, gate, checked, at, sendAt);
+      const { gate, ...sent } = await sendTaskMessage(target, message, checked, at);
       if (options.json) {
         printJson({ task: task.name, gate: gate.name, id, ...sent });
         return;
@@ -64,6 +62,22 @@ Examples:
       console.log(`${sent.scheduleName ? 'scheduled' : 'sent'} ${paint('bold', task.name)} to gate ${gate.name}${when}: run id ${printable(id)}${sent.messageId ? `, message ${sent.messageId}` : `, schedule ${sent.scheduleName}`}`);
       console.log(`follow it: ${CLI} history --task ${task.name} --follow`);
     });
+}
+
+/**
+ * Sends a checked task message to its task's gate: now, after an SQS delay, or through a one-time
+ * schedule (see {@link needsSchedule}). `taskgate trigger` and the operator page send with this.
+ */
+export async function sendTaskMessage(
+  target: Target,
+  message: TaskMessage,
+  checked: Outgoing,
+  at?: Date,
+): Promise<{ gate: GateEndpoints; messageId?: string; scheduleName?: string }> {
+  const gate = target.gateOfTask(message.task);
+  const sendAt = new Date();
+  const sent = at && needsSchedule(target, gate, at, sendAt) ? await scheduleOnce(target, gate, message, checked, at) : await sendNow(target, gate, checked, at, sendAt);
+  return { gate, ...sent };
 }
 
 /** The task, its message and the message as the worker will check it; throws on any bad argument. */
