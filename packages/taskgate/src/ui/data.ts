@@ -124,14 +124,14 @@ export class UiData {
     this.letters.clear();
   }
 
-  private checkFilter(filter: RunFilter): { task?: string; status?: RunStatus; since: Date; limit: number } {
+  private checkFilter(filter: RunFilter): { task?: string; status?: RunStatus; since: Date; limit: number; now: Date } {
     const now = new Date(this.now());
     const status = filter.status || undefined;
     if (status !== undefined && !RUN_STATUSES.includes(status as RunStatus)) throw new RangeError(`status "${status}" is not one of ${RUN_STATUSES.join(', ')}`);
     const task = filter.task || undefined;
     if (task !== undefined && !this.target.registry.find(task)) throw new RangeError(this.target.registry.unknownTaskMessage(task));
     const since = filter.since ? parseTime(filter.since, 'since', now, -1) : new Date(now.getTime() - (task ? 7 : 1) * 86_400_000);
-    return { task, status: status as RunStatus | undefined, since, limit: RUNS_SHOWN };
+    return { task, status: status as RunStatus | undefined, since, limit: RUNS_SHOWN, now };
   }
 
   private async gates(): Promise<GateView[]> {
@@ -168,7 +168,7 @@ export class UiData {
   private async loadFailedRuns(): Promise<RunRecord[]> {
     const since = new Date(this.now() - FAILURE_WINDOW_MS);
     const table = this.target.ledgerTable();
-    const [failed, dead] = await Promise.all((['failed', 'dead'] as const).map((status) => queryRuns(this.target.dynamodb, table, { status, since, limit: 500 })));
+    const [failed, dead] = await Promise.all((['failed', 'dead'] as const).map((status) => queryRuns(this.target.dynamodb, table, { status, since, limit: 500, now: new Date(this.now()) })));
     return [...failed!, ...dead!];
   }
 

@@ -36,7 +36,8 @@ const SIGNATURE_RULES: ReadonlyArray<readonly [RegExp, string]> = [
   [/\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?/g, '<time>'],
   [/\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/gi, '<id>'],
   [/\b(?=[0-9a-f]*\d)[0-9a-f]{12,}\b/gi, '<id>'],
-  [/\b\d+(\.\d+)?\b/g, '<n>'],
+  // A number with a unit (5s, 250ms) is a number; a digit inside a name (ec2, v2) is not.
+  [/(?<![A-Za-z_<])\d+(\.\d+)?/g, '<n>'],
   [/\s+/g, ' '],
 ];
 const MAX_SIGNATURE = 200;

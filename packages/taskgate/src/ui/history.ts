@@ -69,7 +69,7 @@ export class RecentRuns {
     const now = this.now();
     const windowStart = now - CHART_MINUTES * 60_000;
     const since = this.lastRead === undefined ? windowStart : Math.max(windowStart, this.lastRead - OVERLAP_MS);
-    const runs = await queryRuns(this.dynamodb, this.table(), { since: new Date(since), limit: CHART_QUERY_LIMIT });
+    const runs = await queryRuns(this.dynamodb, this.table(), { since: new Date(since), limit: CHART_QUERY_LIMIT, now: new Date(now) });
     this.lastRead = now;
     for (const run of runs) this.runs.set(run.pk, { gate: run.gate, startedAt: Date.parse(run.startedAt), status: run.status });
     for (const [key, run] of this.runs) if (run.startedAt < windowStart) this.runs.delete(key);
