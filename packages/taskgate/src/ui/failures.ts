@@ -74,15 +74,23 @@ export function fromRun(run: RunRecord): Failure {
   return { reason: run.reason ?? run.status, error: run.error ?? '', task: run.task, gate: run.gate, at: run.finishedAt ?? run.startedAt, kind: 'run', run: `${run.task}#${run.id}` };
 }
 
+/** A dead run and a dead letter of one task and error this close in time are one failure. */
+const SAME_FAILURE_MS = 10_000;
+
 /**
  * Failures grouped by reason and error signature, the largest group first. A run whose dead letter
- * is among them counts once, as the dead letter (what a redrive moves).
+ * is among them counts once, as the dead letter (what a redrive moves): matched by run id, or, for
+ * a message sent without an `id` (its run id is the SQS message id, which the DLQ's copy does not
+ * keep), by task, error and time.
  */
 export function groupFailures(failures: readonly Failure[]): FailureGroup[] {
-  const lettered = new Set(failures.filter((f) => f.kind === 'dead-letter' && f.run).map((f) => f.run));
+  const letters = failures.filter((f) => f.kind === 'dead-letter');
+  const lettered = new Set(letters.map((f) => f.run));
+  const sameFailure = (run: Failure) =>
+    lettered.has(run.run) || letters.some((letter) => letter.task === run.task && letter.error === run.error && Math.abs(Date.parse(letter.at) - Date.parse(run.at)) < SAME_FAILURE_MS);
   const groups = new Map<string, { failures: Failure[] }>();
   for (const failure of failures) {
-    if (failure.kind === 'run' && lettered.has(failure.run)) continue;
+    if (failure.kind === 'run' && sameFailure(failure)) continue;
     const key = failureKey(failure.reason, failure.error);
     const group = groups.get(key) ?? { failures: [] };
     group.failures.push(failure);

@@ -72,8 +72,16 @@ describe('the operator page of the embedded runtime', () => {
       page = context.pages()[0] ?? (await context.newPage());
       // Offline: the page may load nothing but its own origin.
       await page.route('**/*', (route) => (route.request().url().startsWith(app.config.ui) ? route.continue() : route.abort()));
+      const bytes: Record<string, number> = {};
+      page.on('response', async (response) => (bytes[new URL(response.url()).pathname] = (await response.body()).length));
       await page.goto(app.config.ui);
       await page.waitForSelector('#gates tbody tr[data-gate="default"]');
+      // Reported, not asserted: the page's weight and how soon it shows data.
+      const timing = await page.evaluate(() => ({
+        firstPaint: performance.getEntriesByName('first-contentful-paint')[0]?.startTime,
+        firstRender: performance.getEntriesByName('taskgate:first-render')[0]?.startTime,
+      }));
+      console.info(`operator page: ${JSON.stringify(bytes)} bytes; first contentful paint ${timing.firstPaint?.toFixed(0)} ms, data shown ${timing.firstRender?.toFixed(0)} ms after navigation`);
     }, 60_000);
     afterAll(async () => {
       await context?.close();
@@ -84,7 +92,7 @@ describe('the operator page of the embedded runtime', () => {
       await page.selectOption('#trigger [name=task]', task);
       for (const [name, value] of Object.entries(fields)) await page.fill(`#trigger-fields input[name="${name}"]`, value);
       await page.click('#trigger button[type=submit]');
-      await page.waitForFunction(() => !/sending/.test(document.querySelector('#trigger-result')!.textContent ?? ''));
+      await page.waitForSelector('#trigger-result:not(:has-text("sending"))');
       return (await page.textContent('#trigger-result')) ?? '';
     }
 
@@ -109,7 +117,7 @@ describe('the operator page of the embedded runtime', () => {
       const ids = [];
       for (const order of ['4711', '815']) ids.push(/run id (\S+)/.exec(await trigger('fixture-flaky', { order, failWhile: flag }))![1]!);
       const group = '#failures tr[data-group="task-permanent|the order service refused order <n> at <time>"]';
-      await page.waitForFunction((selector) => /2 in DLQ/.test(document.querySelector(selector)?.textContent ?? ''), group, { timeout: 30_000 });
+      await page.waitForSelector(`${group}:has-text("2 in DLQ")`, { timeout: 30_000 });
       expect(await page.textContent(group)).toMatch(/task-permanent.*the order service refused order <n> at <time>/);
       expect(await page.getAttribute('#gates tr[data-gate="default"]', 'class')).toBe('hot');
       expect(await page.textContent('#gates tr[data-gate="default"]')).toContain('2 dead letters');

@@ -97,7 +97,7 @@
       ...(groups.length === 0 ? [h('tr', {}, h('td', { colspan: 7, class: 'muted' }, 'no failures in the last 24 hours and no dead letters'))] : []),
       ...groups.map((group) =>
         h('tr', { 'data-group': group.key },
-          h('td', {}, status('dead'), ' ', group.reason),
+          h('td', { class: 'status status-dead' }, group.reason),
           h('td', { class: 'mono', title: group.example }, group.signature || '(no error text)'),
           h('td', { class: 'num' }, group.count, h('div', { class: 'muted' }, `${group.deadLetters} in DLQ · ${group.runs} runs`)),
           h('td', {}, time(group.first)),
@@ -311,6 +311,8 @@
     renderJobs(data.jobs);
     renderSchedules(data.schedules);
     renderRuns(data.runs);
+    // For the measurements: when the page first showed data (performance.getEntriesByName).
+    if (performance.getEntriesByName('taskgate:first-render').length === 0) performance.mark('taskgate:first-render');
   }
 
   let inFlight = false;
