@@ -82,9 +82,9 @@ describe('--stack', () => {
   it('finds every gate, its queues and concurrency, and the ledger from the outputs and the template', async () => {
     const target = await resolveTarget({ stack: 'Taskgate', region: 'eu-west-1' });
     expect([...target.gates.values()]).toEqual([
-      { name: 'default', queueUrl: url('default-tasks'), dlqUrl: url('default-dlq'), concurrency: 5 },
-      { name: 'email-api', queueUrl: url('email-api-tasks'), dlqUrl: url('email-api-dlq'), concurrency: 2 },
-      { name: 'rates-api', queueUrl: url('rates-api-tasks'), dlqUrl: url('rates-api-dlq'), concurrency: 1 },
+      { name: 'default', queueUrl: url('default-tasks'), dlqUrl: url('default-dlq'), concurrency: 5, maxMessageAgeSeconds: 900 },
+      { name: 'email-api', queueUrl: url('email-api-tasks'), dlqUrl: url('email-api-dlq'), concurrency: 2, maxMessageAgeSeconds: 900 },
+      { name: 'rates-api', queueUrl: url('rates-api-tasks'), dlqUrl: url('rates-api-dlq'), concurrency: 1, maxMessageAgeSeconds: 900 },
     ]);
     expect(target.ledgerTable()).toBe('Taskgate-Ledger');
     expect(target.gateOfTask('send-delivery-reminders').name).toBe('email-api');

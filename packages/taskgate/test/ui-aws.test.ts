@@ -5,6 +5,7 @@ import { GetScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
 import { ChangeMessageVisibilityBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
+import { Duration } from 'aws-cdk-lib';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { resolveTarget } from '../src/cli/target';
 import { UiData } from '../src/ui/data';
@@ -18,7 +19,9 @@ import { templateOf, testApp } from './helpers/synth';
 const GATES = 10;
 const STACK = 'Scale';
 const tasks = scaleTasks(GATES);
-const { stack, taskgate } = taskgateStack(testApp(), { tasks, gates: Object.fromEntries(scaleGateNames(GATES).map((gate) => [gate, { concurrency: 2 }])) }, STACK);
+// gate-0's alarm fires at 10 minutes, the others' at the default 15.
+const gates = Object.fromEntries(scaleGateNames(GATES).map((gate) => [gate, { concurrency: 2, ...(gate === 'gate-0' ? { maxMessageAge: Duration.minutes(10) } : {}) }]));
+const { stack, taskgate } = taskgateStack(testApp(), { tasks, gates }, STACK);
 for (let n = 0; n < 10; n++) {
   const { task, expression, timeZone } = scaleSchedule(n, tasks);
   taskgate.schedule(task as never, expression, { name: `schedule-${n}`, ...(timeZone ? { timeZone } : {}) } as never);
@@ -112,8 +115,8 @@ describe('the operator page on a deployed stack (aws-sdk-client-mock)', () => {
 
     expect(snapshot.gates).toHaveLength(GATES);
     const busy = snapshot.gates.find((gate) => gate.gate === 'gate-0')!;
-    expect(busy).toMatchObject({ visible: 30, inFlight: 1, deadLetters: 0, oldestAgeSeconds: 1200, concurrency: 2, buildingUp: true, maxMessageAgeSeconds: 900 });
-    expect(busy.alerts).toEqual(['oldest message 20 min old (alarm at 15 min)', '30 waiting: more than 10 x concurrency']);
+    expect(busy).toMatchObject({ visible: 30, inFlight: 1, deadLetters: 0, oldestAgeSeconds: 1200, concurrency: 2, buildingUp: true, maxMessageAgeSeconds: 600 });
+    expect(busy.alerts).toEqual(['oldest message 20 min old (alarm at 10 min)', '30 waiting: more than 10 x concurrency']);
     expect(busy.chart).toHaveLength(30);
     expect(busy.chart.slice(-3)).toEqual([
       { at: minute(2).toISOString(), backlog: 12, runs: 0 },
@@ -122,7 +125,7 @@ describe('the operator page on a deployed stack (aws-sdk-client-mock)', () => {
     ]);
     const failing = snapshot.gates.find((gate) => gate.gate === 'gate-1')!;
     expect(failing).toMatchObject({ deadLetters: 2, alerts: ['2 dead letters'] });
-    expect(snapshot.gates.find((gate) => gate.gate === 'gate-5')!.alerts).toEqual([]);
+    expect(snapshot.gates.find((gate) => gate.gate === 'gate-5')!).toMatchObject({ alerts: [], maxMessageAgeSeconds: 900 });
 
     // Rules are paused (DescribeRule says DISABLED), Scheduler schedules enabled, each with its task's last run.
     const rule = snapshot.schedules.find((s) => s.kind === 'rule' && s.task === 'task-1-a')!;

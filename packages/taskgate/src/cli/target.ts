@@ -34,6 +34,8 @@ export interface GateEndpoints {
   readonly dlqUrl: string;
   /** The gate's concurrency cap, when the target says. */
   readonly concurrency?: number;
+  /** Seconds past which the gate's oldest message sets off its alarm, when the target says (a stack). */
+  readonly maxMessageAgeSeconds?: number;
 }
 
 /** What one-time schedules (`trigger --at`) need: a Scheduler client, the role and the group. */
@@ -221,7 +223,7 @@ async function awsTarget(stackName: string, region: string | undefined): Promise
       warnings.push(`gate ${gate} has no ${gateOutputKey(gate, 'QueueUrl')} output in stack ${stackName}; redeploy the stack with this code`);
       continue;
     }
-    gates.set(gate, { name: gate, queueUrl, dlqUrl, concurrency: stack.concurrency(gate) });
+    gates.set(gate, { name: gate, queueUrl, dlqUrl, concurrency: stack.concurrency(gate), maxMessageAgeSeconds: stack.maxMessageAge(gate) });
   }
   const scheduler = explainErrors(new SchedulerClient(clientOptions), awsContext);
   return makeTarget({

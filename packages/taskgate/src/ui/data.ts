@@ -12,7 +12,7 @@ import { BacklogSamples, backlogGrowing, Cached, chart, CHART_MINUTES, RecentRun
 
 /** What the page shows of one gate. */
 export interface GateView extends GateStatus {
-  /** The age past which the gate's alarm fires (the Gate's `maxMessageAge`; 15 minutes unless the template says). */
+  /** The age past which the gate's alarm fires (the Gate's `maxMessageAge` from the stack's alarm; else 15 minutes, its default). */
   readonly maxMessageAgeSeconds: number;
   /** A gate with a rate (issue 14): requests a second, burst and the tokens left; absent otherwise. */
   readonly rate?: { readonly perSecond: number; readonly burst: number; readonly tokens: number | null };
@@ -142,7 +142,7 @@ export class UiData {
       const gate = this.target.gate(status.gate);
       if (!series) this.backlog.record(status.gate, status.visible);
       const points = chart(now, series?.get(queueName(gate.queueUrl))?.visible ?? this.backlog.of(status.gate), this.recent.perMinute(status.gate));
-      const view = { ...status, maxMessageAgeSeconds: DEFAULT_MAX_MESSAGE_AGE_SECONDS, chart: points };
+      const view = { ...status, maxMessageAgeSeconds: gate.maxMessageAgeSeconds ?? DEFAULT_MAX_MESSAGE_AGE_SECONDS, chart: points };
       return { ...view, alerts: alertsOf(view) };
     });
   }
