@@ -4,6 +4,7 @@ import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
 import { expectOneLineError, useCliFixture } from './helpers/cli-fixture';
 import { runCli, spawnCli } from './helpers/run-cli';
+import { waitFor } from './helpers/taskgate-dev';
 
 // `taskgate top` and `taskgate ui` as a user runs them, against the embedded servers of the CLI
 // fixture (its local.json), and the CLI's use of the control server's token.
@@ -63,6 +64,33 @@ describe('taskgate ui on the embedded runtime', () => {
       expect(((await bad.json()) as { fields: Array<{ field: string }> }).fields.map((f) => f.field)).toEqual(['market']);
       const purge = await post('/ui/api/purge', { gate: 'default', confirm: 'yes' });
       expect(((await purge.json()) as { error: string }).error).toBe("type the gate's name (default) to confirm; nothing was purged");
+
+      // Redrive by task and time window: a dry run counts, the job moves exactly those, the rest stay.
+      const { config } = fixture.aws;
+      const letter = (task: string, failedAt: string) =>
+        fixture.aws.sqs.send(
+          new SendMessageCommand({
+            QueueUrl: config.gates.default!.dlqUrl,
+            MessageBody: JSON.stringify({ task, id: `${task}-${failedAt}` }),
+            MessageAttributes: { taskgate: { DataType: 'String', StringValue: JSON.stringify({ reason: 'task-permanent', error: 'no', task, attempts: 1, failedAt }) } },
+          }),
+        );
+      const recent = new Date(Date.now() - 60_000).toISOString();
+      await letter('cleanup-stray-instances', recent);
+      await letter('cleanup-stray-instances', '2026-01-01T00:00:00.000Z');
+      await letter('release-expired-inventory-holds', recent);
+      const filter = { gate: 'default', task: 'cleanup-stray-instances', from: new Date(Date.now() - 3_600_000).toISOString() };
+      const counted = await post('/ui/api/redrive', { filter, dryRun: true });
+      expect(await counted.json()).toEqual({ dryRun: true, matched: 1, gates: [{ gate: 'default', matched: 1 }] });
+      expect((await post('/ui/api/redrive', { filter, dryRun: false })).status).toBe(400);
+      expect((await post('/ui/api/redrive', { filter, dryRun: false, confirm: true })).status).toBe(202);
+      const job = await waitFor('the redrive job', async () => {
+        const { jobs } = (await (await fetch(`${url}/ui/api/snapshot`)).json()) as { jobs: Array<{ state: string; moved: number; matched: number }> };
+        return jobs[0]?.state === 'done' ? jobs[0] : undefined;
+      });
+      expect(job).toMatchObject({ moved: 1, matched: 1 });
+      expect((await fixture.drain(config.gates.default!.queueUrl)).map((m) => JSON.parse(m.Body!).task)).toEqual(['cleanup-stray-instances']);
+      expect((await fixture.drain(config.gates.default!.dlqUrl)).map((m) => JSON.parse(m.Body!).id).sort()).toEqual(['cleanup-stray-instances-2026-01-01T00:00:00.000Z', `release-expired-inventory-holds-${recent}`]);
     } finally {
       child.kill('SIGINT');
       await new Promise((resolve) => child.on('close', resolve));

@@ -113,6 +113,7 @@
     const panel = $('#redrive-panel');
     panel.hidden = false;
     panel.replaceChildren(h('p', {}, `Counting the dead letters of ${label}…`));
+    panel.scrollIntoView({ block: 'nearest' });
     try {
       const counted = await call('POST', '/ui/api/redrive', { filter, dryRun: true });
       const where = counted.gates.map((g) => `${g.matched} on ${g.gate}`).join(', ');
@@ -267,6 +268,26 @@
     }
   }
 
+  /** The redrive form's filter: times as durations ago (2h) or ISO times. */
+  function redriveByForm(event) {
+    event.preventDefault();
+    const form = event.target;
+    const when = (text) => {
+      const match = /^(\d+)([smhd])$/.exec(text.trim());
+      if (match) return new Date(Date.now() - Number(match[1]) * { s: 1e3, m: 6e4, h: 36e5, d: 864e5 }[match[2]]).toISOString();
+      return text.trim() ? new Date(text.trim()).toISOString() : undefined;
+    };
+    let filter;
+    try {
+      filter = { gate: form.gate.value || undefined, task: form.task.value || undefined, from: when(form.from.value), to: when(form.to.value) };
+    } catch {
+      $('#problem').textContent = 'give times as 2h, 30m, 1d or an ISO time';
+      return;
+    }
+    const label = [filter.gate && `gate ${filter.gate}`, filter.task && `task ${filter.task}`, filter.from && `since ${time(filter.from)}`, filter.to && `until ${time(filter.to)}`].filter(Boolean).join(', ') || 'every gate';
+    redriveDryRun(filter, label);
+  }
+
   async function purge(event) {
     event.preventDefault();
     const form = event.target;
@@ -304,6 +325,8 @@
       fillSelect($('#run-filter [name=task]'), data.tasks.map((t) => t.name), true);
       fillSelect($('#trigger [name=task]'), data.tasks.map((t) => t.name), false);
       fillSelect($('#purge [name=gate]'), data.gates.map((g) => g.gate), false);
+      fillSelect($('#redrive [name=gate]'), data.gates.map((g) => g.gate), true);
+      fillSelect($('#redrive [name=task]'), data.tasks.map((t) => t.name), true);
       renderTriggerFields();
     }
     renderGates(data.gates);
@@ -335,6 +358,7 @@
   $('#trigger').addEventListener('submit', trigger);
   $('#trigger [name=task]').addEventListener('change', renderTriggerFields);
   $('#purge').addEventListener('submit', purge);
+  $('#redrive').addEventListener('submit', redriveByForm);
   refresh();
   // While the tab is hidden nothing is read: a forgotten tab costs no AWS calls.
   setInterval(() => { if (!document.hidden) refresh(); }, REFRESH_MS);
