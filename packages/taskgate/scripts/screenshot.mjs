@@ -73,4 +73,7 @@ try {
   console.log(`wrote ${path.relative(appRoot, output)} (${fs.statSync(output).size} bytes)`);
 } finally {
   stop();
+  // Its state dir goes once the runtime has stopped (it removes only its own local.json and lock).
+  if (dev.exitCode === null) await new Promise((resolve) => dev.once('exit', resolve));
+  fs.rmSync(path.join(appRoot, stateDir), { recursive: true, force: true });
 }
