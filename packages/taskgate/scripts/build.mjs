@@ -1,5 +1,5 @@
-// Builds the package into dist/: tsc emits JavaScript and .d.ts, the worker-thread .cjs files are
-// copied as they are (plain JavaScript that the embedded runtime starts by path), and the CLI entry
+// Builds the package into dist/: tsc emits JavaScript and .d.ts, the worker-thread .cjs files and
+// the operator page's assets are copied as they are (plain JavaScript that the embedded runtime starts by path), and the CLI entry
 // is made executable for npm's bin link.
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -19,4 +19,6 @@ try {
 for (const file of fs.readdirSync(path.join(root, 'src', 'local')).filter((name) => name.endsWith('.cjs'))) {
   fs.copyFileSync(path.join(root, 'src', 'local', file), path.join(dist, 'local', file));
 }
+// The operator page's files, served as they are (no bundler, no build step at run time).
+fs.cpSync(path.join(root, 'src', 'ui', 'assets'), path.join(dist, 'ui', 'assets'), { recursive: true });
 fs.chmodSync(path.join(dist, 'cli', 'bin.js'), 0o755);

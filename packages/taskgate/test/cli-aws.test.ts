@@ -4,7 +4,7 @@ import {
   GetTemplateCommand,
   ListStackResourcesCommand,
 } from '@aws-sdk/client-cloudformation';
-import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import { CloudWatchClient, GetMetricDataCommand, type GetMetricDataCommandInput } from '@aws-sdk/client-cloudwatch';
 import { DescribeRuleCommand, DisableRuleCommand, EnableRuleCommand, EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { CreateScheduleCommand, GetScheduleCommand, SchedulerClient, UpdateScheduleCommand } from '@aws-sdk/client-scheduler';
 import { GetQueueAttributesCommand, ListMessageMoveTasksCommand, SQSClient, StartMessageMoveTaskCommand } from '@aws-sdk/client-sqs';
@@ -82,9 +82,9 @@ describe('--stack', () => {
   it('finds every gate, its queues and concurrency, and the ledger from the outputs and the template', async () => {
     const target = await resolveTarget({ stack: 'Taskgate', region: 'eu-west-1' });
     expect([...target.gates.values()]).toEqual([
-      { name: 'default', queueUrl: url('default-tasks'), dlqUrl: url('default-dlq'), concurrency: 5 },
-      { name: 'email-api', queueUrl: url('email-api-tasks'), dlqUrl: url('email-api-dlq'), concurrency: 2 },
-      { name: 'rates-api', queueUrl: url('rates-api-tasks'), dlqUrl: url('rates-api-dlq'), concurrency: 1 },
+      { name: 'default', queueUrl: url('default-tasks'), dlqUrl: url('default-dlq'), concurrency: 5, maxMessageAgeSeconds: 900 },
+      { name: 'email-api', queueUrl: url('email-api-tasks'), dlqUrl: url('email-api-dlq'), concurrency: 2, maxMessageAgeSeconds: 900 },
+      { name: 'rates-api', queueUrl: url('rates-api-tasks'), dlqUrl: url('rates-api-dlq'), concurrency: 1, maxMessageAgeSeconds: 900 },
     ]);
     expect(target.ledgerTable()).toBe('Taskgate-Ledger');
     expect(target.gateOfTask('send-delivery-reminders').name).toBe('email-api');
@@ -206,10 +206,14 @@ describe('redrive and status on AWS', () => {
   });
 
   it('status reads the age of the oldest message from CloudWatch', async () => {
-    cloudwatch.on(GetMetricDataCommand).resolves({ MetricDataResults: [{ Id: 'age', Values: [42] }] });
+    // One call for every gate: an age and a backlog series per queue, each answered under its query's id.
+    cloudwatch.on(GetMetricDataCommand).callsFake((input: GetMetricDataCommandInput) => ({
+      MetricDataResults: input.MetricDataQueries!.map((query) => ({ Id: query.Id, Timestamps: [new Date()], Values: [query.MetricStat!.Metric!.MetricName === 'ApproximateAgeOfOldestMessage' ? 42 : 3] })),
+    }));
     const rows = JSON.parse(await run('status', '--json')) as Array<{ gate: string; oldestAgeSeconds: number; buildingUp: boolean; deadLetters: number }>;
     expect(rows.find((r) => r.gate === 'email-api')).toMatchObject({ oldestAgeSeconds: 42, buildingUp: true, deadLetters: 32 });
     expect(rows.find((r) => r.gate === 'default')).toMatchObject({ buildingUp: false });
+    expect(cloudwatch.commandCalls(GetMetricDataCommand)).toHaveLength(1);
     const query = cloudwatch.commandCalls(GetMetricDataCommand)[0]!.args[0].input.MetricDataQueries![0]!;
     expect(query.MetricStat!.Metric).toMatchObject({ Namespace: 'AWS/SQS', MetricName: 'ApproximateAgeOfOldestMessage' });
   });

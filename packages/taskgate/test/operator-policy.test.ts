@@ -203,7 +203,39 @@ const SCENARIOS: readonly Scenario[] = [
   { args: ['resume', 'send-delivery-reminders'] },
   { args: ['backfill', 'cleanup-stray-instances', '--from', '3h', '--to', '0s'] },
   { args: ['backfill', 'refresh-exchange-rates', '--from', '1h', '--to', '0s', '--dry-run'] },
+  { args: ['top', '--count', '1'] },
+  // The operator page: every read of a refresh and every action, as a browser would send them.
+  { args: ['ui', '--allow-actions', '--port', '0'], setup: () => void drivePage() },
 ];
+
+/** Uses the page `taskgate ui` prints, as a browser would, then stops the command with Ctrl-C. */
+async function drivePage(): Promise<void> {
+  const printed = () => vi.mocked(console.log).mock.calls.map((call) => String(call[0])).find((line) => line.startsWith('taskgate ui for'));
+  while (!printed()) await new Promise((resolve) => setTimeout(resolve, 10));
+  const url = /http:\/\/127\.0\.0\.1:\d+/.exec(printed()!)![0];
+  const token = /name="taskgate-token" content="([^"]+)"/.exec(await (await fetch(url)).text())![1]!;
+  const post = async (route: string, body: unknown) => {
+    const response = await fetch(`${url}${route}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-taskgate-token': token }, body: JSON.stringify(body) });
+    if (!response.ok) throw new Error(`POST ${route}: ${response.status} ${await response.text()}`);
+  };
+  try {
+    await fetch(`${url}/ui/api/snapshot`);
+    await post('/ui/api/trigger', { task: 'cleanup-stray-instances', payload: {} });
+    await post('/ui/api/redrive', { filter: { gate: 'default' }, dryRun: true });
+    await post('/ui/api/redrive', { filter: { gate: 'default', task: 'cleanup-stray-instances' }, dryRun: false, confirm: true });
+    await post('/ui/api/schedules/refresh-exchange-rates/pause', {});
+    await post('/ui/api/schedules/send-delivery-reminders/resume', {});
+    await post('/ui/api/purge', { gate: 'email-api', confirm: 'email-api' });
+    // The redrive job runs after its answer: wait for it to end.
+    for (;;) {
+      const { jobs } = (await (await fetch(`${url}/ui/api/snapshot`)).json()) as { jobs: Array<{ state: string }> };
+      if (jobs.every((job) => job.state !== 'running')) break;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  } finally {
+    pressCtrlC();
+  }
+}
 
 async function run(scenario: Scenario): Promise<Sent[]> {
   answerAsDeployed();

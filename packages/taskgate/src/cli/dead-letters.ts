@@ -83,7 +83,8 @@ export async function peekDeadLetters(sqs: SQSClient, dlqUrl: string, options: {
   return received.map(deadLetter);
 }
 
-function deadLetter(message: Message): DeadLetter {
+/** A received dead letter as `taskgate dlq` shows it. */
+export function deadLetter(message: Message): DeadLetter {
   const body = message.Body ?? '';
   const facts = readDeadLetter(message.MessageAttributes);
   let task = facts?.task;
@@ -152,7 +153,6 @@ export interface RedriveResult {
 export async function redriveByLoop(sqs: SQSClient, dlqUrl: string, queueUrl: string, options: RedriveOptions = {}): Promise<RedriveResult> {
   const total = (await queueCounts(sqs, dlqUrl)).visible;
   const pacer = options.rate ? new Pacer(options.rate, options.signal) : undefined;
-  const fifo = isFifoQueueUrl(queueUrl);
   const refused: string[] = [];
   let moved = 0;
   options.onProgress?.(0, total);
@@ -170,42 +170,102 @@ export async function redriveByLoop(sqs: SQSClient, dlqUrl: string, queueUrl: st
     );
     if (Messages.length === 0) break;
     await pacer?.take(Messages.length);
-    const sent = await sqs.send(
-      new SendMessageBatchCommand({
-        QueueUrl: queueUrl,
-        Entries: Messages.map((message, index) => ({
-          Id: String(index),
-          MessageBody: message.Body ?? '',
-          MessageAttributes: redrivenAttributes(message),
-          ...(fifo
-            ? {
-                MessageGroupId: message.Attributes?.MessageGroupId ?? 'taskgate',
-                MessageDeduplicationId: message.Attributes?.MessageDeduplicationId ?? message.MessageId,
-              }
-            : {}),
-        })),
-      }),
-    );
-    const accepted = new Set((sent.Successful ?? []).map((entry) => Number(entry.Id)));
-    const done = Messages.filter((_, index) => accepted.has(index));
-    if (done.length > 0) {
-      await sqs.send(
-        new DeleteMessageBatchCommand({
-          QueueUrl: dlqUrl,
-          Entries: done.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle! })),
-        }),
-      );
-    }
-    const failed = Messages.filter((_, index) => !accepted.has(index));
-    if (failed.length > 0) {
-      // Refused messages stay in the DLQ, visible again at once, and are reported.
-      await setVisibility(sqs, dlqUrl, failed, 0);
-      for (const entry of sent.Failed ?? []) refused.push(`${Messages[Number(entry.Id)]?.MessageId}: ${entry.Code} ${entry.Message ?? ''}`.trim());
-    }
-    moved += done.length;
+    moved += await moveBatch(sqs, dlqUrl, queueUrl, Messages, refused);
     options.onProgress?.(moved, total);
   }
   return { moved, total, refused, interrupted: options.signal?.aborted === true, method: 'receive-send-delete' };
+}
+
+/**
+ * Sends received dead letters back to the queue as they were sent, then deletes from the DLQ only
+ * those the queue accepted; refused ones are made visible again and added to `refused`. Returns
+ * how many moved.
+ */
+async function moveBatch(sqs: SQSClient, dlqUrl: string, queueUrl: string, messages: readonly Message[], refused: string[]): Promise<number> {
+  const fifo = isFifoQueueUrl(queueUrl);
+  const sent = await sqs.send(
+    new SendMessageBatchCommand({
+      QueueUrl: queueUrl,
+      Entries: messages.map((message, index) => ({
+        Id: String(index),
+        MessageBody: message.Body ?? '',
+        MessageAttributes: redrivenAttributes(message),
+        ...(fifo
+          ? {
+              MessageGroupId: message.Attributes?.MessageGroupId ?? 'taskgate',
+              MessageDeduplicationId: message.Attributes?.MessageDeduplicationId ?? message.MessageId,
+            }
+          : {}),
+      })),
+    }),
+  );
+  const accepted = new Set((sent.Successful ?? []).map((entry) => Number(entry.Id)));
+  const done = messages.filter((_, index) => accepted.has(index));
+  if (done.length > 0) {
+    await sqs.send(
+      new DeleteMessageBatchCommand({
+        QueueUrl: dlqUrl,
+        Entries: done.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle! })),
+      }),
+    );
+  }
+  const failed = messages.filter((_, index) => !accepted.has(index));
+  if (failed.length > 0) {
+    // Refused messages stay in the DLQ, visible again at once, and are reported.
+    await setVisibility(sqs, dlqUrl, failed, 0);
+    for (const entry of sent.Failed ?? []) refused.push(`${messages[Number(entry.Id)]?.MessageId}: ${entry.Code} ${entry.Message ?? ''}`.trim());
+  }
+  return done.length;
+}
+
+/** Seconds the dead letters a filtered redrive passes over stay hidden while it scans the DLQ. */
+const SCAN_VISIBILITY_SECONDS = 300;
+
+/**
+ * Moves back only the dead letters that `matches` picks (a task, a reason, a time window: the
+ * operator page's redrive of one failure group), each batch after `pace` allows it. It scans at
+ * most what the DLQ held at the start: matching letters are sent and deleted, the others stay
+ * hidden until the scan ends and are then made visible again at once. A message seen twice (its
+ * visibility ran out during a long scan) is not counted twice.
+ */
+export async function redriveMatching(
+  sqs: SQSClient,
+  dlqUrl: string,
+  queueUrl: string,
+  matches: (letter: DeadLetter) => boolean,
+  options: { readonly pace?: (count: number) => Promise<void>; readonly longPoll?: boolean; readonly signal?: AbortSignal; readonly onProgress?: (moved: number, total: number) => void } = {},
+): Promise<RedriveResult> {
+  const depth = await queueCounts(sqs, dlqUrl);
+  const seen = new Set<string>();
+  const passed: Message[] = [];
+  const refused: string[] = [];
+  let moved = 0;
+  try {
+    while (seen.size < depth.visible && !options.signal?.aborted) {
+      const { Messages = [] } = await sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: dlqUrl,
+          MaxNumberOfMessages: 10,
+          VisibilityTimeout: SCAN_VISIBILITY_SECONDS,
+          WaitTimeSeconds: options.longPoll ? 1 : 0,
+          MessageAttributeNames: ['All'],
+          MessageSystemAttributeNames: ['All'],
+        }),
+      );
+      if (Messages.length === 0) break;
+      const fresh = Messages.filter((message) => !seen.has(message.MessageId ?? ''));
+      fresh.forEach((message) => seen.add(message.MessageId ?? ''));
+      const picked = fresh.filter((message) => matches(deadLetter(message)));
+      passed.push(...Messages.filter((message) => !picked.includes(message)));
+      if (picked.length === 0) continue;
+      await options.pace?.(picked.length);
+      moved += await moveBatch(sqs, dlqUrl, queueUrl, picked, refused);
+      options.onProgress?.(moved, seen.size);
+    }
+  } finally {
+    await setVisibility(sqs, dlqUrl, passed, 0);
+  }
+  return { moved, total: moved + refused.length, refused, interrupted: options.signal?.aborted === true, method: 'receive-send-delete' };
 }
 
 /** The message's own attributes as it was sent: taskgate's dropped, any it moved into its JSON put back. */

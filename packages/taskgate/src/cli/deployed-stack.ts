@@ -79,6 +79,20 @@ export class DeployedStack {
     }
     return undefined;
   }
+
+  /**
+   * Seconds past which the gate's oldest message sets off its alarm (the Gate's `maxMessageAge`):
+   * the threshold of the template's ApproximateAgeOfOldestMessage alarm on the gate's queue.
+   */
+  maxMessageAge(gate: string): number | undefined {
+    for (const resource of Object.values(this.template.Resources ?? {})) {
+      const properties = (resource.Properties ?? {}) as { MetricName?: unknown; Threshold?: unknown; Dimensions?: Array<{ Value?: { 'Fn::GetAtt'?: unknown[] } }> };
+      if (resource.Type !== 'AWS::CloudWatch::Alarm' || properties.MetricName !== 'ApproximateAgeOfOldestMessage') continue;
+      const queue = properties.Dimensions?.[0]?.Value?.['Fn::GetAtt']?.[0];
+      if (typeof queue === 'string' && this.model.queues.get(queue)?.gate === gate && typeof properties.Threshold === 'number') return properties.Threshold;
+    }
+    return undefined;
+  }
 }
 
 function notFound(name: string, region: string): CliError {

@@ -8,6 +8,8 @@ export interface RunQuery {
   readonly since: Date;
   /** The newest `limit` runs are returned. */
   readonly limit: number;
+  /** The newest day read is this one's. @default - now */
+  readonly now?: Date;
 }
 
 const DAY_MS = 86_400_000;
@@ -34,7 +36,7 @@ export async function queryRuns(dynamodb: DynamoDBDocumentClient, table: string,
   const runs: RunRecord[] = [];
   const partitions = query.task
     ? [base(LEDGER_SCHEMA.byTaskIndex, LEDGER_SCHEMA.byTaskPartitionKey, query.task, LEDGER_SCHEMA.byTaskSortKey)]
-    : days(query.since, new Date()).map((day) => base(LEDGER_SCHEMA.byDayIndex, LEDGER_SCHEMA.byDayPartitionKey, day, LEDGER_SCHEMA.byDaySortKey));
+    : days(query.since, query.now ?? new Date()).map((day) => base(LEDGER_SCHEMA.byDayIndex, LEDGER_SCHEMA.byDayPartitionKey, day, LEDGER_SCHEMA.byDaySortKey));
   for (const input of partitions) {
     let startKey: Record<string, unknown> | undefined;
     do {

@@ -13,7 +13,9 @@ import {
   registerSchedules,
   registerStatus,
   registerTasks,
+  registerTop,
   registerTrigger,
+  registerUi,
 } from './commands';
 
 /**
@@ -33,7 +35,7 @@ export function buildProgram(): Command {
     .option('--region <region>', 'AWS region for --stack (default: the SDK chain, AWS_REGION or the profile)')
     .showHelpAfterError('(run with --help for usage)')
     .configureHelp({ sortSubcommands: true, showGlobalOptions: true });
-  for (const register of [registerDev, registerExplain, registerTasks, registerTrigger, registerStatus, registerHistory, registerDlq, registerRedrive, registerPurgeDlq, registerPauseResume, registerSchedules, registerBackfill]) {
+  for (const register of [registerDev, registerExplain, registerTasks, registerTrigger, registerStatus, registerHistory, registerDlq, registerRedrive, registerPurgeDlq, registerPauseResume, registerSchedules, registerBackfill, registerTop, registerUi]) {
     register(program);
   }
   return program;

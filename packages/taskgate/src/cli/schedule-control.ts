@@ -1,6 +1,7 @@
 import { CliError } from './errors';
 import { closest } from '../core/registry';
 import { CLI } from './format';
+import { TOKEN_HEADER } from '../ui/guard';
 
 /** One schedule as `taskgate schedules` shows it. */
 export interface ScheduleInfo {
@@ -33,9 +34,13 @@ export function unknownScheduleError(name: string, known: readonly string[]): Cl
 /**
  * The embedded runtime's schedules, over its HTTP API at `ui`:
  * `GET /api/schedules`, `POST /api/schedules/NAME/pause|resume` → `{ name, enabled }`, 404 `{ error }`.
+ * A POST carries the runtime's token from local.json.
  */
 export class LocalScheduleController implements ScheduleController {
-  constructor(private readonly ui: string) {}
+  constructor(
+    private readonly ui: string,
+    private readonly token: string,
+  ) {}
 
   async list(): Promise<ScheduleInfo[]> {
     return (await this.request('GET', '/api/schedules')) as ScheduleInfo[];
@@ -54,7 +59,8 @@ export class LocalScheduleController implements ScheduleController {
     const url = new URL(route, this.ui.endsWith('/') ? this.ui : `${this.ui}/`).toString().replace(/([^:]\/)\/+/g, '$1');
     let response: Response;
     try {
-      response = await fetch(url, { method, headers: { accept: 'application/json' }, signal: AbortSignal.timeout(10_000) });
+      const headers = { accept: 'application/json', ...(method === 'POST' ? { [TOKEN_HEADER]: this.token } : {}) };
+      response = await fetch(url, { method, headers, signal: AbortSignal.timeout(10_000) });
     } catch (error) {
       const code = ((error as Error).cause as { code?: string } | undefined)?.code ?? (error as Error).name;
       throw new CliError(
@@ -63,6 +69,9 @@ export class LocalScheduleController implements ScheduleController {
     }
     const text = await response.text();
     if (response.status === 404) throw new NotFound(text);
+    if (response.status === 403 || response.status === 421) {
+      throw new CliError(`the embedded runtime at ${this.ui} refused ${method} ${route} (${errorOf(text)}); its local.json may be from another run: restart taskgate dev`);
+    }
     if (!response.ok) throw new CliError(`the embedded runtime answered ${method} ${route} with HTTP ${response.status}: ${text.slice(0, 200)}`);
     try {
       return JSON.parse(text);
@@ -73,3 +82,11 @@ export class LocalScheduleController implements ScheduleController {
 }
 
 class NotFound extends Error {}
+
+function errorOf(text: string): string {
+  try {
+    return String((JSON.parse(text) as { error?: unknown }).error ?? text).slice(0, 200);
+  } catch {
+    return text.slice(0, 200);
+  }
+}

@@ -34,6 +34,8 @@ export interface GateEndpoints {
   readonly dlqUrl: string;
   /** The gate's concurrency cap, when the target says. */
   readonly concurrency?: number;
+  /** Seconds past which the gate's oldest message sets off its alarm, when the target says (a stack). */
+  readonly maxMessageAgeSeconds?: number;
 }
 
 /** What one-time schedules (`trigger --at`) need: a Scheduler client, the role and the group. */
@@ -141,12 +143,16 @@ function readConfig(file: string): LocalConfig {
   } catch (error) {
     throw new CliError(`${file} is not readable JSON (${(error as Error).message}); restart the embedded runtime (taskgate dev) to rewrite it`);
   }
-  const missing = (['region', 'sqsEndpoint', 'dynamodbEndpoint', 'ledgerTable', 'ui', 'gates', 'tasks'] as const).filter((key) => config[key] === undefined);
+  const missing = (['region', 'sqsEndpoint', 'dynamodbEndpoint', 'ledgerTable', 'ui', 'token', 'gates', 'tasks'] as const).filter((key) => config[key] === undefined);
   if (missing.length > 0) throw new CliError(`${file} lacks ${missing.join(', ')}; restart the embedded runtime (taskgate dev) to rewrite it`);
   return config as LocalConfig;
 }
 
-function localTarget(configFile: string): Target {
+/**
+ * The embedded runtime described by a local.json. The runtime itself passes its own schedule
+ * controller (the operator page it serves acts on its scheduler directly, not over HTTP).
+ */
+export function localTarget(configFile: string, overrides: { readonly schedules?: ScheduleController } = {}): Target {
   const config = readConfig(configFile);
   const context: ErrorContext = { kind: 'local', label: `the embedded runtime (${path.relative(process.cwd(), configFile) || configFile})` };
   // Few retries: a refused connection means the runtime is not running, not a passing glitch.
@@ -165,7 +171,7 @@ function localTarget(configFile: string): Target {
     gates,
     tasks: models ? tasksOf(models) : unknown,
     taskGates: new Map(Object.entries(config.tasks)),
-    schedules: new LocalScheduleController(config.ui),
+    schedules: overrides.schedules ?? new LocalScheduleController(config.ui, config.token),
     warnings: [],
     messageMoveTasks: false,
     ledgerTable: () => config.ledgerTable,
@@ -217,7 +223,7 @@ async function awsTarget(stackName: string, region: string | undefined): Promise
       warnings.push(`gate ${gate} has no ${gateOutputKey(gate, 'QueueUrl')} output in stack ${stackName}; redeploy the stack with this code`);
       continue;
     }
-    gates.set(gate, { name: gate, queueUrl, dlqUrl, concurrency: stack.concurrency(gate) });
+    gates.set(gate, { name: gate, queueUrl, dlqUrl, concurrency: stack.concurrency(gate), maxMessageAgeSeconds: stack.maxMessageAge(gate) });
   }
   const scheduler = explainErrors(new SchedulerClient(clientOptions), awsContext);
   return makeTarget({

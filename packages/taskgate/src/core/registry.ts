@@ -60,11 +60,27 @@ export class TaskRegistry<T extends AnyTask = AnyTask> {
   parsePayload(task: T, payload: unknown): unknown {
     const result = safeParse(task.payload, payload);
     if (result.success) return result.data;
-    const problems = result.error.issues.map((issue) => `${issue.path.length > 0 ? issue.path.join('.') : '(payload)'}: ${issue.message}`);
+    const problems = payloadIssues(result.error.issues).map((issue) => `${issue.field}: ${issue.message}`);
     throw new PermanentError(`payload for task ${task.name} fails its schema: ${problems.join('; ')}`, {
       reason: 'invalid-payload',
     });
   }
+
+  /** What is wrong with a payload, field by field (`a.b`, or `(payload)` for the whole); empty when it passes. */
+  checkPayload(task: T, payload: unknown): PayloadIssue[] {
+    const result = safeParse(task.payload, payload);
+    return result.success ? [] : payloadIssues(result.error.issues);
+  }
+}
+
+/** One field a payload gets wrong, as the CLI prints it and the operator page shows it on the field. */
+export interface PayloadIssue {
+  readonly field: string;
+  readonly message: string;
+}
+
+function payloadIssues(issues: ReadonlyArray<{ readonly path: readonly PropertyKey[]; readonly message: string }>): PayloadIssue[] {
+  return issues.map((issue) => ({ field: issue.path.length > 0 ? issue.path.map(String).join('.') : '(payload)', message: issue.message }));
 }
 
 /** The name within a small edit distance of `name`, for "did you mean" hints. */

@@ -3,6 +3,8 @@ import type { OnceSchedules } from './once-schedules';
 import { handleSchedulerApi, isSchedulerApiPath, schedulerApiUnavailable } from './scheduler-api';
 import type { ScheduleView } from './scheduler';
 import { closeServer, listen, type EmbeddedServer, type PortSetting } from './servers';
+import { RequestGuard, type Refusal } from '../ui/guard';
+import type { UiRoutes } from '../ui/server';
 
 /** What the control server reads and changes; the runtime provides it. */
 export interface ControlTarget {
@@ -15,6 +17,13 @@ export interface ControlTarget {
   gates(): Promise<object[]>;
   /** The one-time schedules behind the EventBridge Scheduler API; absent where another service serves it (LocalStack). */
   readonly onceSchedules?: OnceSchedules;
+  /** The operator page (`taskgate ui`'s) and its API, once the runtime is up. */
+  ui?(): UiRoutes | undefined;
+}
+
+/** The control server: where it listens, and the token its state-changing routes need (local.json's `token`). */
+export interface ControlServer extends EmbeddedServer {
+  readonly token: string;
 }
 
 /** Request bodies above this are refused; a CreateSchedule body is a few kilobytes. */
@@ -29,13 +38,18 @@ const ACTION = /^\/api\/schedules\/([^/]+)\/(pause|resume|fire)$/;
  *   one-time schedule made through the Scheduler API also `oneTime: { group, arn, status, actionAfterCompletion, queue }`
  * - `POST /api/schedules/<name>/pause|resume|fire` → `{ name, enabled }`; 404 `{ error }` for an unknown name
  * - `GET /api/gates` → each gate's queue URLs, concurrency and message counts
- * - `GET /` → a small page listing the gates and schedules
+ * - `GET /` and `/ui/…` → the operator page (see `ui/server.ts`)
  * - EventBridge Scheduler's API (`/schedules…`, see `scheduler-api.ts`): the workers' and the CLI's
  *   Scheduler endpoint (`AWS_ENDPOINT_URL_SCHEDULER`)
+ *
+ * Every route checks the `Host` header and refuses other sites' browser requests; pause, resume,
+ * fire and the page's actions need the token made here (`X-Taskgate-Token`); the Scheduler API,
+ * which SDK clients call without a token, takes bodies only as JSON (see `ui/guard.ts`).
  */
-export async function startControlServer(target: ControlTarget, setting: PortSetting): Promise<EmbeddedServer> {
+export async function startControlServer(target: ControlTarget, setting: PortSetting): Promise<ControlServer> {
+  const guard = new RequestGuard();
   const server = http.createServer((request, response) => {
-    handle(target, request, response).catch((error: unknown) => {
+    handle(target, guard, request, response).catch((error: unknown) => {
       const message = (error as Error).message;
       // `Message` and the error type header too, so an SDK client (the Scheduler API) reports it.
       response.writeHead(500, { 'content-type': 'application/json', 'x-amzn-errortype': 'InternalServerException' });
@@ -43,12 +57,16 @@ export async function startControlServer(target: ControlTarget, setting: PortSet
     });
   });
   const port = await listen(server, setting);
-  return { endpoint: `http://127.0.0.1:${port}`, port, close: () => closeServer(server) };
+  guard.listening(port);
+  return { endpoint: `http://127.0.0.1:${port}`, port, token: guard.token, close: () => closeServer(server) };
 }
 
-async function handle(target: ControlTarget, request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
+async function handle(target: ControlTarget, guard: RequestGuard, request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
   const url = new URL(request.url ?? '/', 'http://127.0.0.1');
-  if (isSchedulerApiPath(url.pathname)) {
+  const schedulerApi = isSchedulerApiPath(url.pathname);
+  const refused = guard.check(request, { tokenless: schedulerApi });
+  if (refused) return refuse(response, refused);
+  if (schedulerApi) {
     const answer = target.onceSchedules
       ? handleSchedulerApi(target.onceSchedules, request.method ?? 'GET', url, await readBody(request))
       : schedulerApiUnavailable('this runtime serves no EventBridge Scheduler API (--target localstack: LocalStack serves it)');
@@ -67,9 +85,11 @@ async function handle(target: ControlTarget, request: http.IncomingMessage, resp
     if (!view) return send(response, 404, { error: `no schedule named "${name}"; schedules: ${target.names().join(', ') || 'none'}` });
     return send(response, 200, { name: view.name, enabled: view.enabled });
   }
+  const ui = target.ui?.();
+  if (ui && (await ui.handle(request, response, url))) return;
   if (request.method === 'GET' && url.pathname === '/') {
-    response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-    response.end(page(target.list(), await target.gates()));
+    response.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
+    response.end('taskgate: the embedded runtime is starting; reload in a moment\n');
     return;
   }
   send(response, 404, { error: `no route ${request.method} ${url.pathname}; see GET /api/schedules and GET /api/gates` });
@@ -91,16 +111,8 @@ function send(response: http.ServerResponse, status: number, body: unknown): voi
   response.end(JSON.stringify(body));
 }
 
-function page(schedules: ScheduleView[], gates: object[]): string {
-  const escape = (value: unknown) => String(value ?? '').replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
-  const table = (rows: object[]) => {
-    const columns = Object.keys(rows[0] ?? {});
-    return `<table><tr>${columns.map((c) => `<th>${escape(c)}</th>`).join('')}</tr>${rows
-      .map((row) => `<tr>${columns.map((c) => `<td>${escape((row as Record<string, unknown>)[c])}</td>`).join('')}</tr>`)
-      .join('')}</table>`;
-  };
-  return `<!doctype html><meta charset="utf-8"><title>taskgate (local)</title>
-<style>body{font:14px system-ui;margin:2em}td,th{padding:2px 10px;text-align:left}</style>
-<h1>taskgate — embedded runtime</h1><h2>Gates</h2>${table(gates)}<h2>Schedules</h2>${table(schedules)}
-<p>Pause, resume or fire: <code>POST /api/schedules/&lt;name&gt;/pause|resume|fire</code></p>`;
+function refuse(response: http.ServerResponse, refusal: Refusal): void {
+  // `Message` and the error type header too, so an SDK client (the Scheduler API) reports it.
+  response.writeHead(refusal.status, { 'content-type': 'application/json', 'x-amzn-errortype': 'AccessDeniedException' });
+  response.end(JSON.stringify({ error: refusal.error, Message: refusal.error }));
 }

@@ -11,6 +11,12 @@ export interface LocalConfig {
   readonly dynamodbEndpoint: string;
   readonly ledgerTable: string;
   readonly ui: string;
+  /**
+   * The control server's token, made at each start: its state-changing routes (pause, resume, fire,
+   * the page's actions) need it in `X-Taskgate-Token`, so that no web page can act through them.
+   * The file is written readable by its owner only.
+   */
+  readonly token: string;
   readonly gates: Readonly<Record<string, { readonly queueUrl: string; readonly dlqUrl: string; readonly concurrency: number }>>;
   readonly tasks: Readonly<Record<string, string>>;
   /**

@@ -7,6 +7,8 @@ import { LEDGER_SCHEMA, runKey } from '../worker/ledger/record';
 import { SdkSendPorts } from '../worker/send-adapter';
 import { WORKER_ENV } from '../worker/worker-env';
 import { ControlTarget, startControlServer } from './control-server';
+import { runtimeUi } from './runtime-ui';
+import type { UiRoutes } from '../ui/server';
 import { FunctionHost } from './function-host';
 import { resolveIntrinsics } from './intrinsics';
 import { localConfigPath, type LocalConfig } from './local-config';
@@ -135,7 +137,8 @@ async function startEmbedded(
       onError: (message) => out.line(`error: ${message}`),
     });
     closers.push(async () => onceSchedules.stop());
-    const control = await startControlServer(controlTarget(() => scheduler!, () => gates, sqs, onceSchedules), {
+    let ui: UiRoutes | undefined;
+    const control = await startControlServer(controlTarget(() => scheduler!, () => gates, sqs, onceSchedules, () => ui), {
       port: options.uiPort,
       flag: '--ui-port',
       envVar: 'TASKGATE_UI_PORT',
@@ -269,10 +272,12 @@ async function startEmbedded(
       dynamodbEndpoint: dynamoServer.endpoint,
       ledgerTable,
       ui: control.endpoint,
+      token: control.token,
       ...gatesAndTasks(models, gates, queueUrls),
       ...onceScheduling,
     };
     const configFile = writeConfig(projectRoot, stateDir, lock, options, config);
+    ui = runtimeUi(configFile, scheduler, onceSchedules, control.token);
     startSchedules(scheduler, options);
 
     const finalScheduler = scheduler;
@@ -363,7 +368,8 @@ async function startLocalStackScheduler(
     for (const table of model.tables.values()) ledgerTable ||= physical.get(table.logicalId) ?? '';
   }
   let scheduler: Scheduler | undefined;
-  const control = await startControlServer(controlTarget(() => scheduler!, () => gates, sqs), {
+  let ui: UiRoutes | undefined;
+  const control = await startControlServer(controlTarget(() => scheduler!, () => gates, sqs, undefined, () => ui), {
     port: options.uiPort,
     flag: '--ui-port',
     envVar: 'TASKGATE_UI_PORT',
@@ -376,9 +382,11 @@ async function startLocalStackScheduler(
     dynamodbEndpoint: endpoint,
     ledgerTable,
     ui: control.endpoint,
+    token: control.token,
     ...gatesAndTasks(models, gates, queueUrls),
   };
   const configFile = writeConfig(projectRoot, stateDir, lock, options, config);
+  ui = runtimeUi(configFile, scheduler, undefined, control.token);
   startSchedules(scheduler, options);
   const finalScheduler = scheduler;
   return {
@@ -450,9 +458,10 @@ function startSchedules(scheduler: Scheduler, options: RuntimeOptions): void {
   for (const name of fireNow) void scheduler.fire(name);
 }
 
-function controlTarget(scheduler: () => Scheduler, gates: () => readonly GateRuntime[], sqs: SQSClient, onceSchedules?: OnceSchedules): ControlTarget {
+function controlTarget(scheduler: () => Scheduler, gates: () => readonly GateRuntime[], sqs: SQSClient, onceSchedules: OnceSchedules | undefined, ui: () => UiRoutes | undefined): ControlTarget {
   return {
     onceSchedules,
+    ui,
     list: () => [...scheduler().list(), ...(onceSchedules?.views() ?? [])],
     pause: (name) => scheduler().pause(name),
     resume: (name) => scheduler().resume(name),

@@ -51,7 +51,9 @@ export class StateDirLock {
   /** Writes a file of the state dir (local.json) that {@link release} removes again. */
   write(file: string, text: string): void {
     fs.mkdirSync(path.dirname(file), { recursive: true });
-    fs.writeFileSync(file, text);
+    // Owner only: local.json holds the control server's token.
+    fs.writeFileSync(file, text, { mode: 0o600 });
+    fs.chmodSync(file, 0o600);
     this.written.set(file, text);
   }
 

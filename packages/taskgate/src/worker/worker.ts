@@ -2,7 +2,7 @@ import { ChangeMessageVisibilityCommand, type SQSClient } from '@aws-sdk/client-
 import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
 import { parseEnvelope, type Envelope } from '../core/envelope';
 import { PermanentError, RetryLaterError, type PermanentReason } from '../core/errors';
-import type { Ledger } from './ledger/ledger';
+import { ledgerPayload, type Ledger } from './ledger/ledger';
 import type { TaskRegistry } from '../core/registry';
 import type { AnyTask, TaskLogger } from '../core/task';
 import { backoffSeconds } from './backoff';
@@ -132,7 +132,7 @@ export class Worker {
     const { ledger, logger } = this.options;
     const now = this.now();
     const latenessSeconds = Math.max(0, Math.round((now - envelope.scheduledAt.getTime()) / 1000));
-    const start = { task: task.name, id: envelope.id, gate: this.options.gate, source: envelope.source, scheduledAt: envelope.scheduledAt, attempt, now };
+    const start = { task: task.name, id: envelope.id, gate: this.options.gate, source: envelope.source, scheduledAt: envelope.scheduledAt, attempt, now, payload: ledgerPayload(envelope.payload) };
     const keys = { task: task.name, runId: envelope.id, attempt };
 
     const maxLateness = task.misfire.maxLatenessSeconds;
@@ -232,6 +232,7 @@ export class Worker {
         scheduledAt: envelope.scheduledAt,
         attempt,
         now,
+        payload: ledgerPayload(envelope.payload),
         status: 'dead',
         reason: error.reason,
         error: error.message,

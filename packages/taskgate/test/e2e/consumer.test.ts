@@ -56,7 +56,9 @@ describe('taskgate in a fresh CDK app, installed from its tarball', { timeout: 6
     expect(files).toContain('dist/cli/bin.js');
     expect(files).toContain('dist/cdk/index.d.ts');
     expect(files).toContain('dist/local/lambda-thread.cjs');
-    expect(files.filter((file) => !/^(dist\/.*\.(js|cjs|d\.ts)|README\.md|package\.json)$/.test(file))).toEqual([]);
+    // The operator page's files, served as they are.
+    expect(files).toEqual(expect.arrayContaining(['dist/ui/assets/index.html', 'dist/ui/assets/app.js', 'dist/ui/assets/app.css']));
+    expect(files.filter((file) => !/^(dist\/.*\.(js|cjs|d\.ts)|dist\/ui\/assets\/[\w-]+\.(html|css)|README\.md|package\.json)$/.test(file))).toEqual([]);
     expect(files.filter((file) => /(^|\/)(test|bench|src|cdk\.out|\.taskgate|node_modules)\//.test(file))).toEqual([]);
   });
 

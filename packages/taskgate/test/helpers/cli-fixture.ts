@@ -41,6 +41,7 @@ export class CliFixture {
       gates: { default: 5, 'email-api': 2, 'rates-api': 1 },
       tasks: { 'cleanup-stray-instances': 'default', 'send-delivery-reminders': 'email-api', 'refresh-exchange-rates': 'rates-api' },
       ui: this.control.url,
+      token: this.control.token,
     });
     const queues = new Map<string, { name: string; url: string; fifo: boolean }>();
     for (const gate of Object.values(this.aws.config.gates)) {

@@ -2,6 +2,7 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { OnceSchedules } from '../../src/local/once-schedules';
 import { handleSchedulerApi, isSchedulerApiPath } from '../../src/local/scheduler-api';
+import { RequestGuard } from '../../src/ui/guard';
 
 export interface FakeSchedule {
   name: string;
@@ -16,14 +17,22 @@ export interface FakeSchedule {
 /**
  * The embedded runtime's schedule control API (GET /api/schedules, POST /api/schedules/NAME/pause|resume|fire),
  * as the runtime documents it, over a list the test owns; `fired` counts /fire calls. With
- * `onceSchedules`, it serves the runtime's real Scheduler API over them too.
+ * `onceSchedules`, it serves the runtime's real Scheduler API over them too. Its requests pass the
+ * runtime's own guard (Host, token), whose token is `token`.
  */
 export async function startFakeControl(
   schedules: FakeSchedule[],
   onceSchedules?: () => OnceSchedules,
-): Promise<{ url: string; schedules: FakeSchedule[]; close(): Promise<void> }> {
+): Promise<{ url: string; token: string; schedules: FakeSchedule[]; close(): Promise<void> }> {
+  const guard = new RequestGuard();
   const server = http.createServer(async (request, response) => {
     const url = new URL(request.url ?? '/', 'http://127.0.0.1');
+    const refused = guard.check(request, { tokenless: isSchedulerApiPath(url.pathname) });
+    if (refused) {
+      response.writeHead(refused.status, { 'content-type': 'application/json', 'x-amzn-errortype': 'AccessDeniedException' });
+      response.end(JSON.stringify({ error: refused.error, Message: refused.error }));
+      return;
+    }
     if (onceSchedules && isSchedulerApiPath(url.pathname)) {
       let body = '';
       for await (const chunk of request) body += String(chunk);
@@ -47,8 +56,10 @@ export async function startFakeControl(
     send(404, { error: 'not found' });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  guard.listening((server.address() as AddressInfo).port);
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    token: guard.token,
     schedules,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };

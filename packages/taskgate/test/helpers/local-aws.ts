@@ -32,6 +32,8 @@ export interface LocalAwsOptions {
   readonly tasks: Readonly<Record<string, string>>;
   /** The `ui` URL written to local.json (a fake control server in the tests). */
   readonly ui?: string;
+  /** The control server's token written to local.json. */
+  readonly token?: string;
 }
 
 export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws> {
@@ -56,6 +58,7 @@ export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws>
     dynamodbEndpoint,
     ledgerTable,
     ui: options.ui ?? 'http://127.0.0.1:9/',
+    token: options.token ?? 'no-control-server',
     gates,
     tasks: options.tasks,
   };

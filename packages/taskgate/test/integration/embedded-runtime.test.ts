@@ -69,7 +69,10 @@ describe('taskgate dev on the fixture app', () => {
   it('writes local.json as the README specifies and prints where everything is', () => {
     const { config } = app;
     // local.json's documented fields, and what `taskgate trigger --at` needs for a one-time schedule.
-    expect(Object.keys(config).sort()).toEqual(['dynamodbEndpoint', 'gates', 'ledgerTable', 'region', 'sqsEndpoint', 'tasks', 'ui', 'scheduleGroup', 'onceScheduleRoleArn'].sort());
+    expect(Object.keys(config).sort()).toEqual(['dynamodbEndpoint', 'gates', 'ledgerTable', 'region', 'sqsEndpoint', 'tasks', 'ui', 'token', 'scheduleGroup', 'onceScheduleRoleArn'].sort());
+    // The control server's token: only its owner reads the file.
+    expect(config.token).toMatch(/^[\w-]{32}$/);
+    expect(fs.statSync(`${app.stateDir}/local.json`).mode & 0o777).toBe(0o600);
     expect(config.scheduleGroup).toMatch(/^TaskgateFixture-/);
     expect(config.onceScheduleRoleArn).toMatch(/^arn:aws:iam::000000000000:role\//);
     expect(config.region).toBe('us-east-1');
@@ -86,6 +89,7 @@ describe('taskgate dev on the fixture app', () => {
       'fixture-serial': 'serial',
       'fixture-wide': 'wide',
       'fixture-later': 'default',
+      'fixture-flaky': 'default',
     });
     expect(app.output()).toContain(`aws --endpoint-url ${config.sqsEndpoint}`);
     expect(app.output()).toContain(config.gates.default!.queueUrl);
@@ -109,14 +113,17 @@ describe('taskgate dev on the fixture app', () => {
     expect(list).toEqual([
       { name: 'fast-every-minute', task: 'fixture-fast', kind: 'rule', expression: 'rate(1 minute)', timeZone: 'UTC', enabled: true, next: expect.any(String) },
     ]);
-    const paused = await fetch(`${app.config.ui}/api/schedules/fast-every-minute/pause`, { method: 'POST' });
+    const post = { method: 'POST', headers: { 'x-taskgate-token': app.config.token } };
+    const refused = await fetch(`${app.config.ui}/api/schedules/fast-every-minute/pause`, { method: 'POST' });
+    expect(refused.status).toBe(403);
+    const paused = await fetch(`${app.config.ui}/api/schedules/fast-every-minute/pause`, post);
     expect(await paused.json()).toEqual({ name: 'fast-every-minute', enabled: false });
     expect(((await (await fetch(`${app.config.ui}/api/schedules`)).json()) as Array<{ next: unknown }>)[0]!.next).toBeNull();
-    const resumed = await fetch(`${app.config.ui}/api/schedules/fast-every-minute/resume`, { method: 'POST' });
+    const resumed = await fetch(`${app.config.ui}/api/schedules/fast-every-minute/resume`, post);
     expect(await resumed.json()).toEqual({ name: 'fast-every-minute', enabled: true });
-    const fired = await fetch(`${app.config.ui}/api/schedules/fast-every-minute/fire`, { method: 'POST' });
+    const fired = await fetch(`${app.config.ui}/api/schedules/fast-every-minute/fire`, post);
     expect(fired.status).toBe(200);
-    const unknown = await fetch(`${app.config.ui}/api/schedules/no-such/pause`, { method: 'POST' });
+    const unknown = await fetch(`${app.config.ui}/api/schedules/no-such/pause`, post);
     expect(unknown.status).toBe(404);
     expect(((await unknown.json()) as { error: string }).error).toContain('fast-every-minute');
   });

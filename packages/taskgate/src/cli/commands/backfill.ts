@@ -5,7 +5,6 @@ import { RECLAIMABLE } from '../../worker/ledger/ledger';
 import type { RunStatus } from '../../worker/ledger/record';
 import { parseSchedule } from '../../core/schedule-expression';
 import type { TriggerModel } from '../../local/template';
-import { queueCounts } from '../dead-letters';
 import { CliError } from '../errors';
 import { CLI, formatTime, paint, printJson, status, table } from '../format';
 import { interruptSignal } from '../interrupt';
@@ -13,10 +12,8 @@ import { runStatuses } from '../ledger-query';
 import { Progress } from '../progress';
 import { gateQueueOf, refusedAsCliError, sendEntries } from '../send-messages';
 import { appRegistryBeforeConnecting, resolveTarget, taskArgument, type GateEndpoints, type Target, type TargetOptions } from '../target';
-import { Pacer, parseCount, parseRate, parseTime, sleep } from '../time';
-
-/** Without --rate, backfill waits while the gate's queue holds more than this many times its concurrency. */
-const BACKLOG_FACTOR = 10;
+import { parseCount, parseRate, parseTime } from '../time';
+import { GatePacer } from '../gate-pacer';
 
 interface BackfillOptions {
   readonly from: string;
@@ -149,18 +146,13 @@ async function ticksOf(target: Target, gate: GateEndpoints, trigger: TriggerMode
 }
 
 async function send(target: Target, gate: GateEndpoints, ticks: readonly Tick[], rate: number | undefined): Promise<{ count: number; interrupted: boolean }> {
-  const concurrency = gate.concurrency ?? 1;
   const { signal, dispose } = interruptSignal();
-  const pacer = new Pacer(rate ?? concurrency, signal);
+  const pacer = new GatePacer(target.sqs, gate, { rate, signal });
   const progress = new Progress(`backfilling ${gate.name}`, ticks.length);
   let count = 0;
   try {
     for (let i = 0; i < ticks.length && !signal.aborted; i += 10) {
       const batch = ticks.slice(i, i + 10);
-      if (rate === undefined) {
-        // Respect the gate: wait while its queue already holds more than it drains in a while.
-        while (!signal.aborted && (await queueCounts(target.sqs, gate.queueUrl)).visible > BACKLOG_FACTOR * concurrency) await sleep(2000, signal);
-      }
       await pacer.take(batch.length);
       if (signal.aborted) break;
       await sendEntries(target, gate.queueUrl, batch.map((tick) => tick.entry));

@@ -9,4 +9,6 @@ export { registerRedrive } from './redrive';
 export { registerSchedules } from './schedules';
 export { registerStatus } from './status';
 export { registerTasks } from './tasks';
+export { registerTop } from './top';
 export { registerTrigger } from './trigger';
+export { registerUi } from './ui';

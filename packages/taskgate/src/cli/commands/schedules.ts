@@ -24,7 +24,7 @@ export function registerSchedules(program: Command): void {
       const count = parseCount(options.count, '--count');
       const target = await resolveTarget(command.optsWithGlobals());
       const now = new Date();
-      const rows = (await target.schedules.list()).map((schedule) => row(schedule, now, count));
+      const rows = (await target.schedules.list()).map((schedule) => scheduleRow(schedule, now, count));
       if (options.json) {
         printJson(rows);
         return;
@@ -50,7 +50,8 @@ export function registerSchedules(program: Command): void {
     });
 }
 
-function row(schedule: ScheduleInfo, now: Date, count: number): ScheduleRow {
+/** A schedule with its plain-English description and next fire times, for `taskgate schedules` and the operator page. */
+export function scheduleRow(schedule: ScheduleInfo, now: Date, count: number): ScheduleRow {
   const { next: _reported, ...rest } = schedule;
   try {
     const parsed = parseSchedule(schedule.expression, {

@@ -1,11 +1,11 @@
-import { GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import type { Command } from 'commander';
 import { queueCounts } from '../dead-letters';
 import { CLI, formatDuration, paint, printJson, table } from '../format';
-import { resolveTarget, type GateEndpoints, type Target } from '../target';
+import { queueMetrics, queueName, type QueueMetrics } from '../queue-metrics';
+import { resolveTarget, type Target } from '../target';
 
 /** Work is building up when more messages wait than this many times the gate's concurrency. */
-const BACKLOG_FACTOR = 10;
+export const BACKLOG_FACTOR = 10;
 
 export interface GateStatus {
   readonly gate: string;
@@ -29,7 +29,7 @@ export function registerStatus(program: Command): void {
     .addHelpText('after', `\nExample:\n  $ ${CLI} status --stack MyApp\n  $ ${CLI} status --json | jq ".[] | select(.buildingUp)"`)
     .action(async (options: { json?: boolean }, command: Command) => {
       const target = await resolveTarget(command.optsWithGlobals());
-      const rows = await Promise.all([...target.gates.values()].map((gate) => gateStatus(target, gate)));
+      const rows = await gateStatuses(target);
       if (options.json) {
         printJson(rows);
         return;
@@ -56,43 +56,30 @@ export function registerStatus(program: Command): void {
     });
 }
 
-async function gateStatus(target: Target, gate: GateEndpoints): Promise<GateStatus> {
-  const [queue, dlq, oldestAgeSeconds] = await Promise.all([
-    queueCounts(target.sqs, gate.queueUrl),
-    queueCounts(target.sqs, gate.dlqUrl),
-    target.cloudwatch ? oldestAge(target, gate.queueUrl) : Promise.resolve(null),
+/**
+ * Every gate's status: two GetQueueAttributes a gate (its queue and DLQ) and, on AWS, one
+ * GetMetricData for all gates' oldest-message age. `taskgate status`, `taskgate top` and the
+ * operator page all read gates through this; the page passes the CloudWatch metrics it keeps for a
+ * minute, so that it does not ask CloudWatch at every refresh.
+ */
+export async function gateStatuses(target: Target, cachedMetrics?: Promise<Map<string, QueueMetrics> | undefined>): Promise<GateStatus[]> {
+  const gates = [...target.gates.values()];
+  const [counts, metrics] = await Promise.all([
+    Promise.all(gates.map((gate) => Promise.all([queueCounts(target.sqs, gate.queueUrl), queueCounts(target.sqs, gate.dlqUrl)]))),
+    cachedMetrics ?? (target.cloudwatch ? queueMetrics(target.cloudwatch, gates.map((gate) => queueName(gate.queueUrl)), 10) : undefined),
   ]);
-  const concurrency = gate.concurrency ?? null;
-  return {
-    gate: gate.name,
-    ...queue,
-    deadLetters: dlq.visible + dlq.inFlight + dlq.delayed,
-    oldestAgeSeconds,
-    concurrency,
-    buildingUp: queue.visible > BACKLOG_FACTOR * (concurrency ?? 1),
-  };
-}
-
-/** CloudWatch's ApproximateAgeOfOldestMessage, the last minute's maximum within the last 10 minutes. */
-async function oldestAge(target: Target, queueUrl: string): Promise<number | null> {
-  const end = new Date();
-  const result = await target.cloudwatch!.send(
-    new GetMetricDataCommand({
-      StartTime: new Date(end.getTime() - 10 * 60_000),
-      EndTime: end,
-      ScanBy: 'TimestampDescending',
-      MetricDataQueries: [
-        {
-          Id: 'age',
-          MetricStat: {
-            Metric: { Namespace: 'AWS/SQS', MetricName: 'ApproximateAgeOfOldestMessage', Dimensions: [{ Name: 'QueueName', Value: queueUrl.split('/').pop()! }] },
-            Period: 60,
-            Stat: 'Maximum',
-          },
-        },
-      ],
-    }),
-  );
-  const value = result.MetricDataResults?.[0]?.Values?.[0];
-  return value === undefined ? null : value;
+  return gates.map((gate, index) => {
+    const [queue, dlq] = counts[index]!;
+    const concurrency = gate.concurrency ?? null;
+    const ages = metrics?.get(queueName(gate.queueUrl))?.oldestAgeSeconds;
+    return {
+      gate: gate.name,
+      ...queue,
+      deadLetters: dlq.visible + dlq.inFlight + dlq.delayed,
+      // The latest minute CloudWatch has; null where the target cannot tell (the embedded server).
+      oldestAgeSeconds: ages && ages.length > 0 ? ages[ages.length - 1]!.value : null,
+      concurrency,
+      buildingUp: queue.visible > BACKLOG_FACTOR * (concurrency ?? 1),
+    };
+  });
 }

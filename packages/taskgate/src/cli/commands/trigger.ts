@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { Command } from 'commander';
 import type { TaskRegistry } from '../../core/registry';
-import { requestBody, type SendRequest } from '../../core/send-path';
+import { requestBody, type SendRequest, type SendResult } from '../../core/send-path';
 import { CliError } from '../errors';
 import { printable } from '../../core/printable';
 import { CLI, formatTime, paint, printJson } from '../format';
 import { readPayload } from '../payload';
 import { gateQueueOf, refusedAsCliError, sendCliTask } from '../send-messages';
-import { appRegistryBeforeConnecting, resolveTarget, taskArgument, type TargetOptions } from '../target';
+import { appRegistryBeforeConnecting, resolveTarget, taskArgument, type GateEndpoints, type Target, type TargetOptions } from '../target';
 import { parseTime } from '../time';
 
 interface TriggerOptions {
@@ -49,9 +49,7 @@ Examples:
       const early = known ? prepare(known, taskName, options.payload ?? '{}', id, at) : undefined;
       const target = await resolveTarget(globals);
       const request = early ?? prepare(target.registry, taskName, options.payload ?? '{}', id, at);
-      const gate = target.gateOfTask(request.task);
-      // On AWS every --at is a one-time schedule: it shows in the console and can be deleted before it fires.
-      const sent = await sendCliTask(target, { ...request, preferSchedule: target.kind === 'aws' }, gateQueueOf(gate), new Date());
+      const { gate, ...sent } = await sendTaskMessage(target, request);
       if (options.json) {
         printJson({ task: request.task, gate: gate.name, id, ...(sent.messageId ? { messageId: sent.messageId } : { scheduleName: sent.scheduleName }), ...(sent.alreadyScheduled ? { alreadyScheduled: true } : {}) });
         return;
@@ -61,6 +59,17 @@ Examples:
       console.log(`${sent.scheduleName ? 'scheduled' : 'sent'} ${paint('bold', request.task)} to gate ${gate.name}${when}: run id ${printable(id)}${how}`);
       console.log(`follow it: ${CLI} history --task ${request.task} --follow`);
     });
+}
+
+/**
+ * Sends a checked request to its task's gate through the send path: now, after an SQS delay, or
+ * through a one-time schedule (on AWS every `at` is one: it shows in the console and can be
+ * deleted before it fires). `taskgate trigger` and the operator page send with this.
+ */
+export async function sendTaskMessage(target: Target, request: SendRequest): Promise<SendResult & { gate: GateEndpoints }> {
+  const gate = target.gateOfTask(request.task);
+  const sent = await sendCliTask(target, { ...request, preferSchedule: target.kind === 'aws' }, gateQueueOf(gate), new Date());
+  return { gate, ...sent };
 }
 
 /** The request, its payload checked against the task's schema and its body against the contract; throws on any bad argument. */

@@ -24,6 +24,7 @@ const NAMES = {
   '#durationMs': 'durationMs',
   '#error': 'error',
   '#reason': 'reason',
+  '#payload': 'payload',
 };
 /** What a claim and a recorded verdict write about the run's start (values from startValues). */
 const START_FIELDS = [
@@ -57,7 +58,7 @@ export class DynamoLedger implements Ledger {
     const token = randomUUID();
     const claimed = await this.update(
       runKey(run.task, run.id),
-      [...START_FIELDS, '#status = :running', '#leaseUntil = :leaseUntil', '#claimToken = :token'],
+      [...START_FIELDS, ...payloadField(run), '#status = :running', '#leaseUntil = :leaseUntil', '#claimToken = :token'],
       ['#finishedAt', '#durationMs', '#error', '#reason'],
       CLAIMABLE,
       { ...this.startValues(run), ...claimableValues(run.now), ':leaseUntil': run.now + leaseMs, ':token': token },
@@ -90,7 +91,7 @@ export class DynamoLedger implements Ledger {
   record(verdict: RunVerdict): Promise<boolean> {
     return this.update(
       runKey(verdict.task, verdict.id),
-      [...START_FIELDS, '#status = :status', '#finishedAt = :startedAt', ...optionalFields(verdict)],
+      [...START_FIELDS, ...payloadField(verdict), '#status = :status', '#finishedAt = :startedAt', ...optionalFields(verdict)],
       ['#leaseUntil', '#claimToken', '#durationMs'],
       CLAIMABLE,
       { ...this.startValues(verdict), ...claimableValues(verdict.now), ':status': verdict.status, ...optionalValues(verdict) },
@@ -140,8 +141,14 @@ export class DynamoLedger implements Ledger {
       ':attempt': run.attempt,
       ':expiresAt': Math.floor(run.now / 1000) + this.retentionDays * 86_400,
       ':lateness': Math.max(0, Math.round((run.now - run.scheduledAt.getTime()) / 1000)),
+      ...(run.payload === undefined ? {} : { ':payload': run.payload }),
     };
   }
+}
+
+/** `#payload` is set only when the message had one. */
+function payloadField(run: RunStart): string[] {
+  return run.payload === undefined ? [] : ['#payload = :payload'];
 }
 
 /** `#error` and `#reason` are set only when the outcome has them. */

@@ -11,6 +11,21 @@ export interface RunStart {
   readonly attempt: number;
   /** Epoch ms now. */
   readonly now: number;
+  /** The payload as the message carried it, for a run's detail (see {@link ledgerPayload}). */
+  readonly payload?: string;
+}
+
+/** The most characters of a payload's JSON a run record keeps: a record stays within one write unit. */
+export const MAX_LEDGER_PAYLOAD = 700;
+
+/**
+ * A payload as the ledger keeps it: its JSON, cut to {@link MAX_LEDGER_PAYLOAD} characters with a
+ * note of the whole length (the message itself, in the DLQ or the queue, has all of it).
+ */
+export function ledgerPayload(payload: unknown): string | undefined {
+  if (payload === undefined) return undefined;
+  const json = JSON.stringify(payload);
+  return json.length <= MAX_LEDGER_PAYLOAD ? json : `${json.slice(0, MAX_LEDGER_PAYLOAD)}… [cut: ${json.length} characters in all]`;
 }
 
 export type ClaimResult =

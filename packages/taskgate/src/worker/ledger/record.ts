@@ -38,6 +38,8 @@ export interface RunRecord {
   readonly day: string;
   readonly finishedAt?: string;
   readonly durationMs?: number;
+  /** The payload's JSON as the message carried it, cut to 700 characters (ledgerPayload). */
+  readonly payload?: string;
   /** Seconds between scheduledAt and startedAt. */
   readonly latenessSeconds?: number;
   /** Last error message, when the run failed or died. */
