@@ -49,25 +49,33 @@ export class LocalScheduleController implements ScheduleController {
     }
   }
 
-  private async request(method: 'GET' | 'POST', route: string): Promise<unknown> {
-    const url = new URL(route, this.ui.endsWith('/') ? this.ui : `${this.ui}/`).toString().replace(/([^:]\/)\/+/g, '$1');
-    let response: Response;
-    try {
-      response = await fetch(url, { method, headers: { accept: 'application/json' }, signal: AbortSignal.timeout(10_000) });
-    } catch (error) {
-      const code = ((error as Error).cause as { code?: string } | undefined)?.code ?? (error as Error).name;
-      throw new CliError(
-        `no embedded runtime is answering at ${this.ui} (${code}; .taskgate/local.json may be left over from a stopped run); start it with npm start`,
-      );
-    }
-    const text = await response.text();
-    if (response.status === 404) throw new NotFound(text);
-    if (!response.ok) throw new CliError(`the embedded runtime answered ${method} ${route} with HTTP ${response.status}: ${text.slice(0, 200)}`);
-    try {
-      return JSON.parse(text);
-    } catch {
-      throw new CliError(`the embedded runtime answered ${method} ${route} with something that is not JSON; is ${this.ui} the runtime's ui URL?`);
-    }
+  private request(method: 'GET' | 'POST', route: string): Promise<unknown> {
+    return requestControl(this.ui, method, route);
+  }
+}
+
+/**
+ * One request to the embedded runtime's control server at `ui` (local.json), its JSON answer;
+ * a runtime that is gone or a 404 becomes an error that says what to do.
+ */
+export async function requestControl(ui: string, method: 'GET' | 'POST', route: string): Promise<unknown> {
+  const url = new URL(route, ui.endsWith('/') ? ui : `${ui}/`).toString().replace(/([^:]\/)\/+/g, '$1');
+  let response: Response;
+  try {
+    response = await fetch(url, { method, headers: { accept: 'application/json' }, signal: AbortSignal.timeout(10_000) });
+  } catch (error) {
+    const code = ((error as Error).cause as { code?: string } | undefined)?.code ?? (error as Error).name;
+    throw new CliError(
+      `no embedded runtime is answering at ${ui} (${code}; .taskgate/local.json may be left over from a stopped run); start it with npm start`,
+    );
+  }
+  const text = await response.text();
+  if (response.status === 404) throw new NotFound(text);
+  if (!response.ok) throw new CliError(`the embedded runtime answered ${method} ${route} with HTTP ${response.status}: ${text.slice(0, 200)}`);
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new CliError(`the embedded runtime answered ${method} ${route} with something that is not JSON; is ${ui} the runtime's ui URL?`);
   }
 }
 

@@ -18,7 +18,7 @@ import { explainErrors, type ErrorContext } from './aws-errors';
 import { AwsScheduleController } from './aws-schedules';
 import { DeployedStack } from './deployed-stack';
 import { CliError } from './errors';
-import { LocalScheduleController, type ScheduleController } from './schedule-control';
+import { LocalScheduleController, requestControl, type ScheduleController } from './schedule-control';
 
 /** The options every command that talks to a target accepts (set on the program). */
 export interface TargetOptions {
@@ -56,6 +56,11 @@ export interface Target extends ErrorContext {
   readonly warnings: readonly string[];
   /** For `status`'s age of the oldest message; SQS has no such attribute, CloudWatch does. */
   readonly cloudwatch?: CloudWatchClient;
+  /**
+   * Messages in flight longer than their tasks' timeout, by gate: only the embedded runtime knows
+   * (its pollers track each batch). On AWS, Lambda ends an invocation at the function timeout.
+   */
+  stalledMessages?(): Promise<ReadonlyMap<string, number>>;
   /** Whether SQS message move tasks exist (AWS) or redrive must loop (the embedded server). */
   readonly messageMoveTasks: boolean;
   ledgerTable(): string;
@@ -130,6 +135,11 @@ function localTarget(configFile: string): Target {
     gates,
     taskGates: new Map(Object.entries(config.tasks)),
     schedules: new LocalScheduleController(config.ui),
+    stalledMessages: async () => {
+      const gates = (await requestControl(config.ui, 'GET', '/api/gates')) as Array<{ name: string; stalled?: unknown }>;
+      // A runtime from before this count answers without it: nothing to show then.
+      return new Map(gates.filter((gate) => typeof gate.stalled === 'number').map((gate) => [gate.name, gate.stalled as number]));
+    },
     warnings: [],
     messageMoveTasks: false,
     ledgerTable: () => config.ledgerTable,

@@ -236,6 +236,8 @@ export class Gate extends Construct {
       (construct.node.defaultChild as CfnResource).addMetadata(METADATA_KEYS.gate, gate);
     }
     (this.worker.node.defaultChild as CfnResource).addMetadata(METADATA_KEYS.tasks, props.tasks.map((task) => task.name));
+    // The embedded runtime warns about a batch still running past its tasks' timeouts.
+    (this.worker.node.defaultChild as CfnResource).addMetadata(METADATA_KEYS.taskTimeouts, Object.fromEntries(props.tasks.map((task) => [task.name, task.timeout])));
     this.deadLetterQueue.grantSendMessages(this.worker);
     this.worker.addEventSource(
       new SqsEventSource(this.queue, {

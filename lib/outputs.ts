@@ -28,6 +28,8 @@ export const METADATA_KEYS = {
   gate: 'taskgate:gate',
   /** On a gate's worker function: the names of the tasks it runs. */
   tasks: 'taskgate:tasks',
+  /** On a gate's worker function: each task's timeout in seconds, `{ "<task>": 60 }`. */
+  taskTimeouts: 'taskgate:task-timeouts',
 } as const;
 
 export type GateOutput = 'QueueUrl' | 'DeadLetterQueueUrl';

@@ -15,6 +15,7 @@ import { MappingPoller, type BatchReport } from './poller';
 import { localResources, provision, type LocalQueue } from './provision';
 import { formatLogLine, formatRunLine, runLines, type LedgerView } from './run-log';
 import { Scheduler, SchedulerClock } from './scheduler';
+import { stallLimit, stallWarnings } from './stall';
 import { startDynamoDbServer, startSqsServer, type EmbeddedServer } from './servers';
 import { synthesize } from './synth';
 import { readTemplate, type AppModel, type TriggerModel } from './template';
@@ -231,6 +232,8 @@ async function startEmbedded(
             printing.add(printed);
           },
           onError: (message) => out.line(`error: ${message}`),
+          stallAfterMs: stallLimit(fn.taskTimeouts, queueModel.fifo),
+          onStall: (records, limitMs) => stallWarnings(gateName, records, limitMs).forEach((line) => out.line(line)),
         });
         const dlq = queueModel.redrive ? provisioned.queues.get(queueModel.redrive.deadLetterQueue) : undefined;
         gates.push({ name: gateName, queue, deadLetterQueue: dlq, concurrency: concurrency === Infinity ? UNCAPPED_CONCURRENCY : concurrency, poller });
@@ -453,6 +456,8 @@ function controlTarget(scheduler: () => Scheduler, gates: () => readonly GateRun
             visible: Number(Attributes.ApproximateNumberOfMessages ?? 0),
             inFlight: Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0),
             peakBatchesInFlight: gate.poller?.peakInFlight ?? null,
+            // Messages in flight past their tasks' timeout: only the poller knows how long each has been.
+            stalled: gate.poller?.stalledMessages() ?? null,
           };
         }),
       ),

@@ -44,6 +44,8 @@ export interface FunctionModel {
   readonly gate?: string;
   /** The tasks a gate's worker runs, from the template metadata. */
   readonly tasks: readonly string[];
+  /** Each task's timeout in seconds, from the template metadata; empty for a function that is not a gate worker. */
+  readonly taskTimeouts: ReadonlyMap<string, number>;
   /** `index.handler`: file and export inside the asset folder. */
   readonly handler: string;
   readonly timeoutSeconds: number;
@@ -177,6 +179,7 @@ export function modelFromTemplate(template: TemplateDocument, stackName: string,
           cdkPath: cdkPath(id),
           gate: meta(id, METADATA_KEYS.gate),
           tasks: stringList(resources[id]?.Metadata?.[METADATA_KEYS.tasks]),
+          taskTimeouts: secondsByName(resources[id]?.Metadata?.[METADATA_KEYS.taskTimeouts]),
           handler: String(p.Handler ?? 'index.handler'),
           timeoutSeconds: Number(p.Timeout ?? 3),
           reservedConcurrency: p.ReservedConcurrentExecutions === undefined ? undefined : Number(p.ReservedConcurrentExecutions),
@@ -284,6 +287,11 @@ export function modelFromTemplate(template: TemplateDocument, stackName: string,
 
 function stringList(value: unknown): string[] {
   return Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : [];
+}
+
+function secondsByName(value: unknown): Map<string, number> {
+  const entries = value !== null && typeof value === 'object' && !Array.isArray(value) ? Object.entries(value) : [];
+  return new Map(entries.filter((entry): entry is [string, number] => typeof entry[1] === 'number' && entry[1] > 0));
 }
 
 /** The logical id behind `{Ref: X}` or `{Fn::GetAtt: [X, attr]}`. */
