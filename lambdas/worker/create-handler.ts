@@ -3,7 +3,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
+import type { NodeHttpHandlerOptions } from '@smithy/node-http-handler';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { ConfigurationError } from '../errors';
 import { DynamoLedger } from '../ledger/dynamo-ledger';
@@ -32,20 +32,17 @@ export const WORKER_ENV = {
 const DEFAULT_RETENTION_DAYS = 30;
 
 /**
- * Time limits of the worker's SQS, DynamoDB and Scheduler calls. The SDK sets none by default (an
- * SQS call may sit on a silent connection for its 15-minute socket timeout), so one hung connection
- * would hold the whole batch until the Lambda timeout, and its messages for the visibility timeout
- * after that. With these the call fails as a TimeoutError, which the SDK's retry strategy retries
+ * Time limits of the worker's SQS, DynamoDB and Scheduler calls. The SDK sets none by default (a
+ * call waits on a silent connection for ever), so one hung connection would hold the whole batch
+ * until the Lambda timeout, and its messages for the visibility timeout after that. With these the call fails as a TimeoutError, which the SDK's retry strategy retries
  * (3 attempts); a record whose ledger or SQS call still fails stays on the queue for another try.
  * These calls take milliseconds, so the limits are far from a healthy call.
+ *
+ * Options rather than a handler instance: each client builds the SDK's own NodeHttpHandler from
+ * them (the runtime's SDK in Lambda), so the bundle carries no second HTTP handler (+128 KB).
+ * `throwOnRequestTimeout`: without it, this handler only logs a warning when requestTimeout passes.
  */
-export const WORKER_HTTP_TIMEOUTS = { connectionTimeout: 3_000, requestTimeout: 5_000 } as const;
-
-/** A request handler with {@link WORKER_HTTP_TIMEOUTS}, one per client (each keeps its own sockets). */
-function timedRequestHandler(): NodeHttpHandler {
-  // Since @smithy/node-http-handler 4.x a passed requestTimeout only warns unless told to throw.
-  return new NodeHttpHandler({ ...WORKER_HTTP_TIMEOUTS, throwOnRequestTimeout: true });
-}
+export const WORKER_HTTP_OPTIONS: NodeHttpHandlerOptions = { connectionTimeout: 3_000, requestTimeout: 5_000, throwOnRequestTimeout: true };
 
 function required(env: NodeJS.ProcessEnv, name: string): string {
   const value = env[name];
@@ -72,19 +69,19 @@ export function workerFromEnvironment(registry: TaskRegistry, logger: Logger, en
   let schedulerClient: SchedulerClient | undefined;
   // The regional endpoint, not the queue URL's host: the same in AWS, and it lets AWS_ENDPOINT_URL_SQS
   // point the worker at LocalStack or the embedded server, whose queue URLs name unresolvable hosts.
-  const sqs = new SQSClient({ useQueueUrlAsEndpoint: false, requestHandler: timedRequestHandler() });
+  const sqs = new SQSClient({ useQueueUrlAsEndpoint: false, requestHandler: WORKER_HTTP_OPTIONS });
   return new Worker({
     registry,
     gate,
     queueUrl: own.url,
     deadLetterQueueUrl: required(env, WORKER_ENV.deadLetterQueueUrl),
     sqs,
-    ledger: new DynamoLedger(new DynamoDBClient({ requestHandler: timedRequestHandler() }), required(env, WORKER_ENV.ledgerTable), retentionDays > 0 ? retentionDays : DEFAULT_RETENTION_DAYS),
+    ledger: new DynamoLedger(new DynamoDBClient({ requestHandler: WORKER_HTTP_OPTIONS }), required(env, WORKER_ENV.ledgerTable), retentionDays > 0 ? retentionDays : DEFAULT_RETENTION_DAYS),
     triggers: new Triggers({
       registry,
       sqs,
       queues,
-      scheduler: async () => (schedulerClient ??= new (await import('@aws-sdk/client-scheduler')).SchedulerClient({ requestHandler: timedRequestHandler() })),
+      scheduler: async () => (schedulerClient ??= new (await import('@aws-sdk/client-scheduler')).SchedulerClient({ requestHandler: WORKER_HTTP_OPTIONS })),
       onceScheduleRoleArn: env[WORKER_ENV.onceScheduleRoleArn],
       scheduleGroup: env[WORKER_ENV.scheduleGroup],
     }),
