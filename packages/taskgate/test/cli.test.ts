@@ -257,12 +257,27 @@ describe('status', () => {
     expect(rows.find((r) => r.gate === 'rates-api')).toMatchObject({ visible: 21, concurrency: 1, buildingUp: true, oldestAgeSeconds: null });
     expect(rows.find((r) => r.gate === 'email-api')).toMatchObject({ buildingUp: false });
     const table = (await cli('status')).stdout;
-    expect(table).toMatch(/rates-api\s+21\s+0\s+0\s+0\s+-\s+1\s+building up/);
+    expect(table).toMatch(/rates-api\s+21\s+0\s+0\s+0\s+0\s+-\s+1\s+building up/);
     expect(table).toContain('OLDEST: the embedded SQS server does not report it');
     // Piped output has no colors unless forced.
     expect(table).not.toContain('\u001b[');
     expect((await runCli(['status'], { cwd: fixture.aws.dir, env: { FORCE_COLOR: '1' } })).stdout).toContain('\u001b[33mbuilding up');
     await fixture.drain(queueUrl);
+  });
+
+  it("counts the messages the runtime reports in flight past their tasks' timeout", async () => {
+    const gates = fixture.control.gates;
+    gates.find((gate) => gate.name === 'email-api')!.stalled = 2;
+    try {
+      const rows = json<Array<{ gate: string; stalled: number | null }>>((await cli('status', '--json')).stdout);
+      expect(Object.fromEntries(rows.map((row) => [row.gate, row.stalled]))).toEqual({ default: 0, 'email-api': 2, 'rates-api': 0 });
+      const table = (await cli('status')).stdout;
+      expect(table).toMatch(/GATE\s+VISIBLE\s+IN FLIGHT\s+STALLED/);
+      expect(table).toMatch(/email-api\s+0\s+0\s+2\s+.*stalled: the worker has not answered/);
+      expect(table).not.toMatch(/default .*stalled:/);
+    } finally {
+      gates.find((gate) => gate.name === 'email-api')!.stalled = 0;
+    }
   });
 });
 

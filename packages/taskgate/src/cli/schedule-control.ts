@@ -55,29 +55,38 @@ export class LocalScheduleController implements ScheduleController {
     }
   }
 
-  private async request(method: 'GET' | 'POST', route: string): Promise<unknown> {
-    const url = new URL(route, this.ui.endsWith('/') ? this.ui : `${this.ui}/`).toString().replace(/([^:]\/)\/+/g, '$1');
-    let response: Response;
-    try {
-      const headers = { accept: 'application/json', ...(method === 'POST' ? { [TOKEN_HEADER]: this.token } : {}) };
-      response = await fetch(url, { method, headers, signal: AbortSignal.timeout(10_000) });
-    } catch (error) {
-      const code = ((error as Error).cause as { code?: string } | undefined)?.code ?? (error as Error).name;
-      throw new CliError(
-        `no embedded runtime is answering at ${this.ui} (${code}; .taskgate/local.json may be left over from a stopped run); start it with taskgate dev`,
-      );
-    }
-    const text = await response.text();
-    if (response.status === 404) throw new NotFound(text);
-    if (response.status === 403 || response.status === 421) {
-      throw new CliError(`the embedded runtime at ${this.ui} refused ${method} ${route} (${errorOf(text)}); its local.json may be from another run: restart taskgate dev`);
-    }
-    if (!response.ok) throw new CliError(`the embedded runtime answered ${method} ${route} with HTTP ${response.status}: ${text.slice(0, 200)}`);
-    try {
-      return JSON.parse(text);
-    } catch {
-      throw new CliError(`the embedded runtime answered ${method} ${route} with something that is not JSON; is ${this.ui} the runtime's ui URL?`);
-    }
+  private request(method: 'GET' | 'POST', route: string): Promise<unknown> {
+    return requestControl(this.ui, method, route, this.token);
+  }
+}
+
+/**
+ * One request to the embedded runtime's control server at `ui` (local.json), its JSON answer; a
+ * POST carries the runtime's token. A runtime that is gone, a refusal or a 404 becomes an error
+ * that says what to do.
+ */
+export async function requestControl(ui: string, method: 'GET' | 'POST', route: string, token?: string): Promise<unknown> {
+  const url = new URL(route, ui.endsWith('/') ? ui : `${ui}/`).toString().replace(/([^:]\/)\/+/g, '$1');
+  let response: Response;
+  try {
+    const headers = { accept: 'application/json', ...(method === 'POST' && token ? { [TOKEN_HEADER]: token } : {}) };
+    response = await fetch(url, { method, headers, signal: AbortSignal.timeout(10_000) });
+  } catch (error) {
+    const code = ((error as Error).cause as { code?: string } | undefined)?.code ?? (error as Error).name;
+    throw new CliError(
+      `no embedded runtime is answering at ${ui} (${code}; .taskgate/local.json may be left over from a stopped run); start it with taskgate dev`,
+    );
+  }
+  const text = await response.text();
+  if (response.status === 404) throw new NotFound(text);
+  if (response.status === 403 || response.status === 421) {
+    throw new CliError(`the embedded runtime at ${ui} refused ${method} ${route} (${errorOf(text)}); its local.json may be from another run: restart taskgate dev`);
+  }
+  if (!response.ok) throw new CliError(`the embedded runtime answered ${method} ${route} with HTTP ${response.status}: ${text.slice(0, 200)}`);
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new CliError(`the embedded runtime answered ${method} ${route} with something that is not JSON; is ${ui} the runtime's ui URL?`);
   }
 }
 

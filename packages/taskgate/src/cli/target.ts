@@ -17,7 +17,7 @@ import { explain, explainErrors, type ErrorContext } from './aws-errors';
 import { AwsScheduleController } from './aws-schedules';
 import { DeployedStack } from './deployed-stack';
 import { CliError } from './errors';
-import { LocalScheduleController, type ScheduleController } from './schedule-control';
+import { LocalScheduleController, requestControl, type ScheduleController } from './schedule-control';
 
 /** The options every command that talks to a target accepts (set on the program). */
 export interface TargetOptions {
@@ -57,6 +57,11 @@ export interface Target extends ErrorContext {
   readonly warnings: readonly string[];
   /** For `status`'s age of the oldest message; SQS has no such attribute, CloudWatch does. */
   readonly cloudwatch?: CloudWatchClient;
+  /**
+   * Messages in flight longer than their tasks' timeout, by gate: only the embedded runtime knows
+   * (its pollers track each batch). On AWS, Lambda ends an invocation at the function timeout.
+   */
+  stalledMessages?(): Promise<ReadonlyMap<string, number>>;
   /** Whether SQS message move tasks exist (AWS) or redrive must loop (the embedded server). */
   readonly messageMoveTasks: boolean;
   ledgerTable(): string;
@@ -172,6 +177,11 @@ export function localTarget(configFile: string, overrides: { readonly schedules?
     tasks: models ? tasksOf(models) : unknown,
     taskGates: new Map(Object.entries(config.tasks)),
     schedules: overrides.schedules ?? new LocalScheduleController(config.ui, config.token),
+    stalledMessages: async () => {
+      const gates = (await requestControl(config.ui, 'GET', '/api/gates')) as Array<{ name: string; stalled?: unknown }>;
+      // A runtime from before this count answers without it: nothing to show then.
+      return new Map(gates.filter((gate) => typeof gate.stalled === 'number').map((gate) => [gate.name, gate.stalled as number]));
+    },
     warnings: [],
     messageMoveTasks: false,
     ledgerTable: () => config.ledgerTable,

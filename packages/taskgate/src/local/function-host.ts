@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Readable } from 'node:stream';
+import { trace, traceFile } from './trace';
 
 /** How one invocation ended, as Lambda reports it to the event source mapping. */
 export type InvokeResult =
@@ -56,6 +57,7 @@ class Environment {
         memoryMb: options.memoryMb,
         region: options.region,
         accountId: options.accountId,
+        traceFile: traceFile(),
       },
       stdout: true,
       stderr: true,
@@ -66,13 +68,17 @@ class Environment {
     pipeLines(this.thread.stderr, (line) => options.onLog(line, 'stderr'));
     this.ready = new Promise((resolve, reject) => {
       this.thread.on('message', (message: { type: string; requestId?: string; result?: unknown; error?: { name: string; message: string } }) => {
-        if (message.type === 'ready') return resolve();
+        if (message.type === 'ready') {
+          trace('host.ready', { fn: options.functionName, env: this.thread.threadId });
+          return resolve();
+        }
         if (message.type === 'load-error') {
           reject(new Error(`${options.functionName}: loading ${options.handler} from ${options.assetPath} failed: ${message.error!.message}`));
           void this.terminate();
           return;
         }
         const pending = this.pending.get(message.requestId!);
+        trace('host.answer', { fn: options.functionName, env: this.thread.threadId, requestId: message.requestId, type: message.type, pending: Boolean(pending) });
         if (!pending) return;
         this.settle(message.requestId!, message.type === 'result'
           ? { ok: true, result: message.result, durationMs: Date.now() - pending.started }
@@ -93,6 +99,10 @@ class Environment {
     this.ready.catch(() => undefined);
   }
 
+  get threadId(): number {
+    return this.thread.threadId;
+  }
+
   get alive(): boolean {
     return !this.dead;
   }
@@ -104,6 +114,7 @@ class Environment {
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         // As Lambda does: the invocation fails and its environment is thrown away.
+        trace('host.timeout', { fn: this.options.functionName, env: this.thread.threadId, requestId });
         this.settle(requestId, {
           ok: false,
           error: { name: 'Sandbox.Timedout', message: `Task timed out after ${this.options.timeoutSeconds.toFixed(2)} seconds` },
@@ -113,8 +124,12 @@ class Environment {
         void this.terminate();
       }, timeoutMs);
       this.pending.set(requestId, { resolve, started, timer });
+      trace('host.invoke', { fn: this.options.functionName, env: this.thread.threadId, requestId, messages: messageIds(event) });
       this.ready.then(
-        () => this.thread.postMessage({ type: 'invoke', requestId, event, deadline: started + timeoutMs }),
+        () => {
+          trace('host.post', { fn: this.options.functionName, env: this.thread.threadId, requestId, dead: this.dead });
+          this.thread.postMessage({ type: 'invoke', requestId, event, deadline: started + timeoutMs });
+        },
         (error: Error) => this.settle(requestId, { ok: false, error: { name: 'Runtime.ImportModuleError', message: error.message }, timedOut: false, durationMs: 0 }),
       );
     });
@@ -179,8 +194,14 @@ export class FunctionHost {
       if (index >= 0) this.environments.splice(index, 1);
     });
     this.environments.push(environment);
+    trace('host.spawn', { fn: this.options.functionName, env: environment.threadId, environments: this.environments.length });
     return environment;
   }
+}
+
+/** The SQS message ids of an invocation's event, for the trace. */
+function messageIds(event: unknown): unknown {
+  return (event as { Records?: Array<{ messageId?: string }> } | null)?.Records?.map((record) => record.messageId);
 }
 
 function pipeLines(stream: Readable, onLine: (line: string) => void): void {

@@ -5,8 +5,9 @@
  * runs one invocation at a time with a Lambda-like context. Plain JavaScript: a worker thread does
  * not inherit tsx's loader, and the bundle it loads is plain JavaScript too.
  */
-const { parentPort, workerData } = require('node:worker_threads');
+const { parentPort, workerData, threadId } = require('node:worker_threads');
 const dns = require('node:dns');
+const fs = require('node:fs');
 const path = require('node:path');
 
 // The embedded SQS server names its queues http://sqs.<region>.localhost:PORT/...; the SDK sends to
@@ -21,8 +22,13 @@ dns.lookup = function localhostLookup(hostname, options, callback) {
   return lookup.call(this, hostname, options, callback);
 };
 
-/** @type {{ assetPath: string, handler: string, functionName: string, memoryMb: number, region: string, accountId: string }} */
+/** @type {{ assetPath: string, handler: string, functionName: string, memoryMb: number, region: string, accountId: string, traceFile?: string }} */
 const config = workerData;
+
+/** The function host's trace points (local/trace.ts), from inside the environment; off without a trace file. */
+function trace(at, fields) {
+  if (config.traceFile) fs.appendFileSync(config.traceFile, `${JSON.stringify({ t: Date.now(), at, env: threadId, ...fields })}\n`);
+}
 
 function loadHandler() {
   const dot = config.handler.lastIndexOf('.');
@@ -32,7 +38,7 @@ function loadHandler() {
   let resolved;
   for (const extension of ['.js', '.cjs', '.mjs']) {
     const candidate = path.join(config.assetPath, file + extension);
-    if (require('node:fs').existsSync(candidate)) {
+    if (fs.existsSync(candidate)) {
       resolved = candidate;
       break;
     }
@@ -78,6 +84,7 @@ function contextFor(requestId, deadline) {
 parentPort.on('message', (message) => {
   if (message.type !== 'invoke') return;
   const { requestId, event, deadline } = message;
+  trace('thread.invoke', { requestId });
   new Promise((resolve, reject) => {
     // A callback-style handler answers through the callback; an async one through its promise.
     const callback = (error, result) => (error ? reject(error) : resolve(result));
@@ -85,7 +92,13 @@ parentPort.on('message', (message) => {
     if (returned && typeof returned.then === 'function') returned.then(resolve, reject);
     else if (handler.length < 3) resolve(returned);
   }).then(
-    (result) => parentPort.postMessage({ type: 'result', requestId, result }),
-    (error) => parentPort.postMessage({ type: 'error', requestId, error: serialize(error) }),
+    (result) => {
+      trace('thread.answer', { requestId, ok: true });
+      parentPort.postMessage({ type: 'result', requestId, result });
+    },
+    (error) => {
+      trace('thread.answer', { requestId, ok: false });
+      parentPort.postMessage({ type: 'error', requestId, error: serialize(error) });
+    },
   );
 });

@@ -9,6 +9,7 @@ import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
 import type { FunctionHost, InvokeResult } from './function-host';
 import type { LocalQueue } from './provision';
 import type { MappingModel } from './template';
+import { trace } from './trace';
 
 /** One batch's result, for the run lines. */
 export interface BatchReport {
@@ -31,6 +32,15 @@ export interface PollerOptions {
   readonly onBatch: (report: BatchReport) => void;
   readonly onError: (message: string) => void;
   /**
+   * How long a batch may stay in flight before it counts as stalled: its tasks' timeout. The worker
+   * bounds each run by its task's timeout, so an invocation still running past it is held by
+   * something that does not return (a call that hangs, say).
+   * @default - a batch never counts as stalled
+   */
+  readonly stallAfterMs?: (records: readonly SQSRecord[]) => number;
+  /** Called once for each batch still in flight `stallAfterMs` after it was handed to the function. */
+  readonly onStall?: (records: readonly SQSRecord[], limitMs: number) => void;
+  /**
    * Long-poll wait of each receive. Short, so that a stop never waits long and never abandons a
    * receive the server may already have answered.
    * @default 2
@@ -42,6 +52,16 @@ export interface PollerOptions {
 const MAX_POLLERS = 5;
 const DELETE_CHUNK = 10;
 
+/** A batch handed to the function and not finished yet. */
+interface InFlightBatch {
+  readonly messages: readonly Message[];
+  readonly records: readonly SQSRecord[];
+  /** When it was handed to the function (epoch ms). */
+  readonly startedAt: number;
+  /** In flight longer than this (ms), it counts as stalled. */
+  readonly stallAfterMs: number;
+}
+
 /**
  * Event-source-mapping semantics for one queue → function mapping: a slot is taken before a
  * receive (so nothing is pulled that cannot be delivered, like `maxConcurrency`), batches are
@@ -51,8 +71,7 @@ const DELETE_CHUNK = 10;
  */
 export class MappingPoller {
   private readonly slots: Semaphore;
-  private readonly inFlight = new Set<Promise<void>>();
-  private readonly batches = new Map<Promise<void>, readonly Message[]>();
+  private readonly batches = new Map<Promise<void>, InFlightBatch>();
   private lanes: Promise<void>[] = [];
   private stopping = false;
   private peak = 0;
@@ -64,6 +83,13 @@ export class MappingPoller {
   /** The most batches that were in flight at once. */
   get peakInFlight(): number {
     return this.peak;
+  }
+
+  /** Messages of the batches in flight longer than their tasks' timeout (`stallAfterMs`). */
+  stalledMessages(now = Date.now()): number {
+    let stalled = 0;
+    for (const batch of this.batches.values()) if (now - batch.startedAt > batch.stallAfterMs) stalled += batch.messages.length;
+    return stalled;
   }
 
   start(): void {
@@ -81,10 +107,10 @@ export class MappingPoller {
     this.slots.close();
     await Promise.all(this.lanes);
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([Promise.all(this.inFlight), new Promise((resolve) => (timer = setTimeout(resolve, drainMs)))]);
+    await Promise.race([Promise.all(this.batches.keys()), new Promise((resolve) => (timer = setTimeout(resolve, drainMs)))]);
     clearTimeout(timer);
     let returned = 0;
-    for (const messages of this.batches.values()) returned += await this.release(messages);
+    for (const batch of this.batches.values()) returned += await this.release(batch.messages);
     return returned;
   }
 
@@ -110,15 +136,25 @@ export class MappingPoller {
         this.slots.release();
         return;
       }
-      const batch: Promise<void> = this.runBatch(messages).finally(() => {
-        this.inFlight.delete(batch);
-        this.batches.delete(batch);
-        this.slots.release();
-      });
-      this.inFlight.add(batch);
-      this.batches.set(batch, messages);
-      this.peak = Math.max(this.peak, this.inFlight.size);
+      this.dispatch(messages);
     }
+  }
+
+  /** Hands a received batch to the function; its slot is released when the batch is done. */
+  private dispatch(messages: readonly Message[]): void {
+    const records = messages.map((message) => toRecord(message, this.options.queue.arn, this.options.region));
+    const entry: InFlightBatch = { messages, records, startedAt: Date.now(), stallAfterMs: this.options.stallAfterMs?.(records) ?? Infinity };
+    const onStall = this.options.onStall;
+    const watch = onStall && Number.isFinite(entry.stallAfterMs) ? setTimeout(() => onStall(records, entry.stallAfterMs), entry.stallAfterMs) : undefined;
+    // The runtime's lifetime is the pollers', not this timer's.
+    watch?.unref();
+    const batch: Promise<void> = this.runBatch(entry).finally(() => {
+      clearTimeout(watch);
+      this.batches.delete(batch);
+      this.slots.release();
+    });
+    this.batches.set(batch, entry);
+    this.peak = Math.max(this.peak, this.batches.size);
   }
 
   /** Up to batchSize messages, waiting up to the batching window to fill the batch. */
@@ -131,7 +167,14 @@ export class MappingPoller {
     while (messages.length < batchSize && !this.stopping) {
       const remaining = deadline - Date.now();
       if (remaining <= 0) break;
-      messages.push(...(await this.receive(Math.min(batchSize - messages.length, 10), Math.min(wait, Math.ceil(remaining / 1000)))));
+      try {
+        messages.push(...(await this.receive(Math.min(batchSize - messages.length, 10), Math.min(wait, Math.ceil(remaining / 1000)))));
+      } catch (error) {
+        // What was received is in flight already: it goes to the function now, or it would sit
+        // unseen until its visibility timeout.
+        this.options.onError(`receiving from ${this.options.queue.name} failed (${(error as Error).message}); running the ${messages.length} message(s) received so far`);
+        break;
+      }
     }
     return messages;
   }
@@ -146,15 +189,17 @@ export class MappingPoller {
         MessageAttributeNames: ['All'],
       }),
     );
+    if (Messages?.length) trace('poller.received', { queue: this.options.queue.name, messages: ids(Messages) });
     return Messages ?? [];
   }
 
-  private async runBatch(messages: readonly Message[]): Promise<void> {
-    const records = messages.map((message) => toRecord(message, this.options.queue.arn, this.options.region));
-    const startedAt = Date.now();
+  private async runBatch({ messages, records, startedAt }: InFlightBatch): Promise<void> {
+    const queue = this.options.queue.name;
+    trace('poller.invoke', { queue, messages: ids(messages) });
     const invoke = await this.options.host.invoke({ Records: records });
     const failed = invoke.ok ? failedRecords(invoke.result, records, this.options.mapping.reportBatchItemFailures) : new Set(records.map((r) => r.messageId));
     const done = messages.filter((message) => !failed.has(message.MessageId!));
+    trace('poller.answered', { queue, messages: ids(messages), ok: invoke.ok, failed: [...failed] });
     try {
       for (let i = 0; i < done.length; i += DELETE_CHUNK) {
         const chunk = done.slice(i, i + DELETE_CHUNK);
@@ -165,6 +210,7 @@ export class MappingPoller {
           }),
         );
         if (Failed?.length) this.options.onError(`deleting ${Failed.length} processed message(s) from ${this.options.queue.name} failed: ${Failed[0]!.Message}`);
+        trace('poller.deleted', { queue, messages: ids(chunk), failed: Failed?.length ?? 0 });
       }
     } catch (error) {
       this.options.onError(`deleting processed messages from ${this.options.queue.name} failed (${(error as Error).message}); they will be delivered again`);
@@ -278,6 +324,10 @@ class Semaphore {
     this.closed = true;
     for (const waiter of this.waiters.splice(0)) waiter(false);
   }
+}
+
+function ids(messages: readonly Message[]): string[] {
+  return messages.map((message) => message.MessageId ?? '?');
 }
 
 function sleep(ms: number): Promise<void> {

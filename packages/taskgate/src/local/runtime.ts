@@ -18,6 +18,7 @@ import { MappingPoller, type BatchReport } from './poller';
 import { localResources, provision, type LocalQueue } from './provision';
 import { formatLogLine, formatRunLine, runLines, type LedgerView } from './run-log';
 import { Scheduler, SchedulerClock } from './scheduler';
+import { stallLimit, stallWarnings } from './stall';
 import { startDynamoDbServer, startSqsServer, type EmbeddedServer } from './servers';
 import { SDK_NODE_WARNING_OPT_OUT } from './sdk-warning';
 import { StateDirLock } from './state-lock';
@@ -251,6 +252,8 @@ async function startEmbedded(
             printing.add(printed);
           },
           onError: (message) => out.line(`error: ${message}`),
+          stallAfterMs: stallLimit(fn.taskTimeouts, queueModel.fifo),
+          onStall: (records, limitMs) => stallWarnings(gateName, records, limitMs).forEach((line) => out.line(line)),
         });
         const dlq = queueModel.redrive ? provisioned.queues.get(queueModel.redrive.deadLetterQueue) : undefined;
         gates.push({ name: gateName, queue, deadLetterQueue: dlq, concurrency: concurrency === Infinity ? UNCAPPED_CONCURRENCY : concurrency, poller });
@@ -481,6 +484,8 @@ function controlTarget(scheduler: () => Scheduler, gates: () => readonly GateRun
             visible: Number(Attributes.ApproximateNumberOfMessages ?? 0),
             inFlight: Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0),
             peakBatchesInFlight: gate.poller?.peakInFlight ?? null,
+            // Messages in flight past their tasks' timeout: only the poller knows how long each has been.
+            stalled: gate.poller?.stalledMessages() ?? null,
           };
         }),
       ),

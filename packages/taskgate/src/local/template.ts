@@ -48,6 +48,8 @@ export interface FunctionModel {
   readonly gate?: string;
   /** The tasks a gate's worker runs, from the template metadata. */
   readonly tasks: readonly string[];
+  /** Each task's timeout in seconds, from the template metadata; empty for a function that is not a gate worker. */
+  readonly taskTimeouts: ReadonlyMap<string, number>;
   /** `index.handler`: file and export inside the asset folder. */
   readonly handler: string;
   readonly timeoutSeconds: number;
@@ -181,6 +183,7 @@ export function modelFromTemplate(template: TemplateDocument, stackName: string,
           cdkPath: cdkPath(id),
           gate: meta(id, METADATA_KEYS.gate),
           tasks: taskList(resources[id]?.Metadata?.[METADATA_KEYS.tasks]).map((task) => task.name),
+          taskTimeouts: new Map(taskList(resources[id]?.Metadata?.[METADATA_KEYS.tasks]).map((task) => [task.name, task.timeoutSeconds])),
           handler: String(p.Handler ?? 'index.handler'),
           timeoutSeconds: Number(p.Timeout ?? 3),
           reservedConcurrency: p.ReservedConcurrentExecutions === undefined ? undefined : Number(p.ReservedConcurrentExecutions),
@@ -292,6 +295,7 @@ function taskList(value: unknown): TaskMetadata[] {
   if (!Array.isArray(value)) return [];
   return value.filter((item: unknown): item is TaskMetadata => item !== null && typeof item === 'object' && typeof (item as TaskMetadata).name === 'string');
 }
+
 
 /** The logical id behind `{Ref: X}` or `{Fn::GetAtt: [X, attr]}`. */
 function refTarget(value: unknown, owner: string): string {

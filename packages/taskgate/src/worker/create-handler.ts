@@ -3,6 +3,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import type { NodeHttpHandlerOptions } from '@smithy/node-http-handler';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { ConfigurationError } from '../core/errors';
 import { DynamoLedger } from './ledger/dynamo-ledger';
@@ -16,6 +17,19 @@ import { WORKER_ENV } from './worker-env';
 export { WORKER_ENV } from './worker-env';
 
 const DEFAULT_RETENTION_DAYS = 30;
+
+/**
+ * Time limits of the worker's SQS, DynamoDB and Scheduler calls. The SDK sets none by default (a
+ * call waits on a silent connection for ever), so one hung connection would hold the whole batch
+ * until the Lambda timeout, and its messages for the visibility timeout after that. With these the call fails as a TimeoutError, which the SDK's retry strategy retries
+ * (3 attempts); a record whose ledger or SQS call still fails stays on the queue for another try.
+ * These calls take milliseconds, so the limits are far from a healthy call.
+ *
+ * Options rather than a handler instance: each client builds the SDK's own NodeHttpHandler from
+ * them (the runtime's SDK in Lambda), so the bundle carries no second HTTP handler (+128 KB).
+ * `throwOnRequestTimeout`: without it, this handler only logs a warning when requestTimeout passes.
+ */
+export const WORKER_HTTP_OPTIONS: NodeHttpHandlerOptions = { connectionTimeout: 3_000, requestTimeout: 5_000, throwOnRequestTimeout: true };
 
 function required(env: NodeJS.ProcessEnv, name: string): string {
   const value = env[name];
@@ -42,19 +56,19 @@ export function workerFromEnvironment(registry: TaskRegistry, logger: Logger, en
   let schedulerClient: SchedulerClient | undefined;
   // The regional endpoint, not the queue URL's host: the same in AWS, and it lets AWS_ENDPOINT_URL_SQS
   // point the worker at LocalStack or the embedded server, whose queue URLs name unresolvable hosts.
-  const sqs = new SQSClient({ useQueueUrlAsEndpoint: false });
+  const sqs = new SQSClient({ useQueueUrlAsEndpoint: false, requestHandler: WORKER_HTTP_OPTIONS });
   return new Worker({
     registry,
     gate,
     queueUrl: own.url,
     deadLetterQueueUrl: required(env, WORKER_ENV.deadLetterQueueUrl),
     sqs,
-    ledger: new DynamoLedger(new DynamoDBClient({}), required(env, WORKER_ENV.ledgerTable), retentionDays > 0 ? retentionDays : DEFAULT_RETENTION_DAYS),
+    ledger: new DynamoLedger(new DynamoDBClient({ requestHandler: WORKER_HTTP_OPTIONS }), required(env, WORKER_ENV.ledgerTable), retentionDays > 0 ? retentionDays : DEFAULT_RETENTION_DAYS),
     triggers: new Triggers({
       registry,
       sqs,
       queues,
-      scheduler: async () => (schedulerClient ??= new (await import('@aws-sdk/client-scheduler')).SchedulerClient({})),
+      scheduler: async () => (schedulerClient ??= new (await import('@aws-sdk/client-scheduler')).SchedulerClient({ requestHandler: WORKER_HTTP_OPTIONS })),
       onceScheduleRoleArn: env[WORKER_ENV.onceScheduleRoleArn],
       scheduleGroup: env[WORKER_ENV.scheduleGroup],
     }),

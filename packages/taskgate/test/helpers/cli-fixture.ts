@@ -36,7 +36,11 @@ export class CliFixture {
   }
 
   async start(): Promise<void> {
-    this.control = await startFakeControl(this.schedules, () => this.once);
+    this.control = await startFakeControl(this.schedules, () => this.once, [
+      { name: 'default', stalled: 0 },
+      { name: 'email-api', stalled: 0 },
+      { name: 'rates-api', stalled: 0 },
+    ]);
     this.aws = await startLocalAws({
       gates: { default: 5, 'email-api': 2, 'rates-api': 1 },
       tasks: { 'cleanup-stray-instances': 'default', 'send-delivery-reminders': 'email-api', 'refresh-exchange-rates': 'rates-api' },

@@ -14,16 +14,24 @@ export interface FakeSchedule {
   next: string | null;
 }
 
+/** A gate as `GET /api/gates` reports it, the fields the CLI reads. */
+export interface FakeGate {
+  name: string;
+  /** Messages in flight past their tasks' timeout. */
+  stalled: number;
+}
+
 /**
- * The embedded runtime's schedule control API (GET /api/schedules, POST /api/schedules/NAME/pause|resume|fire),
- * as the runtime documents it, over a list the test owns; `fired` counts /fire calls. With
- * `onceSchedules`, it serves the runtime's real Scheduler API over them too. Its requests pass the
- * runtime's own guard (Host, token), whose token is `token`.
+ * The embedded runtime's control API (GET /api/schedules, POST /api/schedules/NAME/pause|resume|fire,
+ * GET /api/gates), as the runtime documents it, over lists the test owns; `fired` counts /fire calls.
+ * With `onceSchedules`, it serves the runtime's real Scheduler API over them too. Its requests pass
+ * the runtime's own guard (Host, token), whose token is `token`.
  */
 export async function startFakeControl(
   schedules: FakeSchedule[],
   onceSchedules?: () => OnceSchedules,
-): Promise<{ url: string; token: string; schedules: FakeSchedule[]; close(): Promise<void> }> {
+  gates: FakeGate[] = [],
+): Promise<{ url: string; token: string; schedules: FakeSchedule[]; gates: FakeGate[]; close(): Promise<void> }> {
   const guard = new RequestGuard();
   const server = http.createServer(async (request, response) => {
     const url = new URL(request.url ?? '/', 'http://127.0.0.1');
@@ -46,6 +54,7 @@ export async function startFakeControl(
       response.end(JSON.stringify(body));
     };
     if (request.method === 'GET' && request.url === '/api/schedules') return send(200, schedules);
+    if (request.method === 'GET' && request.url === '/api/gates') return send(200, gates);
     const match = /^\/api\/schedules\/([^/]+)\/(pause|resume|fire)$/.exec(request.url ?? '');
     if (request.method === 'POST' && match) {
       const schedule = schedules.find((s) => s.name === decodeURIComponent(match[1]!));
@@ -61,6 +70,7 @@ export async function startFakeControl(
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     token: guard.token,
     schedules,
+    gates,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }

@@ -90,6 +90,7 @@ describe('taskgate dev on the fixture app', () => {
       'fixture-wide': 'wide',
       'fixture-later': 'default',
       'fixture-flaky': 'default',
+      'fixture-hang': 'wide',
     });
     expect(app.output()).toContain(`aws --endpoint-url ${config.sqsEndpoint}`);
     expect(app.output()).toContain(config.gates.default!.queueUrl);
@@ -166,6 +167,20 @@ describe('taskgate dev on the fixture app', () => {
     // By now every gate's threads have loaded the bundle (its SDK clients) and run tasks.
     expect(app.output()).toMatch(/fixture-fail +retry/);
     expect(app.output()).not.toContain('NodeVersionSupportWarning');
+  });
+
+  it("warns about a message whose invocation runs past its task's timeout, and counts it as stalled meanwhile", async () => {
+    const stalledOn = async (gate: string) =>
+      ((await (await fetch(`${app.config.ui}/api/gates`)).json()) as Array<{ name: string; stalled: number }>).find((g) => g.name === gate)!.stalled;
+    const { MessageId } = await sqs.send(
+      new SendMessageCommand({ QueueUrl: app.config.gates.wide!.queueUrl, MessageBody: JSON.stringify({ task: 'fixture-hang', payload: { ms: 8000 } }) }),
+    );
+    await waitFor('the stall warning', () => (app.output().includes(`warning: gate wide: message ${MessageId} (task fixture-hang) has been in flight 1s`) ? true : undefined));
+    await waitFor('the stalled count in GET /api/gates', async () => ((await stalledOn('wide')) === 1 ? true : undefined));
+    // Once the invocation answers, the message is no longer in flight, nor counted.
+    await waitFor('the run line', () => (/run {2}wide +fixture-hang/.test(app.output()) ? true : undefined), 20_000);
+    expect(await stalledOn('wide')).toBe(0);
+    expect(await stalledOn('narrow')).toBe(0);
   });
 
   it('never runs more than the gate concurrency at once under a burst of 500, nor more than one on a FIFO gate', async () => {

@@ -15,6 +15,8 @@ export interface GateStatus {
   readonly deadLetters: number;
   /** Seconds; null when the target cannot tell (the embedded server). */
   readonly oldestAgeSeconds: number | null;
+  /** Messages in flight longer than their tasks' timeout; null when the target cannot tell (AWS). */
+  readonly stalled: number | null;
   readonly concurrency: number | null;
   readonly buildingUp: boolean;
 }
@@ -24,7 +26,10 @@ export function registerStatus(program: Command): void {
   program
     .command('status')
     .summary('Queue depths, dead letters and backlog per gate')
-    .description(`Each gate's queue: visible, in flight, delayed, dead letters, age of the oldest message, concurrency cap; flags gates where work builds up (visible > ${BACKLOG_FACTOR} x concurrency) or dead letters wait.`)
+    .description(
+      `Each gate's queue: visible, in flight, stalled (in flight past the tasks' timeout; embedded runtime only), delayed, dead letters, age of the oldest message, concurrency cap; ` +
+        `flags gates where work builds up (visible > ${BACKLOG_FACTOR} x concurrency), dead letters wait or messages are stalled.`,
+    )
     .option('--json', 'print JSON for scripts')
     .addHelpText('after', `\nExample:\n  $ ${CLI} status --stack MyApp\n  $ ${CLI} status --json | jq ".[] | select(.buildingUp)"`)
     .action(async (options: { json?: boolean }, command: Command) => {
@@ -37,21 +42,31 @@ export function registerStatus(program: Command): void {
       for (const warning of target.warnings) console.error(`warning: ${warning}`);
       console.log(
         table(
-          ['GATE', 'VISIBLE', 'IN FLIGHT', 'DELAYED', 'DLQ', 'OLDEST', 'CONCURRENCY', ''],
+          ['GATE', 'VISIBLE', 'IN FLIGHT', 'STALLED', 'DELAYED', 'DLQ', 'OLDEST', 'CONCURRENCY', ''],
           rows.map((row) => [
             row.gate,
             String(row.visible),
             String(row.inFlight),
+            row.stalled === null ? '-' : row.stalled > 0 ? paint('red', String(row.stalled)) : '0',
             String(row.delayed),
             row.deadLetters > 0 ? paint('red', String(row.deadLetters)) : '0',
             row.oldestAgeSeconds === null ? '-' : formatDuration(row.oldestAgeSeconds * 1000),
             row.concurrency === null ? '-' : String(row.concurrency),
-            [row.buildingUp ? paint('yellow', 'building up') : '', row.deadLetters > 0 ? paint('red', `dead letters: ${CLI} dlq ${row.gate}`) : ''].filter(Boolean).join(', '),
+            [
+              row.buildingUp ? paint('yellow', 'building up') : '',
+              row.deadLetters > 0 ? paint('red', `dead letters: ${CLI} dlq ${row.gate}`) : '',
+              row.stalled ? paint('red', "stalled: the worker has not answered past the tasks' timeout") : '',
+            ]
+              .filter(Boolean)
+              .join(', '),
           ]),
         ),
       );
       if (!target.cloudwatch) {
         console.log(paint('gray', 'OLDEST: the embedded SQS server does not report it (SQS has no such attribute; on AWS it comes from CloudWatch).'));
+      }
+      if (!target.stalledMessages) {
+        console.log(paint('gray', "STALLED: only the embedded runtime tracks invocations; on AWS Lambda ends one at the function timeout (the dashboard's worker errors and duration show it)."));
       }
     });
 }
@@ -68,6 +83,8 @@ export async function gateStatuses(target: Target, cachedMetrics?: Promise<Map<s
     Promise.all(gates.map((gate) => Promise.all([queueCounts(target.sqs, gate.queueUrl), queueCounts(target.sqs, gate.dlqUrl)]))),
     cachedMetrics ?? (target.cloudwatch ? queueMetrics(target.cloudwatch, gates.map((gate) => queueName(gate.queueUrl)), 10) : undefined),
   ]);
+  // After the queues: a runtime that is gone is reported by the SQS call, with its endpoint.
+  const stalled = (await target.stalledMessages?.()) ?? new Map<string, number>();
   return gates.map((gate, index) => {
     const [queue, dlq] = counts[index]!;
     const concurrency = gate.concurrency ?? null;
@@ -79,6 +96,7 @@ export async function gateStatuses(target: Target, cachedMetrics?: Promise<Map<s
       // The latest minute CloudWatch has; null where the target cannot tell (the embedded server).
       oldestAgeSeconds: ages && ages.length > 0 ? ages[ages.length - 1]!.value : null,
       concurrency,
+      stalled: stalled.get(gate.name) ?? null,
       buildingUp: queue.visible > BACKLOG_FACTOR * (concurrency ?? 1),
     };
   });
