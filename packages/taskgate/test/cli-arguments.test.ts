@@ -1,22 +1,35 @@
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { App } from 'aws-cdk-lib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CliFixtureStack } from './fixtures/app/cli-stack';
 import { expectOneLineError, json } from './helpers/cli-fixture';
-import { runCli } from './helpers/run-cli';
+import { cdkAppFolder, runCli } from './helpers/run-cli';
 
-// No runtime runs and no stack exists: whatever a command can tell from its arguments alone, it
-// must say before it tries to connect, so the user fixes the typo first.
-const empty = fs.mkdtempSync(path.join(os.tmpdir(), 'taskgate-args-'));
-const cli = (...args: string[]) => runCli(args, { cwd: empty });
-afterAll(() => fs.rmSync(empty, { recursive: true, force: true }));
+const CLI_APP = path.join(__dirname, 'fixtures', 'app', 'cli-app.ts');
+
+// No runtime answers: whatever a command can tell from its arguments and the app alone, it must
+// say before it tries to connect, so the user fixes the typo first. The app is the CLI fixture app
+// as a runtime that is gone left it (its synthesized app and a local.json whose servers are closed);
+// with --stack the deployed template decides, after connecting.
+const STALE_ENDPOINT = 'http://127.0.0.1:9';
+const appDir = cdkAppFolder(CLI_APP);
+const cli = (...args: string[]) => runCli(args, { cwd: appDir });
+beforeAll(() => {
+  const app = new App({ outdir: path.join(appDir, '.taskgate', 'cdk.out'), context: { 'aws:cdk:bundling-stacks': [] } });
+  new CliFixtureStack(app, 'Taskgate');
+  app.synth();
+  const gate = (name: string) => ({ queueUrl: `http://sqs.us-east-1.localhost:9/000000000000/${name}`, dlqUrl: `http://sqs.us-east-1.localhost:9/000000000000/${name}-dlq`, concurrency: 2 });
+  const config = { region: 'us-east-1', sqsEndpoint: STALE_ENDPOINT, dynamodbEndpoint: STALE_ENDPOINT, ui: STALE_ENDPOINT, ledgerTable: 'ledger', gates: { default: gate('default') }, tasks: { 'cleanup-stray-instances': 'default' } };
+  fs.writeFileSync(path.join(appDir, '.taskgate', 'local.json'), JSON.stringify(config));
+});
+afterAll(() => fs.rmSync(appDir, { recursive: true, force: true }));
 
 const unknownTask = /unknown task "cleanup-stray-instancez" \(did you mean "cleanup-stray-instances"\?\)/;
 
 describe('arguments are checked before anything is contacted', () => {
   it.each([
     [['trigger', 'cleanup-stray-instancez', '--local'], unknownTask],
-    [['trigger', 'cleanup-stray-instancez', '--stack', 'Taskgate', '--region', 'eu-west-1'], unknownTask],
     [['trigger', 'send-delivery-reminders', '--payload', '{"market":"fr"}', '--local'], /fails its schema: market/],
     [['trigger', 'cleanup-stray-instances', '--at', 'tomorrow', '--local'], /--at "tomorrow" is not a time/],
     [['history', '--task', 'cleanup-stray-instancez', '--local'], unknownTask],
@@ -31,7 +44,7 @@ describe('arguments are checked before anything is contacted', () => {
   });
 
   it('a valid command gets as far as the connection', async () => {
-    expectOneLineError(await cli('trigger', 'cleanup-stray-instances', '--local'), /no embedded runtime running/);
+    expectOneLineError(await cli('trigger', 'cleanup-stray-instances', '--local'), /no embedded runtime is answering \(ECONNREFUSED/);
   });
 });
 
@@ -44,13 +57,13 @@ describe('trigger refuses what the worker would refuse, with the worker\'s own c
   });
 
   it('a payload that makes the body larger than SQS takes', async () => {
-    const file = path.join(empty, 'big.json');
+    const file = path.join(appDir, 'big.json');
     fs.writeFileSync(file, JSON.stringify({ market: 'de', note: 'x'.repeat(300 * 1024) }));
     expectOneLineError(await cli('trigger', 'send-delivery-reminders', '--payload', `@${file}`, '--local'), /\(message-too-large\): message body is larger than 262144 bytes/);
   });
 
   it('the longest id the contract allows passes the checks', async () => {
-    expectOneLineError(await cli('trigger', 'cleanup-stray-instances', '--id', 'i'.repeat(512), '--local'), /no embedded runtime running/);
+    expectOneLineError(await cli('trigger', 'cleanup-stray-instances', '--id', 'i'.repeat(512), '--local'), /no embedded runtime is answering \(ECONNREFUSED/);
   });
 });
 
@@ -73,8 +86,13 @@ describe('what the CLI prints from its input', () => {
 });
 
 describe('tasks', () => {
+  // No runtime here at all: the CLI synthesizes the app of the folder (cdk.json) and reads its template.
+  const fresh = cdkAppFolder(CLI_APP);
+  afterAll(() => fs.rmSync(fresh, { recursive: true, force: true }));
+
+  // Two synths of the app, each a tsx process: slow on a busy machine.
   it('summarizes each payload field readably; --json keeps the JSON Schema', async () => {
-    const { stdout, code } = await cli('tasks');
+    const { stdout, code } = await runCli(['tasks'], { cwd: fresh });
     expect(code).toBe(0);
     expect(stdout).toMatch(/PAYLOAD FIELD\s+TYPE\s+REQUIRED/);
     expect(stdout).toMatch(/olderThanHours\s+integer > 0\s+optional, default 24/);
@@ -83,7 +101,7 @@ describe('tasks', () => {
     expect(stdout).toMatch(/currencies\s+array of string matching \^\[A-Z\]\{3\}\$\s+optional, default \["EUR","USD"\]/);
     // No JSON Schema, and no bound that is only the number type's own range.
     expect(stdout).not.toMatch(/9007199254740991|"type"|\{"/);
-    const rows = json<Array<{ name: string; payload: { properties: Record<string, { maximum?: number }> } }>>((await cli('tasks', '--json')).stdout);
+    const rows = json<Array<{ name: string; payload: { properties: Record<string, { maximum?: number }> } }>>((await runCli(['tasks', '--json'], { cwd: fresh })).stdout);
     expect(rows.find((row) => row.name === 'cleanup-stray-instances')!.payload.properties.olderThanHours).toMatchObject({ type: 'integer', exclusiveMinimum: 0 });
-  });
+  }, 120_000);
 });

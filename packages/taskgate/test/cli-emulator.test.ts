@@ -5,8 +5,9 @@ import { CloudFormationClient, CreateStackCommand } from '@aws-sdk/client-cloudf
 import { GetQueueUrlCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TaskRegistry } from '../src/core/registry';
-import { tasks } from '../../../lambdas/tasks';
-import { gateOutputKey, OUTPUT_KEYS } from '../src/core/outputs';
+import { tasks } from './fixtures/app/cli-tasks';
+import { gateOutputKey, METADATA_KEYS, OUTPUT_KEYS } from '../src/core/outputs';
+import { taskMetadata } from '../src/core/task-metadata';
 import { motoMissing, startMoto, type Moto } from './helpers/moto';
 import { runCli } from './helpers/run-cli';
 
@@ -21,15 +22,26 @@ const emulatorQueueUrl = (name: string) => `http://sqs.${REGION}.localhost.local
 const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'taskgate-emulator-'));
 let moto: Moto | undefined;
 
-/** A stack on the emulator that creates each gate's queues and outputs their emulator-style URLs. */
+/**
+ * A stack on the emulator that creates each gate's queues and outputs their emulator-style URLs, and
+ * a worker function per gate whose metadata describes its tasks, from which the CLI learns them.
+ */
 async function deployStack(endpoint: string): Promise<void> {
-  const resources: Record<string, unknown> = {};
+  const resources: Record<string, unknown> = {
+    WorkerRole: { Type: 'AWS::IAM::Role', Properties: { AssumeRolePolicyDocument: { Version: '2012-10-17', Statement: [] } } },
+  };
   const outputs: Record<string, { Value: string }> = {};
-  for (const [index, gate] of new TaskRegistry(tasks).gates().entries()) {
+  const registry = new TaskRegistry(tasks);
+  for (const [index, gate] of registry.gates().entries()) {
     for (const [kind, name] of [['QueueUrl', `${STACK}-${gate}`], ['DeadLetterQueueUrl', `${STACK}-${gate}-dlq`]] as const) {
       resources[`Queue${index}${kind}`] = { Type: 'AWS::SQS::Queue', Properties: { QueueName: name } };
       outputs[gateOutputKey(gate, kind)] = { Value: emulatorQueueUrl(name) };
     }
+    resources[`Worker${index}`] = {
+      Type: 'AWS::Lambda::Function',
+      Metadata: { [METADATA_KEYS.gate]: gate, [METADATA_KEYS.tasks]: registry.onGate(gate).map(taskMetadata) },
+      Properties: { Runtime: 'nodejs20.x', Handler: 'index.handler', Role: { 'Fn::GetAtt': ['WorkerRole', 'Arn'] }, Code: { ZipFile: 'exports.handler = async () => ({});' } },
+    };
   }
   outputs[OUTPUT_KEYS.ledgerTable] = { Value: `${STACK}-Ledger` };
   const cloudformation = new CloudFormationClient({ endpoint, region: REGION, credentials });
