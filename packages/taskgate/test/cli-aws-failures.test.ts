@@ -5,6 +5,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { gateOutputKey, OUTPUT_KEYS } from '../src/core/outputs';
 import { startAwsStub, type AwsStub } from './helpers/aws-stub';
 import { runCli, spawnCli, type CliResult } from './helpers/run-cli';
+import { DEFAULT_GATE_TASKS, workerFunctionResource } from './helpers/worker-metadata';
 
 // Failures a user meets with `--stack`, each one line `taskgate: ...` with no stack trace, run as
 // a subprocess against a stand-in for AWS's protocols (the SDK's real error parsing and middleware).
@@ -19,7 +20,7 @@ beforeAll(async () => {
     [gateOutputKey('default', 'QueueUrl')]: queueUrl('Taskgate-default'),
     [gateOutputKey('default', 'DeadLetterQueueUrl')]: queueUrl('Taskgate-default-dlq'),
     [OUTPUT_KEYS.ledgerTable]: 'Taskgate-Ledger',
-  });
+  }, { Resources: { DefaultWorker: workerFunctionResource(DEFAULT_GATE_TASKS) } });
 });
 afterAll(async () => {
   await stub.close();
@@ -77,7 +78,7 @@ describe('raw stack traces where one line is promised', () => {
   });
 
   it('a closed stdout pipe (taskgate ... | head) ends the command quietly: exit 0, nothing on stderr', async () => {
-    const child = spawnCli(['tasks'], { cwd });
+    const child = spawnCli(['tasks', '--stack', STACK], { cwd, env: { AWS_ENDPOINT_URL: stub.endpoint, AWS_REGION: 'eu-west-1', ...credentials } });
     // The reader is gone before the first line is written, as `head` is after its lines.
     child.stdout!.destroy();
     let stderr = '';

@@ -175,7 +175,8 @@ describe('trigger --at on AWS', () => {
       Target: { Arn: `arn:aws:sqs:eu-west-1:${account}:email-api-tasks`, RoleArn: `arn:aws:iam::${account}:role/once` },
     });
     expect(JSON.parse(input.Target!.Input!)).toEqual({ task: 'send-delivery-reminders', payload: { market: 'at' }, id: 'xmas', scheduledAt: '2026-12-24T18:00:00.000Z', source: 'once' });
-    expect(input.Name).toMatch(/^taskgate-send-delivery-reminders-[0-9a-f]{8}$/);
+    // Named from the run id, so a retried trigger with the same --id names the same schedule.
+    expect(input.Name).toMatch(/^taskgate-send-delivery-reminders-[0-9a-f]{24}$/);
     expect(printed).toContain(`scheduled send-delivery-reminders to gate email-api for 2026-12-24 18:00:00Z: run id xmas, schedule ${input.Name}`);
   });
 });

@@ -5,11 +5,10 @@ import { CloudFormationClient, CreateStackCommand } from '@aws-sdk/client-cloudf
 import { GetQueueUrlCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TaskRegistry } from '../src/core/registry';
-import { tasks } from './fixtures/app/cli-tasks';
-import { gateOutputKey, METADATA_KEYS, OUTPUT_KEYS } from '../src/core/outputs';
-import { taskMetadata } from '../src/core/task-metadata';
+import { gateOutputKey, OUTPUT_KEYS } from '../src/core/outputs';
 import { motoMissing, startMoto, type Moto } from './helpers/moto';
 import { runCli } from './helpers/run-cli';
+import { DEFAULT_GATE_TASKS, workerFunctionResource } from './helpers/worker-metadata';
 
 // `taskgate --stack` against an emulator reached through AWS_ENDPOINT_URL, as with LocalStack:
 // the stack's outputs hold queue URLs whose host does not resolve here (LocalStack's
@@ -24,24 +23,20 @@ let moto: Moto | undefined;
 
 /**
  * A stack on the emulator that creates each gate's queues and outputs their emulator-style URLs, and
- * a worker function per gate whose metadata describes its tasks, from which the CLI learns them.
+ * a worker function whose `taskgate:tasks` metadata tells the CLI the tasks (the fixture app's on
+ * gate default), as a deployed taskgate stack's template does.
  */
 async function deployStack(endpoint: string): Promise<void> {
   const resources: Record<string, unknown> = {
-    WorkerRole: { Type: 'AWS::IAM::Role', Properties: { AssumeRolePolicyDocument: { Version: '2012-10-17', Statement: [] } } },
+    WorkerRole: { Type: 'AWS::IAM::Role', Properties: { AssumeRolePolicyDocument: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }] } } },
+    Worker: workerFunctionResource(DEFAULT_GATE_TASKS, { Runtime: 'nodejs20.x', Handler: 'index.handler', Role: { 'Fn::GetAtt': ['WorkerRole', 'Arn'] }, Code: { ZipFile: 'exports.handler = async () => ({});' } }),
   };
   const outputs: Record<string, { Value: string }> = {};
-  const registry = new TaskRegistry(tasks);
-  for (const [index, gate] of registry.gates().entries()) {
+  for (const [index, gate] of new TaskRegistry(DEFAULT_GATE_TASKS).gates().entries()) {
     for (const [kind, name] of [['QueueUrl', `${STACK}-${gate}`], ['DeadLetterQueueUrl', `${STACK}-${gate}-dlq`]] as const) {
       resources[`Queue${index}${kind}`] = { Type: 'AWS::SQS::Queue', Properties: { QueueName: name } };
       outputs[gateOutputKey(gate, kind)] = { Value: emulatorQueueUrl(name) };
     }
-    resources[`Worker${index}`] = {
-      Type: 'AWS::Lambda::Function',
-      Metadata: { [METADATA_KEYS.gate]: gate, [METADATA_KEYS.tasks]: registry.onGate(gate).map(taskMetadata) },
-      Properties: { Runtime: 'nodejs20.x', Handler: 'index.handler', Role: { 'Fn::GetAtt': ['WorkerRole', 'Arn'] }, Code: { ZipFile: 'exports.handler = async () => ({});' } },
-    };
   }
   outputs[OUTPUT_KEYS.ledgerTable] = { Value: `${STACK}-Ledger` };
   const cloudformation = new CloudFormationClient({ endpoint, region: REGION, credentials });
@@ -65,10 +60,10 @@ describe.skipIf(missing !== undefined)(`taskgate --stack with AWS_ENDPOINT_URL (
     });
 
   it('triggers a task into the emulator\'s queue and reads its depth there, without an SDK warning per call', async () => {
-    const trigger = await taskgate('trigger', 'cleanup-stray-instances', '--id', 'emulated-run');
+    const trigger = await taskgate('trigger', 'fixture-fast', '--id', 'emulated-run');
     expect(trigger.stderr).toBe('');
     expect(trigger.code).toBe(0);
-    expect(trigger.stdout).toContain('sent cleanup-stray-instances to gate default: run id emulated-run');
+    expect(trigger.stdout).toContain('sent fixture-fast to gate default: run id emulated-run');
 
     const status = await taskgate('status', '--json');
     expect(status.stderr).toBe('');
@@ -78,6 +73,6 @@ describe.skipIf(missing !== undefined)(`taskgate --stack with AWS_ENDPOINT_URL (
     const sqs = new SQSClient({ endpoint: moto!.endpoint, region: REGION, credentials });
     const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: `${STACK}-default` }));
     const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10 }));
-    expect(Messages.map((m) => JSON.parse(m.Body!) as { task: string; id: string })).toMatchObject([{ task: 'cleanup-stray-instances', id: 'emulated-run' }]);
+    expect(Messages.map((m) => JSON.parse(m.Body!) as { task: string; id: string })).toMatchObject([{ task: 'fixture-fast', id: 'emulated-run' }]);
   });
 });

@@ -63,11 +63,23 @@ describe('tasks', () => {
       ['send-delivery-reminders', 'email-api', 300],
       ['refresh-exchange-rates', 'rates-api', 30],
     ]);
-    expect(rows[1]!.payload.properties.market).toEqual({ type: 'string', enum: ['de', 'at', 'ch'] });
-    expect(rows[1]!.payload.required).toEqual(['market']);
-    const text = (await cli('tasks')).stdout;
-    expect(text).toContain('send-delivery-reminders  (gate email-api, timeout 300s, 5 attempts, skip if > 21600s late)');
-    expect(text).toMatch(/^ {2}market +"de" \| "at" \| "ch" +required$/m);
+    const reminders = rows.find((row) => row.name === 'send-delivery-reminders')!;
+    expect(reminders.payload.properties.market).toEqual({ type: 'string', enum: ['de', 'at', 'ch'] });
+    expect(reminders.payload.required).toEqual(['market']);
+    expect(rows.find((row) => row.name === 'cleanup-stray-instances')!.payload.properties.olderThanHours).toMatchObject({ type: 'integer', exclusiveMinimum: 0 });
+  });
+
+  it('summarizes each payload field readably, without JSON Schema', async () => {
+    const { stdout, code } = await cli('tasks');
+    expect(code).toBe(0);
+    expect(stdout).toContain('send-delivery-reminders  (gate email-api, timeout 300s, 5 attempts, skip if > 21600s late)');
+    expect(stdout).toMatch(/PAYLOAD FIELD\s+TYPE\s+REQUIRED/);
+    expect(stdout).toMatch(/olderThanHours\s+integer > 0\s+optional, default 24/);
+    expect(stdout).toMatch(/daysAhead\s+integer 1\.\.14\s+optional, default 1/);
+    expect(stdout).toMatch(/market\s+"de" \| "at" \| "ch"\s+required/);
+    expect(stdout).toMatch(/currencies\s+array of string matching \^\[A-Z\]\{3\}\$\s+optional, default \["EUR","USD"\]/);
+    // No JSON Schema, and no bound that is only the number type's own range.
+    expect(stdout).not.toMatch(/9007199254740991|"type"|\{"/);
   });
 });
 
@@ -135,6 +147,19 @@ describe('trigger', () => {
     const schedule = fixture.once.get(json<{ scheduleName: string }>(later.stdout).scheduleName, 'default');
     expect(schedule.Target.SqsParameters).toEqual({ MessageGroupId: 'rates-api' });
     expect(await fixture.aws.queueDepth(fixture.aws.config.gates['rates-api']!.queueUrl)).toMatchObject({ visible: 0, delayed: 0 });
+  });
+
+  it('a retried --at with the same --id makes one schedule, named from the run id, and says the run was scheduled before', async () => {
+    const first = await cli('trigger', 'cleanup-stray-instances', '--at', '2h', '--id', 'retry-1', '--json');
+    const again = await cli('trigger', 'cleanup-stray-instances', '--at', '2h', '--id', 'retry-1', '--json');
+    const text = await cli('trigger', 'cleanup-stray-instances', '--at', '2h', '--id', 'retry-1');
+    expect([first.code, again.code, text.code, first.stderr + again.stderr + text.stderr]).toEqual([0, 0, 0, '']);
+    const [one, two] = [first, again].map((result) => json<{ scheduleName: string; alreadyScheduled?: boolean }>(result.stdout));
+    expect(one!.alreadyScheduled).toBeUndefined();
+    expect(two).toEqual({ ...one, alreadyScheduled: true });
+    expect(text.stdout).toContain(`already scheduled by schedule ${one!.scheduleName}`);
+    const runs = fixture.once.list().filter((schedule) => (JSON.parse(schedule.Target.Input!) as { id: string }).id === 'retry-1');
+    expect(runs.map((schedule) => schedule.Name)).toEqual([one!.scheduleName]);
   });
 
   it('refuses an unknown task with the closest name, a payload that is not JSON, and one failing its schema naming the field', async () => {

@@ -10,7 +10,7 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
 const triggers = new Triggers({ registry: new TaskRegistry([]), sqs: {} as SQSClient, queues: {} });
 const context = (task: string) =>
-  new RunContext({ task, id: task, payload: {}, scheduledAt: new Date(), source: 'api' }, 1, 0, silent, triggers, Date.now);
+  new RunContext({ task, id: task, payload: {}, scheduledAt: new Date(), source: 'api' }, 1, 0, silent, triggers);
 
 describe('Deadlines: one timer for every run in flight', () => {
   it('times out each run at its own deadline, earliest first, and leaves finished runs alone', async () => {

@@ -7,6 +7,7 @@ import {
   ListMessageMoveTasksCommand,
   ReceiveMessageCommand,
   SendMessageBatchCommand,
+  SendMessageCommand,
   SQSClient,
   StartMessageMoveTaskCommand,
 } from '@aws-sdk/client-sqs';
@@ -135,6 +136,7 @@ function answerAsDeployed(): void {
   mocks.SQSClient.on(ReceiveMessageCommand)
     .resolvesOnce({ Messages: [{ MessageId: 'm1', ReceiptHandle: 'r1', Body: '{"task":"cleanup-stray-instances"}', Attributes: {} }] })
     .resolves({ Messages: [] });
+  mocks.SQSClient.on(SendMessageCommand).resolves({ MessageId: 'sent-one' });
   mocks.SQSClient.on(SendMessageBatchCommand).callsFake((input: { Entries: Array<{ Id: string }> }) => ({
     Successful: input.Entries.map((entry) => ({ Id: entry.Id, MessageId: `sent-${entry.Id}`, MD5OfMessageBody: '' })),
     Failed: [],
@@ -226,7 +228,7 @@ describe('TaskgateOperatorPolicy', () => {
       const calls = await run(scenario);
       sent.push(...calls.map((call) => ({ ...call, command: `taskgate ${scenario.args[0]}: ${call.command}` })));
     }
-    // `dev` runs the embedded runtime of the app here; it never talks to a stack.
+    // `dev` runs the embedded runtime on this machine: it has no --stack and sends nothing to AWS.
     const covered = new Set([...SCENARIOS.map((s) => s.args[0]), 'dev']);
     expect(buildProgram().commands.map((c) => c.name()).filter((name) => !covered.has(name))).toEqual([]);
 

@@ -113,6 +113,12 @@ describe('TaskSchedule', () => {
   describe('rejects at synth, naming the schedule and the fix', () => {
     it.each<[string, string, ScheduleOptions, string]>([
       ['a payload that fails the schema', 'rate(1 hour)', { payload: { n: 'x' } as never }, 'schedule rate(1 hour) of task sync: payload for task sync fails its schema'],
+      [
+        "a payload over SQS's 256 KiB",
+        'rate(1 hour)',
+        { payload: { n: 1, blob: 'x'.repeat(300_000) } as never },
+        'schedule sync (task sync): the worker would refuse its message: message body is larger than 262144 bytes',
+      ],
       ['a flexible window over a day', 'rate(1 hour)', { flexibleWindow: 1441 }, 'schedule sync: flexibleWindow (minutes) must be between 1 and 1440 (given 1441)'],
       ['186 retries', 'rate(1 hour)', { retryAttempts: 186 }, 'schedule sync: retryAttempts must be between 0 and 185 (given 186)'],
       ['a max event age of 30 s', 'rate(1 hour)', { maxEventAge: Duration.seconds(30) }, 'schedule sync: maxEventAge (seconds) must be between 60 and 86400 (given 30)'],

@@ -3,7 +3,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { WORKER_ENV } from '../src/worker/worker-env';
 import { Taskgate } from '../src/cdk/taskgate';
-import { fixtureTask } from './helpers/apps';
+import { FIXTURE_TASK_MODULE, fixtureTask } from './helpers/apps';
 import { testApp } from './helpers/synth';
 
 /** A stack whose numbers come from CloudFormation parameters, known only at deployment. */
@@ -20,6 +20,7 @@ describe('props from CloudFormation parameters (unresolved tokens) skip the rang
     const { stack, number } = parameterStack();
     const taskgate = new Taskgate(stack, 'Taskgate', {
       tasks: [fixtureTask('sync', 'api'), fixtureTask('tick', 'serial')],
+      taskModule: FIXTURE_TASK_MODULE,
       retentionDays: number('Retention'),
       gates: {
         api: {
@@ -69,7 +70,7 @@ describe('props from CloudFormation parameters (unresolved tokens) skip the rang
   it('a worker timeout from a parameter needs an explicit visibility timeout: CloudFormation cannot compute 6 x timeout', () => {
     const { stack, number } = parameterStack();
     expect(
-      () => new Taskgate(stack, 'Taskgate', { tasks: [fixtureTask('sync', 'api')], gates: { api: { timeout: Duration.seconds(number('Timeout')) } } }),
+      () => new Taskgate(stack, 'Taskgate', { tasks: [fixtureTask('sync', 'api')], taskModule: FIXTURE_TASK_MODULE, gates: { api: { timeout: Duration.seconds(number('Timeout')) } } }),
     ).toThrow('gate api: the worker timeout is known only at deployment, so the visibility timeout (at least 6 x the worker timeout + batching window) cannot be derived; give visibilityTimeout');
   });
 });

@@ -8,6 +8,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ConfigurationError } from '../core/errors';
+import { messageGroupId } from '../core/send-path';
 import type { AnyTask } from '../core/task';
 import { taskMetadata } from '../core/task-metadata';
 import { WORKER_ENV } from '../worker/worker-env';
@@ -219,7 +220,7 @@ export class Gate extends Construct {
     this.gateName = gate;
     this.concurrency = concurrency;
     this.fifo = fifo;
-    this.messageGroupId = fifo ? gate : undefined;
+    this.messageGroupId = messageGroupId(gate, fifo);
     this.functionTimeout = Duration.seconds(functionTimeout);
     this.maxMessageAge = maxMessageAge;
     // A FIFO queue's DLQ must be FIFO too. Content-based deduplication lets a sender (a rule, the

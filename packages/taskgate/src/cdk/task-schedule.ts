@@ -4,7 +4,8 @@ import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { ConfigurationError } from '../core/errors';
+import { ConfigurationError, PermanentError } from '../core/errors';
+import { tickMessage } from '../core/task-message';
 import type { TaskRegistry } from '../core/registry';
 import type { AnyTask, TaskInput } from '../core/task';
 import type { Gate } from './gate';
@@ -149,9 +150,14 @@ function checkSchedule(scope: Construct, props: TaskScheduleProps, useScheduler:
   }
 }
 
-/** A tick's task message: the tick's time (a placeholder the service fills in) as its `id` and `scheduledAt`. */
-function tickMessage(props: TaskScheduleProps, tickTime: string) {
-  return { task: props.task.name, payload: props.payload ?? {}, id: tickTime, scheduledAt: tickTime, source: 'schedule' };
+/** A tick's task message (core's tickMessage): the tick's time, a placeholder the service fills in, as its `id` and `scheduledAt`. */
+function tickInput(props: TaskScheduleProps, placeholder: string) {
+  try {
+    return tickMessage(props.task.name, props.payload ?? {}, placeholder);
+  } catch (error) {
+    if (!(error instanceof PermanentError)) throw error;
+    throw new ConfigurationError(`schedule ${props.scheduleName} (task ${props.task.name}): the worker would refuse its message: ${error.message}`);
+  }
 }
 
 /**
@@ -208,7 +214,7 @@ export class TaskSchedule extends Construct {
     });
     rule.addTarget(
       new GateQueueTarget(gate.queue, {
-        input: events.RuleTargetInput.fromObject(tickMessage(props, events.EventField.time)),
+        input: events.RuleTargetInput.fromObject(tickInput(props, events.EventField.time)),
         sqsParameters: gate.messageGroupId ? { messageGroupId: gate.messageGroupId } : undefined,
         deadLetterConfig: { arn: delivery.deadLetterQueue.queueArn },
         retryPolicy:
@@ -242,7 +248,7 @@ export class TaskSchedule extends Construct {
         deadLetterQueue: delivery.deadLetterQueue,
         retryAttempts: unresolved.retryAttempts ? undefined : props.retryAttempts,
         maxEventAge: unresolved.maxEventAge ? undefined : props.maxEventAge,
-        input: scheduler.ScheduleTargetInput.fromObject(tickMessage(props, scheduler.ContextAttribute.scheduledTime)),
+        input: scheduler.ScheduleTargetInput.fromObject(tickInput(props, scheduler.ContextAttribute.scheduledTime)),
         messageGroupId: gate.messageGroupId,
       }),
     });

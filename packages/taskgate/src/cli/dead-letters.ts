@@ -12,7 +12,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { ownAttributes, readDeadLetter } from '../worker/dead-letter';
-import { isFifo } from './send-messages';
+import { isFifoQueueUrl } from '../core/send-path';
 import { Pacer, sleep } from './time';
 
 /** One dead letter as `taskgate dlq` shows it. */
@@ -152,7 +152,7 @@ export interface RedriveResult {
 export async function redriveByLoop(sqs: SQSClient, dlqUrl: string, queueUrl: string, options: RedriveOptions = {}): Promise<RedriveResult> {
   const total = (await queueCounts(sqs, dlqUrl)).visible;
   const pacer = options.rate ? new Pacer(options.rate, options.signal) : undefined;
-  const fifo = isFifo(queueUrl);
+  const fifo = isFifoQueueUrl(queueUrl);
   const refused: string[] = [];
   let moved = 0;
   options.onProgress?.(0, total);

@@ -1,63 +1,52 @@
-import { createHash, randomUUID } from 'node:crypto';
-import { SendMessageBatchCommand, type SendMessageBatchRequestEntry, type SQSClient } from '@aws-sdk/client-sqs';
-import { checkTaskMessage, type TaskMessage } from '../core/envelope';
 import { PermanentError } from '../core/errors';
+import { gateQueue, sendTask, type GateQueue, type QueueEntry, type SendPorts, type SendRequest, type SendResult } from '../core/send-path';
+import { SdkSendPorts, SendRefusedError } from '../worker/send-adapter';
+import { queueArn } from './dead-letters';
 import { CliError } from './errors';
+import type { GateEndpoints, Target } from './target';
 
-/** A message to send with its dedupe id (the message's `id`, or a fresh uuid). */
-export interface Outgoing {
-  readonly body: string;
-  readonly dedupeId: string;
-  readonly delaySeconds?: number;
+/** A gate of the target as the send path sees it. */
+export function gateQueueOf(gate: GateEndpoints): GateQueue {
+  return gateQueue(gate.name, gate.queueUrl);
 }
 
 /**
- * The body of a task message, checked with the worker's own contract checks (size, id length,
- * fields) before anything is sent: what the worker would move to the DLQ at once is refused here.
+ * Makes a message with the send path, where one the worker would refuse is a one-line CliError:
+ * the CLI checks every body with the worker's own contract checks before anything is sent.
  */
-export function messageBody(message: TaskMessage): string {
-  const body = JSON.stringify(message);
+export function refusedAsCliError<T>(make: () => T): T {
   try {
-    checkTaskMessage(body);
+    return make();
   } catch (error) {
-    if (error instanceof PermanentError) throw new CliError(`the worker would refuse this message (${error.reason}): ${error.message}; nothing was sent`);
-    throw error;
+    throw asCliError(error);
   }
-  return body;
 }
 
-export function outgoing(message: TaskMessage, delaySeconds?: number): Outgoing {
-  return { body: messageBody(message), dedupeId: message.id ?? randomUUID(), delaySeconds };
+/** Sends one request through the send path on the target (SQS, or a one-time schedule in its Scheduler). */
+export function sendCliTask(target: Target, request: SendRequest, queue: GateQueue, now: Date): Promise<SendResult> {
+  return explained(() => sendTask(request, queue, cliSendPorts(target), now));
 }
 
-export function isFifo(queueUrl: string): boolean {
-  return queueUrl.endsWith('.fifo');
+/** Sends planned entries (batches of 10); an entry the queue refuses is a CliError saying how many were sent. */
+export function sendEntries(target: Target, queueUrl: string, entries: readonly QueueEntry[]): Promise<string[]> {
+  return explained(() => cliSendPorts(target).sendMessages(queueUrl, entries));
 }
 
-/**
- * Sends up to 10 messages in one SendMessageBatch to a gate's queue. On a FIFO queue the group is
- * the gate's name (one group: the gate's concurrency of one) and the dedupe id the message's id.
- * Returns the SQS message ids in order; any failed entry is a CliError (nothing is retried
- * silently: the caller knows which were sent).
- */
-export async function sendBatch(sqs: SQSClient, queueUrl: string, gate: string, messages: readonly Outgoing[]): Promise<string[]> {
-  if (messages.length === 0) return [];
-  const fifo = isFifo(queueUrl);
-  const entries: SendMessageBatchRequestEntry[] = messages.map((message, index) => ({
-    Id: String(index),
-    MessageBody: message.body,
-    ...(message.delaySeconds ? { DelaySeconds: message.delaySeconds } : {}),
-    // SQS dedupe ids allow 128 characters of a limited alphabet; a hash of the id fits, as the worker's chains do.
-    ...(fifo ? { MessageGroupId: gate, MessageDeduplicationId: createHash('sha256').update(message.dedupeId).digest('hex') } : {}),
-  }));
-  const result = await sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: entries }));
-  const failed = result.Failed ?? [];
-  if (failed.length > 0) {
-    const sent = result.Successful?.length ?? 0;
-    throw new CliError(
-      `${failed.length} of ${messages.length} messages were refused by the queue (${failed[0]!.Code}: ${failed[0]!.Message}); ${sent} were sent`,
-    );
+async function explained<T>(send: () => Promise<T>): Promise<T> {
+  try {
+    return await send();
+  } catch (error) {
+    throw asCliError(error);
   }
-  const ids = new Map((result.Successful ?? []).map((entry) => [entry.Id, entry.MessageId ?? '']));
-  return entries.map((entry) => ids.get(entry.Id) ?? '');
+}
+
+function cliSendPorts(target: Target): SendPorts {
+  return new SdkSendPorts({ sqs: target.sqs, onceScheduling: () => target.onceScheduling(), queueArn: (url) => queueArn(target.sqs, url) });
+}
+
+/** The one-line CliError of a refused message; other errors as they are. */
+function asCliError(error: unknown): unknown {
+  if (error instanceof PermanentError) return new CliError(`the worker would refuse this message (${error.reason}): ${error.message}; nothing was sent`);
+  if (error instanceof SendRefusedError) return new CliError(error.message);
+  return error;
 }

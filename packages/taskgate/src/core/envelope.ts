@@ -5,7 +5,7 @@ export const SOURCES = ['schedule', 'manual', 'once', 'chain', 'api'] as const;
 export type TaskSource = (typeof SOURCES)[number];
 
 /**
- * The task message: the SQS body, JSON. A public contract (DESIGN.md); anything else in the body
+ * The task message: the SQS body, JSON. A public contract (docs/architecture.md); anything else in the body
  * is rejected so that a typo in a field name is not silently ignored.
  */
 export interface TaskMessage {

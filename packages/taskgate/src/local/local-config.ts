@@ -18,7 +18,7 @@ export interface LocalTaskgate {
 }
 
 /**
- * `.taskgate/local.json`: written by the embedded runtime while it runs (DESIGN.md), read by the
+ * `.taskgate/local.json`: written by the embedded runtime while it runs (docs/architecture.md), read by the
  * CLI (`--local`), scripts and `aws --endpoint-url`. Its top level describes the app's first
  * Taskgate, as it always has; an app with several also has `taskgates`, every one by the name
  * `--taskgate` takes (the first included).

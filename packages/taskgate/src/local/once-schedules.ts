@@ -1,5 +1,7 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { parseSchedule, type ParsedSchedule } from '../core/schedule-expression';
+import { queueEntry, type QueueEntry } from '../core/send-path';
+import { tickTime } from '../core/task-message';
 import type { ScheduleView } from './scheduler';
 
 /** An error the Scheduler API answers with: its HTTP status and AWS error type (the SDK's exception name). */
@@ -94,7 +96,7 @@ export interface OnceSchedulesOptions {
   /** Every local queue ARN, for the error message of an unknown one. */
   readonly queueArns: () => readonly string[];
   /** Sends one message; resolves to its SQS message id. */
-  readonly send: (queueUrl: string, input: { MessageBody: string; MessageGroupId?: string; MessageDeduplicationId?: string }) => Promise<string>;
+  readonly send: (queueUrl: string, entry: QueueEntry) => Promise<string>;
   readonly onArm?: (schedule: OnceScheduleView, realDelayMs: number) => void;
   readonly onFire: (schedule: OnceScheduleView, queue: OnceTargetQueue, messageId: string) => void;
   readonly onError: (message: string) => void;
@@ -331,10 +333,8 @@ export class OnceSchedules {
     const groupId = schedule.Target.SqsParameters?.MessageGroupId;
     try {
       if (!queue) throw new Error(`its queue ${schedule.Target.Arn} is gone`);
-      const messageId = await this.options.send(queue.url, {
-        MessageBody: body,
-        ...(queue.fifo ? { MessageGroupId: groupId, MessageDeduplicationId: createHash('sha256').update(`${schedule.Arn}#${entry.at.toISOString()}`).digest('hex') } : {}),
-      });
+      // The target's group as given; a dedupe id per schedule and time, so its retries are one message.
+      const messageId = await this.options.send(queue.url, queueEntry(body, queue.fifo ? { groupId, dedupeKey: `${schedule.Arn}#${entry.at.toISOString()}` } : {}));
       this.complete(entry);
       this.options.onFire(this.view(entry), queue, messageId);
     } catch (error) {
@@ -385,7 +385,7 @@ export class OnceSchedules {
 export function contextAttributes(input: string, context: { arn: string; scheduledTime: Date; executionId: string; attempt: number }): string {
   return input
     .replaceAll('<aws.scheduler.schedule-arn>', context.arn)
-    .replaceAll('<aws.scheduler.scheduled-time>', context.scheduledTime.toISOString().replace(/\.\d{3}Z$/, 'Z'))
+    .replaceAll('<aws.scheduler.scheduled-time>', tickTime(context.scheduledTime))
     .replaceAll('<aws.scheduler.execution-id>', context.executionId)
     .replaceAll('<aws.scheduler.attempt-number>', String(context.attempt));
 }

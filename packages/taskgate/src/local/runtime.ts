@@ -1,8 +1,10 @@
 import * as path from 'node:path';
 import { CloudFormationClient, paginateListStackResources } from '@aws-sdk/client-cloudformation';
 import { BatchGetItemCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { GetQueueAttributesCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { QueueEntry } from '../core/send-path';
 import { LEDGER_SCHEMA, runKey } from '../worker/ledger/record';
+import { SdkSendPorts } from '../worker/send-adapter';
 import { WORKER_ENV } from '../worker/worker-env';
 import { ControlTarget, startControlServer } from './control-server';
 import { FunctionHost } from './function-host';
@@ -69,7 +71,7 @@ export interface RuntimeOutput {
 }
 
 /**
- * The embedded runtime behind `taskgate dev`: everything DESIGN.md's "Running it" describes, read
+ * The embedded runtime behind `taskgate dev`: everything docs/architecture.md's embedded-runtime section describes, read
  * from the synthesized template.
  */
 export async function startRuntime(projectRoot: string, options: RuntimeOptions, out: RuntimeOutput): Promise<LocalRuntime> {
@@ -132,7 +134,7 @@ async function startEmbedded(
       groups: () => scheduleGroups,
       queue: (arn) => onceQueues.get(arn),
       queueArns: () => [...onceQueues.keys()],
-      send: async (queueUrl, input) => (await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, ...input }))).MessageId!,
+      send: queueSender(sqs),
       onArm: (schedule, realDelayMs) =>
         out.line(`${clock()}  once ${onceName(schedule)} → ${schedule.oneTime.queue}  at ${schedule.next}  fires in ${(realDelayMs / 1000).toFixed(1)}s${options.speed === 1 ? '' : ` (speed ${options.speed})`}`),
       onFire: (schedule, queue, messageId) => out.line(`${clock()}  fire ${onceName(schedule)} (one-time) → ${queue.name}  at ${schedule.expression}  message ${messageId}`),
@@ -267,10 +269,7 @@ async function startEmbedded(
       warnings.push('the template has no ledger table (no TASKGATE_LEDGER_TABLE on a worker); runs are not recorded, and local.json has an empty ledgerTable');
     }
 
-    scheduler = buildScheduler(models, taskgates, queueUrls, options, out, async (queueUrl, input) => {
-      const { MessageId } = await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, ...input }));
-      return MessageId!;
-    });
+    scheduler = buildScheduler(models, taskgates, queueUrls, options, out, queueSender(sqs));
     warnings.push(...scheduler.warnings);
 
     await Promise.all(hosts.map((host) => host.warm()));
@@ -383,10 +382,7 @@ async function startLocalStackScheduler(
     envVar: 'TASKGATE_UI_PORT',
     what: 'control server',
   });
-  scheduler = buildScheduler(models, taskgates, queueUrls, options, out, async (queueUrl, input) => {
-    const { MessageId } = await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, ...input }));
-    return MessageId!;
-  });
+  scheduler = buildScheduler(models, taskgates, queueUrls, options, out, queueSender(sqs));
   const config = localConfigOf(
     { region: options.region, sqsEndpoint: endpoint, dynamodbEndpoint: endpoint, ui: control.endpoint },
     localTaskgates(taskgates, gates, queueUrls, found),
@@ -413,7 +409,11 @@ async function startLocalStackScheduler(
   };
 }
 
-type SendInput = { MessageBody: string; MessageGroupId?: string; MessageDeduplicationId?: string };
+/** The send path's SQS adapter, one message at a time: how the runtime's schedules deliver. */
+function queueSender(sqs: SQSClient): (queueUrl: string, entry: QueueEntry) => Promise<string> {
+  const ports = new SdkSendPorts({ sqs });
+  return async (queueUrl, entry) => (await ports.sendMessages(queueUrl, [entry]))[0]!;
+}
 
 function buildScheduler(
   models: AppModel[],
@@ -421,7 +421,7 @@ function buildScheduler(
   queueUrls: ReadonlyMap<string, LocalQueue>,
   options: RuntimeOptions,
   out: RuntimeOutput,
-  send: (queueUrl: string, input: SendInput) => Promise<string>,
+  send: (queueUrl: string, entry: QueueEntry) => Promise<string>,
 ): Scheduler {
   const stackOf = new Map<TriggerModel, AppModel>();
   for (const model of models) {
@@ -438,12 +438,7 @@ function buildScheduler(
       const queue = stackOf.get(trigger)!.queues.get(trigger.queue);
       return Boolean(queue?.fifo && !queue.contentBasedDeduplication);
     },
-    send: (trigger, body, deduplicationId) =>
-      send(queueOf(trigger).url, {
-        MessageBody: body,
-        ...(trigger.messageGroupId ? { MessageGroupId: trigger.messageGroupId } : {}),
-        ...(deduplicationId ? { MessageDeduplicationId: deduplicationId } : {}),
-      }),
+    send: (trigger, entry) => send(queueOf(trigger).url, entry),
     onFire: (trigger, tick, messageId, manual) =>
       out.line(`${new Date().toTimeString().slice(0, 8)}  fire ${trigger.name} → ${queueOf(trigger).name}  tick ${tick.toISOString()}${manual ? ' (fired by hand)' : ''}  message ${messageId}`),
     onError: (message) => out.line(`error: ${message}`),
@@ -499,7 +494,7 @@ function controlTarget(scheduler: () => Scheduler, gates: () => readonly GateRun
 }
 
 function writeConfig(projectRoot: string, stateDir: string, lock: StateDirLock, options: RuntimeOptions, config: LocalConfig): string {
-  // The default state dir is where the CLI looks (DESIGN.md); another --state-dir keeps its own.
+  // The default state dir is where the CLI looks (README, Run it locally); another --state-dir keeps its own.
   const file = options.stateDir === '.taskgate' ? localConfigPath(projectRoot) : path.join(stateDir, 'local.json');
   lock.write(file, `${JSON.stringify(config, null, 2)}\n`);
   return file;

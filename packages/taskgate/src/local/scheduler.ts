@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
 import { parseSchedule, type ParsedSchedule } from '../core/schedule-expression';
+import { queueEntry, type QueueEntry } from '../core/send-path';
 import type { TriggerModel } from './template';
 
 /**
@@ -37,7 +37,7 @@ export interface ScheduleView {
 }
 
 /** Sends one tick's message to the trigger's queue; resolves to the SQS message id. */
-export type SendTick = (trigger: TriggerModel, body: string, deduplicationId: string | undefined) => Promise<string>;
+export type SendTick = (trigger: TriggerModel, entry: QueueEntry) => Promise<string>;
 
 export interface SchedulerOptions {
   readonly triggers: readonly TriggerModel[];
@@ -185,9 +185,11 @@ export class Scheduler {
 
   private async send(entry: Entry, tick: Date, manual: boolean): Promise<void> {
     const body = entry.trigger.render(tick);
-    const deduplicationId = this.options.needsDeduplicationId(entry.trigger) ? createHash('sha256').update(body).digest('hex') : undefined;
+    // As EventBridge and Scheduler deliver: the target's group as the template gives it; a dedupe
+    // id only where the queue cannot derive one from the body.
+    const dedupeKey = this.options.needsDeduplicationId(entry.trigger) ? body : undefined;
     try {
-      const messageId = await this.options.send(entry.trigger, body, deduplicationId);
+      const messageId = await this.options.send(entry.trigger, queueEntry(body, { groupId: entry.trigger.messageGroupId, dedupeKey }));
       this.options.onFire(entry.trigger, tick, messageId, manual);
     } catch (error) {
       this.options.onError(`schedule ${entry.trigger.name}: sending the tick of ${tick.toISOString()} failed: ${(error as Error).message}`);

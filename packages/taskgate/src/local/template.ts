@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { METADATA_KEYS, type TaskgateIdentity } from '../core/outputs';
 import type { TaskMetadata } from '../core/task-metadata';
+import { tickTime } from '../core/task-message';
 
 /**
  * The parts of a synthesized CloudFormation template that the embedded runtime runs: queues,
@@ -269,7 +270,7 @@ export function modelFromTemplate(template: TemplateDocument, stackName: string,
           queue,
           messageGroupId: (target.SqsParameters as { MessageGroupId?: string } | undefined)?.MessageGroupId,
           // Scheduler substitutes its context attributes as raw text inside the input.
-          render: (tick) => input.replaceAll('<aws.scheduler.scheduled-time>', tick.toISOString().replace(/\.\d{3}Z$/, 'Z')),
+          render: (tick) => input.replaceAll('<aws.scheduler.scheduled-time>', tickTime(tick)),
         });
         break;
       }
@@ -340,7 +341,7 @@ function ruleRenderer(target: Record<string, unknown>, where: string): (tick: Da
       'detail-type': 'Scheduled Event',
       source: 'aws.events',
       account: '000000000000',
-      time: tick.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      time: tickTime(tick),
       region: 'us-east-1',
       resources: [],
       detail: {},

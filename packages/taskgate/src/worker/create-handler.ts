@@ -9,7 +9,7 @@ import { DynamoLedger } from './ledger/dynamo-ledger';
 import { TaskRegistry } from '../core/registry';
 import type { AnyTask } from '../core/task';
 import { PowertoolsRunMetrics } from './run-metrics';
-import { Triggers, type GateQueue } from './triggers';
+import { Triggers, type GateQueueEnv } from './triggers';
 import { Worker } from './worker';
 import { WORKER_ENV } from './worker-env';
 
@@ -23,10 +23,10 @@ function required(env: NodeJS.ProcessEnv, name: string): string {
   return value;
 }
 
-function parseQueues(env: NodeJS.ProcessEnv): Record<string, GateQueue> {
+function parseQueues(env: NodeJS.ProcessEnv): Record<string, GateQueueEnv> {
   const raw = required(env, WORKER_ENV.queues);
   try {
-    return JSON.parse(raw) as Record<string, GateQueue>;
+    return JSON.parse(raw) as Record<string, GateQueueEnv>;
   } catch {
     throw new ConfigurationError(`${WORKER_ENV.queues} is not JSON: ${raw.slice(0, 80)}`);
   }

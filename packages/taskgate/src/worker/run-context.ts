@@ -23,7 +23,6 @@ export class RunContext implements TaskContext {
     readonly deadline: number,
     private readonly baseLogger: TaskLogger,
     private readonly triggers: Triggers,
-    private readonly now: () => number,
   ) {
     this.runId = envelope.id;
     this.task = envelope.task;
@@ -73,7 +72,7 @@ export class RunContext implements TaskContext {
       payload: options.payload ?? (this.envelope.payload as object),
       id: derivedId(this.runId, 'chain'),
       source: 'chain',
-      at: new Date(this.now() + (options.delaySeconds ?? 0) * 1000),
+      delaySeconds: options.delaySeconds ?? 0,
     });
   }
 

@@ -162,7 +162,7 @@ export class Worker {
 
     const started = this.now();
     try {
-      const context = new RunContext(envelope, attempt, started + timeoutMs, logger, this.options.triggers, this.now);
+      const context = new RunContext(envelope, attempt, started + timeoutMs, logger, this.options.triggers);
       await this.deadlines.run(task, payload, context, timeoutMs);
     } catch (error) {
       return this.failed(record, envelope, task, attempt, claim.token, started, latenessSeconds, error);

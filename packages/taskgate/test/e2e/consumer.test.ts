@@ -36,7 +36,9 @@ describe('taskgate in a fresh CDK app, installed from its tarball', { timeout: 6
   let pack: PackResult;
 
   beforeAll(async () => {
-    const { stdout } = await exec('npm', ['pack', '--json', '--pack-destination', work], { cwd: PACKAGE, maxBuffer: 16 * 1024 * 1024 });
+    // dist/ as `npm test` built it (pretest): prepack would delete and rebuild dist/ while other test
+    // files of the run load the package from it ("Cannot find module './gate'").
+    const { stdout } = await exec('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', work], { cwd: PACKAGE, maxBuffer: 16 * 1024 * 1024 });
     pack = (JSON.parse(stdout) as PackResult[])[0]!;
     console.log(`tarball ${pack.filename}: ${(pack.size / 1024).toFixed(1)} KB packed, ${(pack.unpackedSize / 1024).toFixed(1)} KB unpacked, ${pack.entryCount} files`);
     for (const [file, text] of Object.entries(TEAM_APP(path.join(work, pack.filename)))) {

@@ -20,10 +20,10 @@ const xml = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').
 /**
  * A stand-in for AWS's wire protocols, just enough for `taskgate --stack` to load a stack and reach
  * its queues, and to answer chosen operations with the errors AWS sends: CloudFormation's query
- * protocol (DescribeStacks with `outputs`, GetTemplate) and SQS's JSON protocol
+ * protocol (DescribeStacks with `outputs`, GetTemplate with `template`) and SQS's JSON protocol
  * (GetQueueAttributes). The SDK's real clients, middleware and error parsing run against it.
  */
-export async function startAwsStub(stackName: string, outputs: Readonly<Record<string, string>>): Promise<AwsStub> {
+export async function startAwsStub(stackName: string, outputs: Readonly<Record<string, string>>, template: object = { Resources: {} }): Promise<AwsStub> {
   const errors = new Map<string, StubError>();
   const server = http.createServer((request, response) => {
     let body = '';
@@ -45,7 +45,7 @@ export async function startAwsStub(stackName: string, outputs: Readonly<Record<s
         response.end(JSON.stringify({ Attributes: { ApproximateNumberOfMessages: '3', ApproximateNumberOfMessagesNotVisible: '0', ApproximateNumberOfMessagesDelayed: '0' } }));
       } else {
         response.writeHead(200, { 'content-type': 'text/xml' });
-        response.end(queryResult(operation, stackName, outputs));
+        response.end(queryResult(operation, stackName, outputs, template));
       }
     });
   });
@@ -58,10 +58,10 @@ export async function startAwsStub(stackName: string, outputs: Readonly<Record<s
   };
 }
 
-function queryResult(operation: string, stackName: string, outputs: Readonly<Record<string, string>>): string {
+function queryResult(operation: string, stackName: string, outputs: Readonly<Record<string, string>>, template: object): string {
   const result =
     operation === 'GetTemplate'
-      ? `<TemplateBody>${xml(JSON.stringify({ Resources: {} }))}</TemplateBody>`
+      ? `<TemplateBody>${xml(JSON.stringify(template))}</TemplateBody>`
       : `<Stacks><member><StackName>${stackName}</StackName><StackStatus>CREATE_COMPLETE</StackStatus><CreationTime>2026-01-01T00:00:00Z</CreationTime><Outputs>${Object.entries(
           outputs,
         )

@@ -1,6 +1,4 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
 
@@ -28,19 +26,6 @@ export function cliEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
     AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/aws-credentials',
     ...extra,
   };
-}
-
-/**
- * A temporary folder with a cdk.json (and a lockfile) whose app is the TypeScript file `appFile` (run by this node
- * through tsx, synthesized without bundling), as a team's app folder is to the CLI.
- */
-export function cdkAppFolder(appFile: string): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'taskgate-app-'));
-  const app = [process.execPath, TSX, appFile].map((part) => JSON.stringify(part)).join(' ');
-  fs.writeFileSync(path.join(dir, 'cdk.json'), JSON.stringify({ app, context: { 'aws:cdk:bundling-stacks': [] } }));
-  // A team's app folder has a lockfile, where the constructs root their worker bundles.
-  fs.writeFileSync(path.join(dir, 'package-lock.json'), '{}\n');
-  return dir;
 }
 
 /** Starts `taskgate ARGS` as a subprocess, from the package's TypeScript through tsx. */

@@ -66,9 +66,9 @@ describe('taskgate dev on the fixture app', () => {
     await app?.dispose();
   });
 
-  it('writes local.json as DESIGN.md specifies and prints where everything is', () => {
+  it('writes local.json as the README specifies and prints where everything is', () => {
     const { config } = app;
-    // DESIGN.md's fields, and what `taskgate trigger --at` needs for a one-time schedule.
+    // local.json's documented fields, and what `taskgate trigger --at` needs for a one-time schedule.
     expect(Object.keys(config).sort()).toEqual(['dynamodbEndpoint', 'gates', 'ledgerTable', 'region', 'sqsEndpoint', 'tasks', 'ui', 'scheduleGroup', 'onceScheduleRoleArn'].sort());
     expect(config.scheduleGroup).toMatch(/^TaskgateFixture-/);
     expect(config.onceScheduleRoleArn).toMatch(/^arn:aws:iam::000000000000:role\//);

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { TaskMessage } from '../../core/envelope';
+import { nowEntry, type QueueEntry } from '../../core/send-path';
 import { RECLAIMABLE } from '../../worker/ledger/ledger';
 import type { RunStatus } from '../../worker/ledger/record';
 import { parseSchedule } from '../../core/schedule-expression';
@@ -10,7 +11,7 @@ import { CLI, formatTime, paint, printJson, status, table } from '../format';
 import { interruptSignal } from '../interrupt';
 import { runStatuses } from '../ledger-query';
 import { Progress } from '../progress';
-import { messageBody, sendBatch } from '../send-messages';
+import { gateQueueOf, refusedAsCliError, sendEntries } from '../send-messages';
 import { appRegistryBeforeConnecting, resolveTarget, taskArgument, type GateEndpoints, type Target, type TargetOptions } from '../target';
 import { Pacer, parseCount, parseRate, parseTime, sleep } from '../time';
 
@@ -34,7 +35,7 @@ interface Tick {
   readonly id: string;
   /** The run's status in the ledger when the tick already ran (or was skipped). */
   readonly ledger?: RunStatus;
-  readonly body: string;
+  readonly entry: QueueEntry;
 }
 
 /** `taskgate backfill <task>`: enqueue the ticks a schedule had in a window, paced to the gate. */
@@ -56,23 +57,24 @@ export function registerBackfill(program: Command): void {
     .option('--json', 'print JSON for scripts')
     .addHelpText('after', `\nExamples:\n  $ ${CLI} backfill refresh-exchange-rates --from 2026-11-22T00:00:00Z --to 2026-11-22T06:00:00Z --dry-run\n  $ ${CLI} backfill cleanup-stray-instances --from 2d --to 0s --rate 2/s`)
     .action(async (taskName: string, options: BackfillOptions, command: Command) => {
-      // Every argument is checked before anything is contacted.
+      // Every argument is checked before anything is contacted: the flags first (they need no app),
+      // then the task name wherever the app is known without a connection.
       const globals = command.optsWithGlobals<TargetOptions>();
-      const known = await appRegistryBeforeConnecting(globals);
-      if (known) taskArgument(known, taskName);
       const { from, to } = windowOf(options, taskName, new Date());
       const max = parseCount(options.max, '--max');
       const rate = options.rate === undefined ? undefined : parseRate(options.rate);
+      const known = await appRegistryBeforeConnecting(globals);
+      if (known) taskArgument(known, taskName);
       const target = await resolveTarget(globals);
       const gate = target.gateOfTask(taskName);
       const trigger = pickSchedule(await target.triggers(), taskName, options.schedule);
-      const ticks = await ticksOf(target, trigger, taskName, from, to, max, options.respectMisfire ? 'schedule' : 'manual');
+      const ticks = await ticksOf(target, gate, trigger, taskName, { from, to }, max, options.respectMisfire ? 'schedule' : 'manual');
       // Failed and dead runs may be claimed again; succeeded, skipped and running ones would be deduplicated.
       const pending = ticks.filter((tick) => tick.ledger === undefined || RECLAIMABLE.includes(tick.ledger));
       const sending = new Set(pending.map((tick) => tick.id));
 
       if (options.dryRun) {
-        if (options.json) printJson(ticks.map(({ body: _body, ...tick }) => ({ ...tick, send: sending.has(tick.id) })));
+        if (options.json) printJson(ticks.map(({ entry: _entry, ...tick }) => ({ ...tick, send: sending.has(tick.id) })));
         else {
           console.log(table(['TICK', 'RUN ID', 'LEDGER', 'SEND'], ticks.map((t) => [formatTime(t.at), t.id, t.ledger ? status(t.ledger) : '-', sending.has(t.id) ? 'yes' : 'no (already ran)'])));
           console.log(`${ticks.length} tick(s) of schedule ${trigger.name} (${trigger.expression} ${trigger.timeZone}) from ${formatTime(from)} to ${formatTime(to)}; ${pending.length} would be sent to gate ${gate.name}`);
@@ -123,7 +125,7 @@ function pickSchedule(triggers: readonly TriggerModel[], task: string, name: str
   return mine[0]!;
 }
 
-async function ticksOf(target: Target, trigger: TriggerModel, task: string, from: Date, to: Date, max: number, source: 'schedule' | 'manual'): Promise<Tick[]> {
+async function ticksOf(target: Target, gate: GateEndpoints, trigger: TriggerModel, task: string, { from, to }: { from: Date; to: Date }, max: number, source: 'schedule' | 'manual'): Promise<Tick[]> {
   const schedule = parseSchedule(trigger.expression, { timeZone: trigger.kind === 'rule' ? undefined : trigger.timeZone, target: trigger.kind === 'rule' ? 'rule' : 'scheduler', allowPast: true, now: from });
   const times: Date[] = [];
   let after = new Date(from.getTime() - 1);
@@ -134,10 +136,13 @@ async function ticksOf(target: Target, trigger: TriggerModel, task: string, from
     after = batch[batch.length - 1]!;
   }
   if (times.length > max) throw new CliError(`the window has more than ${max} ticks of ${trigger.name} (${trigger.expression}); narrow --from/--to or raise --max`);
+  const queue = gateQueueOf(gate);
   const ticks = times.map((at) => {
-    // The body the schedule itself would send for this tick: same id, scheduledAt and payload.
+    // The message the schedule itself would send for this tick: same task, payload, id and scheduledAt.
     const message = JSON.parse(trigger.render(at)) as TaskMessage;
-    return { at: at.toISOString(), id: message.id ?? at.toISOString(), body: messageBody({ ...message, source }) };
+    const id = message.id ?? at.toISOString();
+    const request = { task: message.task, payload: message.payload as object | undefined, id, scheduledAt: message.scheduledAt, source };
+    return { at: at.toISOString(), id, entry: refusedAsCliError(() => nowEntry(request, queue)) };
   });
   const ledger = await runStatuses(target.dynamodb, target.ledgerTable(), task, ticks.map((tick) => tick.id));
   return ticks.map((tick) => ({ ...tick, ledger: ledger.get(tick.id) }));
@@ -158,7 +163,7 @@ async function send(target: Target, gate: GateEndpoints, ticks: readonly Tick[],
       }
       await pacer.take(batch.length);
       if (signal.aborted) break;
-      await sendBatch(target.sqs, gate.queueUrl, gate.name, batch.map((tick) => ({ body: tick.body, dedupeId: tick.id })));
+      await sendEntries(target, gate.queueUrl, batch.map((tick) => tick.entry));
       count += batch.length;
       progress.tick(batch.length);
     }

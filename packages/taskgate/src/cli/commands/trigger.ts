@@ -1,20 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { CreateScheduleCommand } from '@aws-sdk/client-scheduler';
 import type { Command } from 'commander';
-import type { TaskMessage } from '../../core/envelope';
 import type { TaskRegistry } from '../../core/registry';
-import type { AnyTask } from '../../core/task';
-import { queueArn } from '../dead-letters';
+import { requestBody, type SendRequest } from '../../core/send-path';
 import { CliError } from '../errors';
 import { printable } from '../../core/printable';
 import { CLI, formatTime, paint, printJson } from '../format';
 import { readPayload } from '../payload';
-import { isFifo, outgoing, sendBatch, type Outgoing } from '../send-messages';
-import { appRegistryBeforeConnecting, resolveTarget, taskArgument, type GateEndpoints, type Target, type TargetOptions } from '../target';
+import { gateQueueOf, refusedAsCliError, sendCliTask } from '../send-messages';
+import { appRegistryBeforeConnecting, resolveTarget, taskArgument, type TargetOptions } from '../target';
 import { parseTime } from '../time';
-
-/** SQS's largest per-message delay: 15 minutes. */
-const MAX_DELAY_SECONDS = 900;
 
 interface TriggerOptions {
   readonly payload?: string;
@@ -48,74 +42,32 @@ Examples:
       const at = options.at === undefined ? undefined : parseTime(options.at, '--at', now, 1);
       if (at && at.getTime() < now.getTime() - 1000) throw new CliError(`--at ${options.at} is in the past (${at.toISOString()}); give a future time, or leave --at out to run now`);
       // Every argument is checked before anything is contacted, wherever the app is known without
-      // it (a typo is a typo, runtime or not); with --stack the deployed template decides.
+      // it (a typo is a typo, runtime or not). With --stack the task list is the deployed template's,
+      // read from the stack; the message contract's limits on what was typed (the id) still come first.
       const known = await appRegistryBeforeConnecting(globals);
+      if (!known) refusedAsCliError(() => requestBody({ task: taskName, payload: {}, id, source: at ? 'once' : 'manual', at }, now));
       const early = known ? prepare(known, taskName, options.payload ?? '{}', id, at) : undefined;
       const target = await resolveTarget(globals);
-      const { task, message, checked } = early ?? prepare(target.registry, taskName, options.payload ?? '{}', id, at);
-      const gate = target.gateOfTask(task.name);
-      const sendAt = new Date();
-      const sent = at && needsSchedule(target, gate, at, sendAt) ? await scheduleOnce(target, gate, message, checked, at) : await sendNow(target, gate, checked, at, sendAt);
+      const request = early ?? prepare(target.registry, taskName, options.payload ?? '{}', id, at);
+      const gate = target.gateOfTask(request.task);
+      // On AWS every --at is a one-time schedule: it shows in the console and can be deleted before it fires.
+      const sent = await sendCliTask(target, { ...request, preferSchedule: target.kind === 'aws' }, gateQueueOf(gate), new Date());
       if (options.json) {
-        printJson({ task: task.name, gate: gate.name, id, ...sent });
+        printJson({ task: request.task, gate: gate.name, id, ...(sent.messageId ? { messageId: sent.messageId } : { scheduleName: sent.scheduleName }), ...(sent.alreadyScheduled ? { alreadyScheduled: true } : {}) });
         return;
       }
       const when = at ? ` for ${formatTime(at)}` : '';
-      console.log(`${sent.scheduleName ? 'scheduled' : 'sent'} ${paint('bold', task.name)} to gate ${gate.name}${when}: run id ${printable(id)}${sent.messageId ? `, message ${sent.messageId}` : `, schedule ${sent.scheduleName}`}`);
-      console.log(`follow it: ${CLI} history --task ${task.name} --follow`);
+      const how = sent.messageId ? `, message ${sent.messageId}` : sent.alreadyScheduled ? `, already scheduled by schedule ${sent.scheduleName} (this run id was scheduled before)` : `, schedule ${sent.scheduleName}`;
+      console.log(`${sent.scheduleName ? 'scheduled' : 'sent'} ${paint('bold', request.task)} to gate ${gate.name}${when}: run id ${printable(id)}${how}`);
+      console.log(`follow it: ${CLI} history --task ${request.task} --follow`);
     });
 }
 
-/** The task, its message and the message as the worker will check it; throws on any bad argument. */
-function prepare(registry: TaskRegistry, taskName: string, payloadArgument: string, id: string, at: Date | undefined): { task: AnyTask; message: TaskMessage; checked: Outgoing } {
+/** The request, its payload checked against the task's schema and its body against the contract; throws on any bad argument. */
+function prepare(registry: TaskRegistry, taskName: string, payloadArgument: string, id: string, at: Date | undefined): SendRequest {
   const task = taskArgument(registry, taskName);
   const payload = readPayload(registry, task, payloadArgument);
-  const message: TaskMessage = { task: task.name, payload, id, ...(at ? { scheduledAt: at.toISOString(), source: 'once' } : { source: 'manual' }) };
-  return { task, message, checked: outgoing(message) };
-}
-
-function delaySecondsOf(at: Date, now: Date): number {
-  return Math.max(0, Math.ceil((at.getTime() - now.getTime()) / 1000));
-}
-
-/**
- * Whether `--at` needs a one-time schedule: always on AWS (the schedule shows in the console and can
- * be deleted); on the embedded runtime only where an SQS delay cannot do it (beyond 15 minutes, or
- * any delay on a FIFO queue, which has no per-message delay).
- */
-function needsSchedule(target: Target, gate: GateEndpoints, at: Date, now: Date): boolean {
-  if (target.kind === 'aws') return true;
-  const delaySeconds = delaySecondsOf(at, now);
-  return delaySeconds > MAX_DELAY_SECONDS || (delaySeconds > 0 && isFifo(gate.queueUrl));
-}
-
-async function sendNow(target: Target, gate: GateEndpoints, checked: Outgoing, at: Date | undefined, now: Date): Promise<{ messageId?: string; scheduleName?: string }> {
-  const delaySeconds = at && !isFifo(gate.queueUrl) ? delaySecondsOf(at, now) : undefined;
-  const [messageId] = await sendBatch(target.sqs, gate.queueUrl, gate.name, [{ ...checked, delaySeconds }]);
-  return { messageId };
-}
-
-/** A one-time EventBridge Scheduler schedule (the stack's, or the embedded runtime's) that sends the message at `at` and deletes itself. */
-async function scheduleOnce(target: Target, gate: GateEndpoints, message: TaskMessage, checked: Outgoing, at: Date): Promise<{ messageId?: string; scheduleName?: string }> {
-  const once = target.onceScheduling();
-  // Scheduler names: 1-64 of [0-9a-zA-Z-_.].
-  const scheduleName = `taskgate-${message.task.slice(0, 30)}-${randomUUID().slice(0, 8)}`;
-  await once.scheduler.send(
-    new CreateScheduleCommand({
-      Name: scheduleName,
-      GroupName: once.group,
-      ScheduleExpression: `at(${at.toISOString().slice(0, 19)})`,
-      ScheduleExpressionTimezone: 'UTC',
-      FlexibleTimeWindow: { Mode: 'OFF' },
-      ActionAfterCompletion: 'DELETE',
-      Description: `taskgate trigger ${message.task} --at ${at.toISOString()} (run id ${message.id})`,
-      Target: {
-        Arn: await queueArn(target.sqs, gate.queueUrl),
-        RoleArn: once.roleArn,
-        Input: checked.body,
-        ...(isFifo(gate.queueUrl) ? { SqsParameters: { MessageGroupId: gate.name } } : {}),
-      },
-    }),
-  );
-  return { scheduleName };
+  const request: SendRequest = { task: task.name, payload, id, source: at ? 'once' : 'manual', at };
+  refusedAsCliError(() => requestBody(request, new Date()));
+  return request;
 }
