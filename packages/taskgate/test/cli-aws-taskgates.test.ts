@@ -1,6 +1,6 @@
 import { CloudFormationClient, DescribeStacksCommand, GetTemplateCommand, ListStackResourcesCommand } from '@aws-sdk/client-cloudformation';
 import { DisableRuleCommand, EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { GetQueueAttributesCommand, SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { buildProgram } from '../src/cli/program';
@@ -35,7 +35,7 @@ beforeEach(() => {
     StackResourceSummaries: Object.keys(template.Resources).map((id) => ({ LogicalResourceId: id, PhysicalResourceId: `physical-${id}`, ResourceType: 'x', ResourceStatus: 'CREATE_COMPLETE', LastUpdatedTimestamp: new Date() })),
   });
   sqs.on(GetQueueAttributesCommand).resolves({ Attributes: { ApproximateNumberOfMessages: '0', ApproximateNumberOfMessagesNotVisible: '0' } });
-  sqs.on(SendMessageBatchCommand).resolves({ Successful: [{ Id: '0', MessageId: 'm-1', MD5OfMessageBody: 'x' }], Failed: [] });
+  sqs.on(SendMessageCommand).resolves({ MessageId: 'm-1' });
 });
 afterEach(() => vi.restoreAllMocks());
 
@@ -72,7 +72,7 @@ describe('--stack of two Taskgates', () => {
 
   it("triggers into the named Taskgate's queue, and pauses its rule, not the other's of the same name", async () => {
     expect(await run('trigger', 'second-echo', '--taskgate', 'second', '--id', 'two-1')).toContain('sent second-echo to gate default: run id two-1');
-    expect(sqs.commandCalls(SendMessageBatchCommand)[0]!.args[0].input.QueueUrl).toBe(url('TaskgateSecondGateDefaultQueueUrl'));
+    expect(sqs.commandCalls(SendMessageCommand)[0]!.args[0].input.QueueUrl).toBe(url('TaskgateSecondGateDefaultQueueUrl'));
     await run('pause', 'cleanup-stray-instances', '--taskgate', 'second');
     await run('pause', 'cleanup-stray-instances', '--taskgate', 'Taskgate');
     expect(events.commandCalls(DisableRuleCommand).map((call) => call.args[0].input.Name)).toEqual([
