@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { DynamoLedger } from '../src/worker/ledger/dynamo-ledger';
 import type { RunRecord } from '../src/worker/ledger/record';
 import { TaskRegistry } from '../src/core/registry';
-import { tasks } from '../../../lambdas/tasks';
+import { tasks } from './fixtures/app/cli-tasks';
 import { Triggers } from '../src/worker/triggers';
 import { Worker } from '../src/worker/worker';
 import { expectOneLineError, json, useCliFixture } from './helpers/cli-fixture';
@@ -60,7 +60,6 @@ describe('tasks', () => {
     );
     expect(rows.map((row) => [row.name, row.gate, row.timeoutSeconds])).toEqual([
       ['cleanup-stray-instances', 'default', 120],
-      ['release-expired-inventory-holds', 'default', 30],
       ['send-delivery-reminders', 'email-api', 300],
       ['refresh-exchange-rates', 'rates-api', 30],
     ]);

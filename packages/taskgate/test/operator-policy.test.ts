@@ -17,7 +17,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { iamAction } from '../src/cli/aws-errors';
 import { buildProgram } from '../src/cli/program';
-import { AppStack } from '../../../lib/app-stack';
+import { CliFixtureStack } from './fixtures/app/cli-stack';
 import { OUTPUT_KEYS } from '../src/core/outputs';
 import { deploy, DEPLOYED, type DeployableTemplate, type Deployment } from './helpers/deployment';
 import { isAllowed, type AccessRequest, type ResolvedStatement } from './helpers/iam';
@@ -38,7 +38,7 @@ function deployedPolicy(stack: Stack): { deployment: Deployment; document: { Ver
   return { deployment, document: { ...document, Statement: Statement as unknown as ResolvedStatement[] } };
 }
 
-const { deployment, document: policy } = deployedPolicy(new AppStack(testApp(), STACK));
+const { deployment, document: policy } = deployedPolicy(new CliFixtureStack(testApp(), STACK));
 const statements = policy.Statement;
 
 const mocks = {

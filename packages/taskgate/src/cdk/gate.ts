@@ -13,7 +13,7 @@ import type { AnyTask } from '../core/task';
 import { taskMetadata } from '../core/task-metadata';
 import { WORKER_ENV } from '../worker/worker-env';
 import { METRICS } from '../worker/metric-names';
-import { METADATA_KEYS } from '../core/outputs';
+import { METADATA_KEYS, type TaskgateIdentity } from '../core/outputs';
 import { bundlingRoot } from './bundling-root';
 import { checkRange } from './check-range';
 import { gateQueueName } from './physical-names';
@@ -77,6 +77,11 @@ export interface GateProps extends GateOptions {
   readonly tasks: readonly AnyTask[];
   /** The worker's handler file, which exports `handler = createHandler(tasks)`. */
   readonly workerEntry: string;
+  /**
+   * The Taskgate the gate belongs to, whose name its queue names carry unless it is the stack's default.
+   * @default - the stack's default Taskgate: queues `<stack>-<gate>`
+   */
+  readonly taskgate?: TaskgateIdentity;
 }
 
 /** Seconds the worker keeps for itself after the longest task's timeout (DLQ moves, logging). */
@@ -225,14 +230,14 @@ export class Gate extends Construct {
     const stackName = Stack.of(this).stackName;
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
       ...fifoProps,
-      queueName: gateQueueName(stackName, gate, 'dlq', fifo),
+      queueName: gateQueueName(stackName, gate, 'dlq', fifo, props.taskgate),
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       retentionPeriod: Duration.days(14),
     });
     this.queue = new sqs.Queue(this, 'Queue', {
       ...fifoProps,
-      queueName: gateQueueName(stackName, gate, 'queue', fifo),
+      queueName: gateQueueName(stackName, gate, 'queue', fifo, props.taskgate),
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       visibilityTimeout: Duration.seconds(visibilityTimeout),

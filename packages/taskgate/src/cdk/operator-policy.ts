@@ -1,6 +1,7 @@
 import { Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
+import type { TaskgateIdentity } from '../core/outputs';
 import type { Gate } from './gate';
 import { acknowledgeWildcard } from './nag-acknowledgements';
 import type { Ledger } from './ledger';
@@ -10,6 +11,11 @@ export interface OperatorPolicyProps {
   readonly gates: readonly Gate[];
   readonly ledger: Ledger;
   readonly delivery: ScheduleDelivery;
+  /**
+   * The Taskgate it operates, named in the description when the stack has several.
+   * @default - the stack's default Taskgate
+   */
+  readonly taskgate?: TaskgateIdentity;
 }
 
 /**
@@ -33,7 +39,7 @@ export class OperatorPolicy extends Construct {
     const statement = (sid: string, actions: string[], resources: string[], conditions?: Record<string, unknown>) =>
       new iam.PolicyStatement({ sid, actions, resources, conditions });
     this.policy = new iam.ManagedPolicy(this, 'Policy', {
-      description: `taskgate operator (${stack.stackName}): trigger tasks, read runs, manage DLQs and schedules`,
+      description: `taskgate operator (${stack.stackName}${props.taskgate && !props.taskgate.default ? `, Taskgate ${props.taskgate.name}` : ''}): trigger tasks, read runs, manage DLQs and schedules`,
       statements: [
         // history queries the indexes; backfill reads the ledger status of each tick in batches.
         statement('ReadRunLedger', ['dynamodb:Query', 'dynamodb:BatchGetItem'], props.ledger.resourceArns),

@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import { ConfigurationError } from '../core/errors';
+import type { TaskgateIdentity } from '../core/outputs';
 
 /**
  * Physical names taskgate gives its resources. Rules and Scheduler schedules are named so that one
@@ -27,17 +29,46 @@ export function stackNamePrefix(stackName: string): string {
   return stackName.length <= 32 ? `${stackName}-` : `${stackName.slice(0, 23)}${shortHash(stackName)}-`;
 }
 
+/**
+ * A Taskgate's name as its other-than-default names carry it: a letter, then letters, digits and
+ * hyphens, 20 at most, so that the longest rule prefix (`<stack, 33>-<name, 20>-`) stays whole in a
+ * 64-character rule name and `rule/<prefix>*` still covers every rule.
+ */
+const TASKGATE_NAME = /^[A-Za-z][A-Za-z0-9-]{0,19}$/;
+
+/** Throws unless `name` can scope a Taskgate's names; `what` says where the name came from. */
+export function checkTaskgateName(subject: string, what: string, name: string): void {
+  if (!TASKGATE_NAME.test(name)) {
+    throw new ConfigurationError(`${subject}: ${what} "${name}" cannot name its resources: use a letter, then letters, digits and hyphens, 20 characters at most`);
+  }
+}
+
+/**
+ * The start of every rule and queue name of one Taskgate: `<stack>-` for the stack's default
+ * Taskgate (the names it always had), `<stack>-<name>-` for any other, so that one ARN pattern
+ * covers the rules of each.
+ */
+export function taskgateNamePrefix(stackName: string, taskgate?: TaskgateIdentity): string {
+  const stack = stackNamePrefix(stackName);
+  return taskgate === undefined || taskgate.default ? stack : `${stack}${taskgate.name}-`;
+}
+
+/** The IAM path of a Taskgate's Scheduler roles, which its operator may pass: `/taskgate/<stack>/`, `/taskgate/<stack>/<name>/`. */
+export function schedulerRolePath(stackName: string, taskgate?: TaskgateIdentity): string {
+  return taskgate === undefined || taskgate.default ? `/taskgate/${stackName}/` : `/taskgate/${stackName}/${taskgate.name}/`;
+}
+
 /** A rule or Scheduler schedule name: at most 64 of `[A-Za-z0-9._-]`. */
 export function physicalScheduleName(prefix: string, name: string): string {
   return boundedName(`${prefix}${name}`, 64);
 }
 
 /**
- * A gate's queue name (`Taskgate-email-api`, `Taskgate-email-api-dlq`, `.fifo` for a FIFO gate):
- * at most 80 characters. Switching a gate to or from FIFO changes the name, so CloudFormation can
- * replace the queue.
+ * A gate's queue name (`Taskgate-email-api`, `Taskgate-email-api-dlq`, `.fifo` for a FIFO gate;
+ * `Taskgate-orders-email-api` in Taskgate `orders`): at most 80 characters. Switching a gate to or
+ * from FIFO changes the name, so CloudFormation can replace the queue.
  */
-export function gateQueueName(stackName: string, gate: string, kind: 'queue' | 'dlq', fifo: boolean): string {
+export function gateQueueName(stackName: string, gate: string, kind: 'queue' | 'dlq', fifo: boolean, taskgate?: TaskgateIdentity): string {
   const suffix = fifo ? '.fifo' : '';
-  return `${boundedName(`${stackNamePrefix(stackName)}${gate}${kind === 'dlq' ? '-dlq' : ''}`, 80 - suffix.length)}${suffix}`;
+  return `${boundedName(`${taskgateNamePrefix(stackName, taskgate)}${gate}${kind === 'dlq' ? '-dlq' : ''}`, 80 - suffix.length)}${suffix}`;
 }

@@ -4,11 +4,17 @@ import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { Gate } from './gate';
-import { stackNamePrefix } from './physical-names';
+import type { TaskgateIdentity } from '../core/outputs';
+import { schedulerRolePath, taskgateNamePrefix } from './physical-names';
 
 export interface ScheduleDeliveryProps {
   /** Every gate of the app: the one-time role may send to each gate's task queue. */
   readonly gates: readonly Gate[];
+  /**
+   * The Taskgate whose rule names and role path these are; another than the stack's default carries its name in them.
+   * @default - the stack's default Taskgate: rules `<stack>-*`, roles under `/taskgate/<stack>/`
+   */
+  readonly taskgate?: TaskgateIdentity;
 }
 
 /**
@@ -35,8 +41,8 @@ export class ScheduleDelivery extends Construct {
   constructor(scope: Construct, id: string, props: ScheduleDeliveryProps) {
     super(scope, id);
     const stack = Stack.of(this);
-    this.rulePrefix = stackNamePrefix(stack.stackName);
-    this.rolePath = `/taskgate/${stack.stackName}/`;
+    this.rulePrefix = taskgateNamePrefix(stack.stackName, props.taskgate);
+    this.rolePath = schedulerRolePath(stack.stackName, props.taskgate);
     this.group = new scheduler.ScheduleGroup(this, 'Group');
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,

@@ -1,4 +1,4 @@
-import { Annotations, CfnOutput, type RemovalPolicy, Stack, Token, Tokenization } from 'aws-cdk-lib';
+import { Annotations, CfnOutput, CfnResource, type RemovalPolicy, Stack, Token, Tokenization } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
@@ -12,10 +12,11 @@ import { Ledger } from './ledger';
 import { Monitoring } from './monitoring';
 import { acknowledgeWildcard } from './nag-acknowledgements';
 import { OperatorPolicy } from './operator-policy';
-import { OUTPUT_KEYS, gateOutputKey } from '../core/outputs';
-import { gateQueueName } from './physical-names';
+import { METADATA_KEYS, gateOutputKey, outputKey, type TaskgateIdentity, type TaskgateOutput } from '../core/outputs';
+import { gateQueueName, physicalScheduleName } from './physical-names';
 import { ScheduleDelivery } from './schedule-delivery';
 import { ScheduleNames } from './schedule-names';
+import { StackTaskgates } from './stack-taskgates';
 import { TaskSchedule, type ScheduleOptions } from './task-schedule';
 import { checkServedTasks, workerEntryFile } from './worker-entry';
 
@@ -27,8 +28,19 @@ export const WORST_CASE_DEPLOYMENT = { partition: 'aws-us-gov', region: 'ap-sout
 const UNRESOLVED_VALUE_LENGTH = 128;
 /** The variables the Gate sets itself: gate name, DLQ URL, Powertools and Node options. */
 const GATE_OWN_ENVIRONMENT = 320;
+/** The resource types the template readers (CLI, embedded runtime) group by Taskgate. */
+const TAGGED_TYPES = new Set(['AWS::SQS::Queue', 'AWS::Lambda::Function', 'AWS::Events::Rule', 'AWS::Scheduler::Schedule', 'AWS::Scheduler::ScheduleGroup', 'AWS::DynamoDB::Table']);
 
 export interface TaskgateProps<T extends AnyTask> {
+  /**
+   * The Taskgate's name, as `taskgate --taskgate NAME` takes it: a letter, then letters, digits and
+   * hyphens, 20 at most. The stack's first Taskgate keeps the output keys and physical names a
+   * stack with one Taskgate has (`TaskgateLedgerTable`, queues `<stack>-<gate>`); any other
+   * carries its name in them (`TaskgateOrdersLedgerTable`, `<stack>-orders-<gate>`), so add a
+   * second Taskgate after the first, never before it.
+   * @default - the construct id
+   */
+  readonly name?: string;
   /** Every task of the app: the list `taskModule` exports. Sizes the gates and types `schedule()`. */
   readonly tasks: readonly T[];
   /**
@@ -88,6 +100,8 @@ export interface TaskgateProps<T extends AnyTask> {
  * taskgate.schedule('send-delivery-reminders', 'cron(0 9 * * ? *)', { timeZone: 'Europe/Berlin', payload: { market: 'de' } });
  */
 export class Taskgate<T extends AnyTask> extends Construct {
+  /** Its name and whether it is the stack's default Taskgate, which keeps the unscoped names. */
+  readonly identity: TaskgateIdentity;
   readonly registry: TaskRegistry<T>;
   readonly gates: ReadonlyMap<string, Gate>;
   readonly ledger: Ledger;
@@ -98,6 +112,7 @@ export class Taskgate<T extends AnyTask> extends Construct {
 
   constructor(scope: Construct, id: string, props: TaskgateProps<T>) {
     super(scope, id);
+    this.identity = StackTaskgates.of(Stack.of(this)).register(this.node.path, id, props.name);
     const retentionDays = props.retentionDays ?? 30;
     checkRange('Taskgate', 'retentionDays', retentionDays, 1, 3650);
     this.registry = new TaskRegistry(props.tasks);
@@ -116,29 +131,22 @@ export class Taskgate<T extends AnyTask> extends Construct {
     for (const name of new Set([...Object.keys(declared), ...this.registry.gates()])) {
       gates.set(
         name,
-        new Gate(this, `Gate-${name}`, { ...declared[name], gateName: name, tasks: this.registry.onGate(name), workerEntry }),
+        new Gate(this, `Gate-${name}`, { ...declared[name], gateName: name, tasks: this.registry.onGate(name), workerEntry, taskgate: this.identity }),
       );
     }
     this.gates = gates;
     const gateList = [...gates.values()];
-    const queueNames = new Map<string, string>();
-    for (const gate of gateList) {
-      for (const kind of ['queue', 'dlq'] as const) {
-        const name = gateQueueName(Stack.of(this).stackName, gate.gateName, kind, gate.fifo);
-        const other = queueNames.get(name);
-        if (other) throw new ConfigurationError(`Taskgate: gates ${other} and ${gate.gateName} would both name a queue ${name}; rename one of the gates`);
-        queueNames.set(name, gate.gateName);
-      }
-    }
+    this.takeQueueNames(gateList);
     this.ledger = new Ledger(this, 'Ledger', { removalPolicy: props.ledgerRemovalPolicy });
-    this.delivery = new ScheduleDelivery(this, 'ScheduleDelivery', { gates: gateList });
+    this.delivery = new ScheduleDelivery(this, 'ScheduleDelivery', { gates: gateList, taskgate: this.identity });
     this.wireWorkers(gateList, retentionDays);
     this.monitoring = new Monitoring(this, 'Monitoring', { gates: gateList, tasks: this.registry.all(), alarmTopic: props.alarmTopic });
     if (props.operatorPolicy ?? true) {
-      this.operatorPolicy = new OperatorPolicy(this, 'TaskgateOperatorPolicy', { gates: gateList, ledger: this.ledger, delivery: this.delivery }).policy;
+      this.operatorPolicy = new OperatorPolicy(this, 'TaskgateOperatorPolicy', { gates: gateList, ledger: this.ledger, delivery: this.delivery, taskgate: this.identity }).policy;
     }
     this.addOutputs(gateList);
     this.acknowledgeWildcards();
+    this.tag(this);
   }
 
   /**
@@ -161,6 +169,9 @@ export class Taskgate<T extends AnyTask> extends Construct {
       delivery: this.delivery,
       expression,
     });
+    // A rule's name is the stack's, not the Scheduler group's: another Taskgate's could meet it.
+    if (schedule.rule) StackTaskgates.of(Stack.of(this)).take(this.node.path, 'name rule', physicalScheduleName(this.delivery.rulePrefix, name));
+    this.tag(schedule);
     if (sameTicksAs !== undefined) {
       Annotations.of(schedule).addWarningV2(
         'taskgate:schedule-same-ticks',
@@ -183,7 +194,7 @@ export class Taskgate<T extends AnyTask> extends Construct {
     const queuesLength = JSON.stringify(
       Object.fromEntries(
         gates.map((gate) => {
-          const name = gateQueueName(stack.stackName, gate.gateName, 'queue', gate.fifo);
+          const name = gateQueueName(stack.stackName, gate.gateName, 'queue', gate.fifo, this.identity);
           const { partition, region, account } = WORST_CASE_DEPLOYMENT;
           return [gate.gateName, { url: `https://sqs.${region}.amazonaws.com/${account}/${name}`, arn: `arn:${partition}:sqs:${region}:${account}:${name}` }];
         }),
@@ -247,20 +258,42 @@ export class Taskgate<T extends AnyTask> extends Construct {
     for (const [arn, reason] of wildcards) acknowledgeWildcard(this, arn, reason);
   }
 
-  private addOutputs(gates: readonly Gate[]): void {
+  /** Each gate's queue and DLQ names: unique in the Taskgate, and in the stack. */
+  private takeQueueNames(gates: readonly Gate[]): void {
+    const queueNames = new Map<string, string>();
     for (const gate of gates) {
-      new CfnOutput(this, `QueueUrl-${gate.gateName}`, {
-        key: gateOutputKey(gate.gateName, 'QueueUrl'),
-        value: gate.queue.queueUrl,
-        description: `taskgate gate ${gate.gateName}: task queue URL`,
-      });
-      new CfnOutput(this, `DeadLetterQueueUrl-${gate.gateName}`, {
-        key: gateOutputKey(gate.gateName, 'DeadLetterQueueUrl'),
-        value: gate.deadLetterQueue.queueUrl,
-        description: `taskgate gate ${gate.gateName}: DLQ URL`,
-      });
+      for (const kind of ['queue', 'dlq'] as const) {
+        const name = gateQueueName(Stack.of(this).stackName, gate.gateName, kind, gate.fifo, this.identity);
+        const other = queueNames.get(name);
+        if (other) throw new ConfigurationError(`Taskgate: gates ${other} and ${gate.gateName} would both name a queue ${name}; rename one of the gates`);
+        queueNames.set(name, gate.gateName);
+        StackTaskgates.of(Stack.of(this)).take(this.node.path, 'name queue', name);
+      }
     }
-    const outputs: Array<[keyof typeof OUTPUT_KEYS, string, string]> = [
+  }
+
+  /** Puts the Taskgate's identity on its resources, so that the CLI and the embedded runtime tell several Taskgates apart. */
+  private tag(scope: Construct): void {
+    for (const construct of scope.node.findAll()) {
+      if (construct instanceof CfnResource && TAGGED_TYPES.has(construct.cfnResourceType)) construct.addMetadata(METADATA_KEYS.taskgate, this.identity);
+    }
+  }
+
+  private addOutputs(gates: readonly Gate[]): void {
+    const output = (id: string, key: string, value: string, description: string) => {
+      StackTaskgates.of(Stack.of(this)).take(this.node.path, 'write output', key);
+      new CfnOutput(this, id, { key, value, description: this.identity.default ? description : `${description} (Taskgate ${this.identity.name})` });
+    };
+    for (const gate of gates) {
+      output(`QueueUrl-${gate.gateName}`, gateOutputKey(gate.gateName, 'QueueUrl', this.identity), gate.queue.queueUrl, `taskgate gate ${gate.gateName}: task queue URL`);
+      output(
+        `DeadLetterQueueUrl-${gate.gateName}`,
+        gateOutputKey(gate.gateName, 'DeadLetterQueueUrl', this.identity),
+        gate.deadLetterQueue.queueUrl,
+        `taskgate gate ${gate.gateName}: DLQ URL`,
+      );
+    }
+    const outputs: Array<[TaskgateOutput, string, string]> = [
       ['ledgerTable', this.ledger.table.tableName, 'taskgate run ledger (DynamoDB table)'],
       ['dashboard', this.monitoring.dashboard.dashboardName, 'taskgate CloudWatch dashboard'],
       ['onceScheduleRoleArn', this.delivery.onceRole.roleArn, 'taskgate: role of one-time Scheduler schedules'],
@@ -268,6 +301,7 @@ export class Taskgate<T extends AnyTask> extends Construct {
       ['scheduleDeadLetterQueueUrl', this.delivery.deadLetterQueue.queueUrl, 'taskgate: DLQ of schedule deliveries that failed'],
     ];
     if (this.operatorPolicy) outputs.push(['operatorPolicyArn', this.operatorPolicy.managedPolicyArn, 'taskgate: managed policy for operators and the CLI']);
-    for (const [name, value, description] of outputs) new CfnOutput(this, OUTPUT_KEYS[name], { key: OUTPUT_KEYS[name], value, description });
+    // The construct ids stay the default's keys, so that the default Taskgate's template is unchanged.
+    for (const [name, value, description] of outputs) output(outputKey(name), outputKey(name, this.identity), value, description);
   }
 }

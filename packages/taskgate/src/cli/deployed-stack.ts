@@ -45,6 +45,11 @@ export class DeployedStack {
     return new DeployedStack(name, region, outputs, template, modelFromTemplate(template, name), cloudformation);
   }
 
+  /** The same stack seen through `model`: the resources of one of its Taskgates. */
+  withModel(model: AppModel): DeployedStack {
+    return new DeployedStack(this.name, this.region, this.outputs, this.template, model, this.cloudformation);
+  }
+
   /** An output's value, or a CliError naming the output and what to do. */
   output(key: string, what: string): string {
     const value = this.outputs.get(key);

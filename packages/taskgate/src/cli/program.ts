@@ -33,6 +33,7 @@ export function buildProgram(): Command {
     .option('--local', 'the embedded runtime (taskgate dev); the default when a .taskgate/local.json is found from here up')
     .option('--local-config <path>', "the embedded runtime's local.json (env TASKGATE_LOCAL_CONFIG)")
     .option('--region <region>', 'AWS region for --stack (default: the SDK chain, AWS_REGION or the profile)')
+    .option('--taskgate <name>', 'which Taskgate, where the stack (or the embedded runtime\'s app) has several (env TASKGATE_NAME)')
     .showHelpAfterError('(run with --help for usage)')
     .configureHelp({ sortSubcommands: true, showGlobalOptions: true });
   for (const register of [registerDev, registerExplain, registerTasks, registerTrigger, registerStatus, registerHistory, registerDlq, registerRedrive, registerPurgeDlq, registerPauseResume, registerSchedules, registerBackfill, registerTop, registerUi]) {

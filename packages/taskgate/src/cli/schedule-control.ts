@@ -32,7 +32,16 @@ export function unknownScheduleError(name: string, known: readonly string[]): Cl
 }
 
 /**
- * The embedded runtime's schedules, over its HTTP API at `ui`:
+ * How the embedded runtime names one Taskgate's schedules: `prefix` + name (`orders/` for Taskgate
+ * `orders`, nothing for the app's first), where `others` are the other Taskgates' prefixes.
+ */
+export interface LocalScheduleNaming {
+  readonly prefix: string;
+  readonly others: readonly string[];
+}
+
+/**
+ * The embedded runtime's schedules of one Taskgate, over its HTTP API at `ui`:
  * `GET /api/schedules`, `POST /api/schedules/NAME/pause|resume` → `{ name, enabled }`, 404 `{ error }`.
  * A POST carries the runtime's token from local.json.
  */
@@ -40,15 +49,21 @@ export class LocalScheduleController implements ScheduleController {
   constructor(
     private readonly ui: string,
     private readonly token: string,
+    private readonly naming: LocalScheduleNaming = { prefix: '', others: [] },
   ) {}
 
   async list(): Promise<ScheduleInfo[]> {
-    return (await this.request('GET', '/api/schedules')) as ScheduleInfo[];
+    const { prefix, others } = this.naming;
+    const all = (await this.request('GET', '/api/schedules')) as ScheduleInfo[];
+    const own = all.filter((schedule) => (prefix ? schedule.name.startsWith(prefix) : !others.some((other) => schedule.name.startsWith(other))));
+    return own.map((schedule) => ({ ...schedule, name: schedule.name.slice(prefix.length) }));
   }
 
   async setEnabled(name: string, enabled: boolean): Promise<{ name: string; enabled: boolean }> {
     try {
-      return (await this.request('POST', `/api/schedules/${encodeURIComponent(name)}/${enabled ? 'resume' : 'pause'}`)) as { name: string; enabled: boolean };
+      const route = `/api/schedules/${encodeURIComponent(this.naming.prefix + name)}/${enabled ? 'resume' : 'pause'}`;
+      const result = (await this.request('POST', route)) as { name: string; enabled: boolean };
+      return { name, enabled: result.enabled };
     } catch (error) {
       if (error instanceof NotFound) throw unknownScheduleError(name, (await this.list()).map((s) => s.name));
       throw error;

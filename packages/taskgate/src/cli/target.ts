@@ -8,9 +8,10 @@ import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { closest, TaskRegistry } from '../core/registry';
-import { gateOutputKey, OUTPUT_KEYS } from '../core/outputs';
+import { gateOutputKey, outputKey } from '../core/outputs';
 import type { AnyTask } from '../core/task';
-import type { LocalConfig } from '../local/local-config';
+import type { LocalConfig, LocalTaskgate } from '../local/local-config';
+import { appTaskgates, type AppTaskgate } from '../local/taskgates';
 import type { AppModel, TriggerModel } from '../local/template';
 import { modelsIn, synthesizeAppHere, tasksFromMetadata } from './app-tasks';
 import { explain, explainErrors, type ErrorContext } from './aws-errors';
@@ -18,6 +19,7 @@ import { AwsScheduleController } from './aws-schedules';
 import { DeployedStack } from './deployed-stack';
 import { CliError } from './errors';
 import { LocalScheduleController, requestControl, type ScheduleController } from './schedule-control';
+import { chooseTaskgate, chooseTaskgateKey, wantedTaskgate } from './taskgate-choice';
 
 /** The options every command that talks to a target accepts (set on the program). */
 export interface TargetOptions {
@@ -25,6 +27,8 @@ export interface TargetOptions {
   readonly stack?: string;
   readonly localConfig?: string;
   readonly region?: string;
+  /** Which Taskgate of the stack (or of the embedded runtime's app), where it has several. */
+  readonly taskgate?: string;
 }
 
 /** One gate's queues as the CLI uses them. */
@@ -103,7 +107,7 @@ const LOCAL_ONCE_ROLE_ARN = 'arn:aws:iam::000000000000:role/taskgate-local-once-
 export async function resolveTarget(options: TargetOptions): Promise<Target> {
   const stack = options.stack ?? process.env.TASKGATE_STACK;
   if (options.local && options.stack) throw new CliError('--local and --stack exclude each other; pass one');
-  if (stack && !options.local) return awsTarget(stack, options.region);
+  if (stack && !options.local) return awsTarget(stack, options.region, wantedTaskgate(options));
   const configFile = findLocalConfig(options);
   if (!configFile) {
     throw new CliError(
@@ -112,23 +116,26 @@ export async function resolveTarget(options: TargetOptions): Promise<Target> {
         : 'no target: no embedded runtime running here (no .taskgate/local.json); start it with taskgate dev, or pass --stack NAME (or set TASKGATE_STACK) for a deployed stack',
     );
   }
-  return localTarget(configFile);
+  return localTarget(configFile, wantedTaskgate(options));
 }
 
 /**
  * The app's templates for a command that reads the app but no queue (`taskgate tasks`): the deployed
  * stack's with --stack, else the embedded runtime's synthesized app, else the app of this folder
- * synthesized now.
+ * synthesized now; of those, the resources of the Taskgate the command addresses.
  */
 export async function resolveAppModels(options: TargetOptions): Promise<AppModel[]> {
   const stack = options.stack ?? process.env.TASKGATE_STACK;
   if (options.local && options.stack) throw new CliError('--local and --stack exclude each other; pass one');
   if (stack && !options.local) {
     const cloudformation = explainErrors(new CloudFormationClient(options.region ? { region: options.region } : {}), { kind: 'aws', label: `stack ${stack}` });
-    return [(await DeployedStack.load(cloudformation, stack)).model];
+    const { model } = await DeployedStack.load(cloudformation, stack);
+    return [chooseTaskgate(appTaskgates([model]), wantedTaskgate(options), `stack ${stack}`)?.model ?? model];
   }
   const configFile = findLocalConfig(options);
-  return (configFile ? modelsIn(path.join(path.dirname(configFile), 'cdk.out')) : undefined) ?? (await synthesizeAppHere());
+  const models = (configFile ? modelsIn(path.join(path.dirname(configFile), 'cdk.out')) : undefined) ?? (await synthesizeAppHere());
+  const chosen = chooseTaskgate(appTaskgates(models), wantedTaskgate(options), configFile ? "the embedded runtime's app" : 'the app');
+  return chosen ? [chosen.model] : models;
 }
 
 function findLocalConfig(options: TargetOptions): string | undefined {
@@ -154,29 +161,35 @@ function readConfig(file: string): LocalConfig {
 }
 
 /**
- * The embedded runtime described by a local.json. The runtime itself passes its own schedule
- * controller (the operator page it serves acts on its scheduler directly, not over HTTP).
+ * The embedded runtime described by a local.json, for the Taskgate `wanted` (or its only one). The
+ * runtime itself passes its own schedule controller (the operator page it serves acts on its
+ * scheduler directly, not over HTTP).
  */
-export function localTarget(configFile: string, overrides: { readonly schedules?: ScheduleController } = {}): Target {
+export function localTarget(configFile: string, wanted: string | undefined, overrides: { readonly schedules?: ScheduleController } = {}): Target {
   const config = readConfig(configFile);
   const context: ErrorContext = { kind: 'local', label: `the embedded runtime (${path.relative(process.cwd(), configFile) || configFile})` };
   // Few retries: a refused connection means the runtime is not running, not a passing glitch.
   const common = { region: config.region, credentials: LOCAL_CREDENTIALS, maxAttempts: 2 };
   const sqs = explainErrors(new SQSClient({ ...common, endpoint: config.sqsEndpoint }), context);
   const dynamodb = DynamoDBDocumentClient.from(explainErrors(new DynamoDBClient({ ...common, endpoint: config.dynamodbEndpoint }), context));
-  const gates = new Map(Object.entries(config.gates).map(([name, gate]) => [name, { name, ...gate }]));
   // The app as the runtime synthesized it, next to local.json.
   const cdkOut = path.join(path.dirname(configFile), 'cdk.out');
-  const models = modelsIn(cdkOut);
+  const all = modelsIn(cdkOut);
+  const taskgates = all ? appTaskgates(all) : [];
+  // local.json's `taskgates` (an app of several) or its top level (of one) describes the one addressed.
+  const key = chooseTaskgateKey(config.taskgates ? Object.keys(config.taskgates) : taskgates.map((t) => t.key), wanted, "the embedded runtime's app");
+  const taskgate = taskgates.find((t) => t.key === key);
+  const entry: LocalTaskgate = (key !== undefined ? config.taskgates?.[key] : undefined) ?? config;
+  const models = taskgate ? [taskgate.model] : all;
   const unknown = new CliError(`the embedded runtime's synthesized app (${cdkOut}) is missing, so its tasks and schedules are unknown; restart taskgate dev`);
   return makeTarget({
     ...context,
     sqs,
     dynamodb,
-    gates,
+    gates: new Map(Object.entries(entry.gates).map(([name, gate]) => [name, { name, ...gate }])),
     tasks: models ? tasksOf(models) : unknown,
-    taskGates: new Map(Object.entries(config.tasks)),
-    schedules: overrides.schedules ?? new LocalScheduleController(config.ui, config.token),
+    taskGates: new Map(Object.entries(entry.tasks)),
+    schedules: overrides.schedules ?? new LocalScheduleController(config.ui, config.token, scheduleNaming(taskgates, taskgate)),
     stalledMessages: async () => {
       const gates = (await requestControl(config.ui, 'GET', '/api/gates')) as Array<{ name: string; stalled?: unknown }>;
       // A runtime from before this count answers without it: nothing to show then.
@@ -184,7 +197,7 @@ export function localTarget(configFile: string, overrides: { readonly schedules?
     },
     warnings: [],
     messageMoveTasks: false,
-    ledgerTable: () => config.ledgerTable,
+    ledgerTable: () => entry.ledgerTable,
     triggers: async () => {
       if (!models) throw unknown;
       return triggersOf(models);
@@ -192,10 +205,16 @@ export function localTarget(configFile: string, overrides: { readonly schedules?
     // The runtime serves EventBridge Scheduler's API at `ui`, as it does for its workers.
     onceScheduling: () => ({
       scheduler: explainErrors(new SchedulerClient({ ...common, endpoint: config.ui }), context),
-      roleArn: config.onceScheduleRoleArn ?? LOCAL_ONCE_ROLE_ARN,
-      group: config.scheduleGroup ?? 'default',
+      roleArn: entry.onceScheduleRoleArn ?? LOCAL_ONCE_ROLE_ARN,
+      group: entry.scheduleGroup ?? 'default',
     }),
   });
+}
+
+/** How the embedded runtime names the schedules of `taskgate`: as they are for the app's first Taskgate, `<key>/<name>` for the others. */
+function scheduleNaming(taskgates: readonly AppTaskgate[], taskgate: AppTaskgate | undefined): { prefix: string; others: string[] } {
+  const prefixOf = (t: AppTaskgate) => (t.primary ? '' : `${t.key}/`);
+  return { prefix: taskgate ? prefixOf(taskgate) : '', others: taskgates.filter((t) => t !== taskgate && !t.primary).map(prefixOf) };
 }
 
 /** Every task the app's gate workers run, from their template metadata. */
@@ -207,7 +226,7 @@ function triggersOf(models: readonly AppModel[]): TriggerModel[] {
   return models.flatMap((model) => [...model.rules, ...model.schedules]);
 }
 
-async function awsTarget(stackName: string, region: string | undefined): Promise<Target> {
+async function awsTarget(stackName: string, region: string | undefined, wanted: string | undefined): Promise<Target> {
   const regionOption = region ? { region } : {};
   const cloudformation = new CloudFormationClient(regionOption);
   const context: ErrorContext = { kind: 'aws', label: `stack ${stackName}`, stack: stackName };
@@ -219,6 +238,10 @@ async function awsTarget(stackName: string, region: string | undefined): Promise
     // Resolving the region happens before any call, outside the client's error middleware.
     throw explain(error, context);
   }
+  const taskgate = chooseTaskgate(appTaskgates([stack.model]), wanted, `stack ${stackName}`);
+  // Of a stack of several Taskgates, the one addressed: its resources, and its outputs' keys.
+  if (taskgate) stack = stack.withModel(taskgate.model);
+  const identity = taskgate?.identity;
   const awsContext: ErrorContext = { ...context, label: `stack ${stackName} in ${stack.region}` };
   const clientOptions = { region: stack.region };
   const tasks = tasksOf([stack.model]);
@@ -227,10 +250,10 @@ async function awsTarget(stackName: string, region: string | undefined): Promise
   const warnings: string[] = [];
   if (tasks.length === 0) warnings.push(`stack ${stackName}'s template describes no taskgate tasks (taskgate:tasks metadata); redeploy it with taskgate 0.2 or later`);
   for (const gate of registry.gates()) {
-    const queueUrl = stack.outputs.get(gateOutputKey(gate, 'QueueUrl'));
-    const dlqUrl = stack.outputs.get(gateOutputKey(gate, 'DeadLetterQueueUrl'));
+    const queueUrl = stack.outputs.get(gateOutputKey(gate, 'QueueUrl', identity));
+    const dlqUrl = stack.outputs.get(gateOutputKey(gate, 'DeadLetterQueueUrl', identity));
     if (!queueUrl || !dlqUrl) {
-      warnings.push(`gate ${gate} has no ${gateOutputKey(gate, 'QueueUrl')} output in stack ${stackName}; redeploy the stack with this code`);
+      warnings.push(`gate ${gate} has no ${gateOutputKey(gate, 'QueueUrl', identity)} output in stack ${stackName}; redeploy the stack with this code`);
       continue;
     }
     gates.set(gate, { name: gate, queueUrl, dlqUrl, concurrency: stack.concurrency(gate), maxMessageAgeSeconds: stack.maxMessageAge(gate) });
@@ -249,12 +272,12 @@ async function awsTarget(stackName: string, region: string | undefined): Promise
     warnings,
     cloudwatch: explainErrors(new CloudWatchClient(clientOptions), awsContext),
     messageMoveTasks: true,
-    ledgerTable: () => stack.output(OUTPUT_KEYS.ledgerTable, 'the run ledger table'),
+    ledgerTable: () => stack.output(outputKey('ledgerTable', identity), 'the run ledger table'),
     triggers: async () => triggersOf([stack.model]),
     onceScheduling: () => ({
       scheduler,
-      roleArn: stack.output(OUTPUT_KEYS.onceScheduleRoleArn, 'the role one-time schedules send with'),
-      group: stack.output(OUTPUT_KEYS.scheduleGroup, 'the group of one-time schedules'),
+      roleArn: stack.output(outputKey('onceScheduleRoleArn', identity), 'the role one-time schedules send with'),
+      group: stack.output(outputKey('scheduleGroup', identity), 'the group of one-time schedules'),
     }),
   });
 }

@@ -12,7 +12,7 @@ import type { Scheduler } from './scheduler';
  * and pause/resume going straight to the runtime's scheduler.
  */
 export function runtimeUi(configFile: string, scheduler: Scheduler, onceSchedules: OnceSchedules | undefined, token: string): UiRoutes {
-  const data = new UiData(localTarget(configFile, { schedules: schedulesOf(scheduler, onceSchedules) }), { actions: true });
+  const data = new UiData(localTarget(configFile, undefined, { schedules: schedulesOf(scheduler, onceSchedules) }), { actions: true });
   return uiRoutes({ data, actions: new UiActions(data), token });
 }
 

@@ -11,7 +11,7 @@ import { runtimeUi } from './runtime-ui';
 import type { UiRoutes } from '../ui/server';
 import { FunctionHost } from './function-host';
 import { resolveIntrinsics } from './intrinsics';
-import { localConfigPath, type LocalConfig } from './local-config';
+import { localConfigOf, localConfigPath, localTaskgates, type LocalConfig, type TaskgateFound } from './local-config';
 import type { RuntimeOptions } from './options';
 import { OnceSchedules, type OnceScheduleView, type OnceTargetQueue } from './once-schedules';
 import { MappingPoller, type BatchReport } from './poller';
@@ -23,6 +23,7 @@ import { startDynamoDbServer, startSqsServer, type EmbeddedServer } from './serv
 import { SDK_NODE_WARNING_OPT_OUT } from './sdk-warning';
 import { StateDirLock } from './state-lock';
 import { synthesize } from './synth';
+import { appTaskgates, qualifiedName, taskgateOf, type AppTaskgate } from './taskgates';
 import { readTemplate, type AppModel, type TriggerModel } from './template';
 
 export const LOCAL_ACCOUNT_ID = '000000000000';
@@ -32,7 +33,12 @@ const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
 const UNCAPPED_CONCURRENCY = 10;
 
 export interface GateRuntime {
+  /** The gate's name, `<taskgate>/<gate>` in another Taskgate than the app's first (see {@link qualifiedName}). */
   readonly name: string;
+  /** The gate's name in its Taskgate. */
+  readonly gate: string;
+  /** Its Taskgate's key (`--taskgate`), when it belongs to one. */
+  readonly taskgate?: string;
   readonly queue: LocalQueue;
   readonly deadLetterQueue?: LocalQueue;
   readonly concurrency: number;
@@ -149,14 +155,12 @@ async function startEmbedded(
 
     // After the ports, so that a taken port fails at once, not after the synth.
     const models = await synth();
+    const taskgates = appTaskgates(models);
     const warnings: string[] = [];
     const queueUrls = new Map<string, LocalQueue>();
     const hosts: FunctionHost[] = [];
-    const ledgerTables: string[] = [];
-    let ledgerTable = '';
-    // What `taskgate trigger --at` needs for a one-time schedule, as a worker gets it.
-    let onceScheduling: { scheduleGroup?: string; onceScheduleRoleArn?: string } = {};
-    const ledgerForBatch = (records: BatchReport['records']) => ledgerLookup(dynamodb, ledgerTable, records);
+    // Each Taskgate's ledger and what `taskgate trigger --at` needs for a one-time schedule, as its workers get them.
+    const found = new Map<string, TaskgateFound>();
     // Run lines still being printed; a stop waits for them so that no finished run goes unreported.
     const printing = new Set<Promise<void>>();
     for (const model of models) {
@@ -194,13 +198,16 @@ async function startEmbedded(
             warnings.push(`${fn.cdkPath}: environment variable ${name} ${(error as Error).message}; it is left unset locally`);
           }
         }
-        if (environment[WORKER_ENV.scheduleGroup] && environment[WORKER_ENV.onceScheduleRoleArn] && !onceScheduling.scheduleGroup) {
-          onceScheduling = { scheduleGroup: environment[WORKER_ENV.scheduleGroup], onceScheduleRoleArn: environment[WORKER_ENV.onceScheduleRoleArn] };
-        }
+        const taskgate = taskgateOf(taskgates, model.stackName, fn.taskgate);
         const ledgerRef = (fn.environment[WORKER_ENV.ledgerTable] as { Ref?: string } | undefined)?.Ref;
-        if (ledgerRef && provisioned.tables.has(ledgerRef)) ledgerTables.push(provisioned.tables.get(ledgerRef)!);
+        const ledgerTable = ledgerRef ? provisioned.tables.get(ledgerRef) : undefined;
+        if (taskgate && !found.has(taskgate.key) && ledgerTable) {
+          const [scheduleGroup, onceScheduleRoleArn] = [environment[WORKER_ENV.scheduleGroup], environment[WORKER_ENV.onceScheduleRoleArn]];
+          found.set(taskgate.key, { ledgerTable, ...(scheduleGroup && onceScheduleRoleArn ? { scheduleGroup, onceScheduleRoleArn } : {}) });
+        }
         const functionName = `${model.stackName}-${fn.logicalId}`.slice(0, 64);
-        const gateName = queueModel.gate ?? fn.gate ?? fn.logicalId;
+        const gate = queueModel.gate ?? fn.gate ?? fn.logicalId;
+        const gateName = qualifiedName(taskgate, gate);
         const host = new FunctionHost({
           functionName,
           assetPath: fn.assetPath,
@@ -245,7 +252,7 @@ async function startEmbedded(
           concurrency: concurrency === Infinity ? UNCAPPED_CONCURRENCY : concurrency,
           region: options.region,
           onBatch: (report) => {
-            const printed: Promise<void> = ledgerForBatch(report.records).then((ledger) => {
+            const printed: Promise<void> = ledgerLookup(dynamodb, ledgerTable ?? '', report.records).then((ledger) => {
               for (const line of runLines(gateName, report, ledger)) out.line(formatRunLine(line));
               printing.delete(printed);
             });
@@ -256,29 +263,28 @@ async function startEmbedded(
           onStall: (records, limitMs) => stallWarnings(gateName, records, limitMs).forEach((line) => out.line(line)),
         });
         const dlq = queueModel.redrive ? provisioned.queues.get(queueModel.redrive.deadLetterQueue) : undefined;
-        gates.push({ name: gateName, queue, deadLetterQueue: dlq, concurrency: concurrency === Infinity ? UNCAPPED_CONCURRENCY : concurrency, poller });
+        const concurrencyCap = concurrency === Infinity ? UNCAPPED_CONCURRENCY : concurrency;
+        gates.push({ name: gateName, gate, taskgate: taskgate?.key, queue, deadLetterQueue: dlq, concurrency: concurrencyCap, poller });
       }
-      if (ledgerTables.length === 0 && provisioned.tables.size === 1) ledgerTables.push([...provisioned.tables.values()][0]!);
+      for (const taskgate of taskgates.filter((t) => t.stackName === model.stackName && !found.has(t.key) && t.model.tables.size === 1)) {
+        const table = provisioned.tables.get([...taskgate.model.tables.keys()][0]!);
+        if (table) found.set(taskgate.key, { ledgerTable: table });
+      }
     }
-    ledgerTable = ledgerTables[0] ?? '';
-    if (!ledgerTable) warnings.push('the template has no ledger table (no TASKGATE_LEDGER_TABLE on a worker); runs are not recorded, and local.json has an empty ledgerTable');
+    if (!found.get(taskgates[0]?.key ?? '')?.ledgerTable) {
+      warnings.push('the template has no ledger table (no TASKGATE_LEDGER_TABLE on a worker); runs are not recorded, and local.json has an empty ledgerTable');
+    }
 
-    scheduler = buildScheduler(models, queueUrls, options, out, queueSender(sqs));
+    scheduler = buildScheduler(models, taskgates, queueUrls, options, out, queueSender(sqs));
     warnings.push(...scheduler.warnings);
 
     await Promise.all(hosts.map((host) => host.warm()));
     for (const gate of gates) gate.poller!.start();
 
-    const config: LocalConfig = {
-      region: options.region,
-      sqsEndpoint: sqsServer.endpoint,
-      dynamodbEndpoint: dynamoServer.endpoint,
-      ledgerTable,
-      ui: control.endpoint,
-      token: control.token,
-      ...gatesAndTasks(models, gates, queueUrls),
-      ...onceScheduling,
-    };
+    const config = localConfigOf(
+      { region: options.region, sqsEndpoint: sqsServer.endpoint, dynamodbEndpoint: dynamoServer.endpoint, ui: control.endpoint, token: control.token },
+      localTaskgates(taskgates, gates, queueUrls, found),
+    );
     const configFile = writeConfig(projectRoot, stateDir, lock, options, config);
     ui = runtimeUi(configFile, scheduler, onceSchedules, control.token);
     startSchedules(scheduler, options);
@@ -343,7 +349,8 @@ async function startLocalStackScheduler(
   const sqs = new SQSClient(clientConfig);
   const queueUrls = new Map<string, LocalQueue>();
   const gates: GateRuntime[] = [];
-  let ledgerTable = '';
+  const taskgates = appTaskgates(models);
+  const found = new Map<string, TaskgateFound>();
   for (const model of models) {
     const physical = new Map<string, string>();
     try {
@@ -366,9 +373,14 @@ async function startLocalStackScheduler(
       if (!queueModel || !queue) continue;
       const dlq = queueModel.redrive ? queueUrls.get(`${model.stackName}/${queueModel.redrive.deadLetterQueue}`) : undefined;
       const concurrency = Math.min(mapping.maxConcurrency ?? Infinity, fn?.reservedConcurrency ?? Infinity);
-      gates.push({ name: queueModel.gate ?? fn?.gate ?? mapping.function, queue, deadLetterQueue: dlq, concurrency: concurrency === Infinity ? UNCAPPED_CONCURRENCY : concurrency });
+      const taskgate = taskgateOf(taskgates, model.stackName, fn?.taskgate ?? queueModel.taskgate);
+      const gate = queueModel.gate ?? fn?.gate ?? mapping.function;
+      gates.push({ name: qualifiedName(taskgate, gate), gate, taskgate: taskgate?.key, queue, deadLetterQueue: dlq, concurrency: concurrency === Infinity ? UNCAPPED_CONCURRENCY : concurrency });
     }
-    for (const table of model.tables.values()) ledgerTable ||= physical.get(table.logicalId) ?? '';
+    for (const taskgate of taskgates.filter((t) => t.stackName === model.stackName)) {
+      const table = [...taskgate.model.tables.values()].map((t) => physical.get(t.logicalId)).find(Boolean);
+      if (table) found.set(taskgate.key, { ledgerTable: table });
+    }
   }
   let scheduler: Scheduler | undefined;
   let ui: UiRoutes | undefined;
@@ -378,16 +390,11 @@ async function startLocalStackScheduler(
     envVar: 'TASKGATE_UI_PORT',
     what: 'control server',
   });
-  scheduler = buildScheduler(models, queueUrls, options, out, queueSender(sqs));
-  const config: LocalConfig = {
-    region: options.region,
-    sqsEndpoint: endpoint,
-    dynamodbEndpoint: endpoint,
-    ledgerTable,
-    ui: control.endpoint,
-    token: control.token,
-    ...gatesAndTasks(models, gates, queueUrls),
-  };
+  scheduler = buildScheduler(models, taskgates, queueUrls, options, out, queueSender(sqs));
+  const config = localConfigOf(
+    { region: options.region, sqsEndpoint: endpoint, dynamodbEndpoint: endpoint, ui: control.endpoint, token: control.token },
+    localTaskgates(taskgates, gates, queueUrls, found),
+  );
   const configFile = writeConfig(projectRoot, stateDir, lock, options, config);
   ui = runtimeUi(configFile, scheduler, undefined, control.token);
   startSchedules(scheduler, options);
@@ -419,13 +426,19 @@ function queueSender(sqs: SQSClient): (queueUrl: string, entry: QueueEntry) => P
 
 function buildScheduler(
   models: AppModel[],
+  taskgates: readonly AppTaskgate[],
   queueUrls: ReadonlyMap<string, LocalQueue>,
   options: RuntimeOptions,
   out: RuntimeOutput,
   send: (queueUrl: string, entry: QueueEntry) => Promise<string>,
 ): Scheduler {
   const stackOf = new Map<TriggerModel, AppModel>();
-  for (const model of models) for (const trigger of [...model.rules, ...model.schedules]) stackOf.set(trigger, model);
+  for (const model of models) {
+    for (const trigger of [...model.rules, ...model.schedules]) {
+      // Another Taskgate's schedule is `<taskgate>/<name>`: two Taskgates may have schedules of one name.
+      stackOf.set({ ...trigger, name: qualifiedName(taskgateOf(taskgates, model.stackName, trigger.taskgate), trigger.name) }, model);
+    }
+  }
   const queueOf = (trigger: TriggerModel) => queueUrls.get(`${stackOf.get(trigger)!.stackName}/${trigger.queue}`)!;
   return new Scheduler({
     triggers: [...stackOf.keys()],
@@ -490,32 +503,6 @@ function controlTarget(scheduler: () => Scheduler, gates: () => readonly GateRun
         }),
       ),
   };
-}
-
-/** local.json's `gates` and `tasks`, the same for the embedded and the LocalStack target. */
-function gatesAndTasks(models: AppModel[], gates: readonly GateRuntime[], queueUrls: ReadonlyMap<string, LocalQueue>): Pick<LocalConfig, 'gates' | 'tasks'> {
-  return {
-    gates: Object.fromEntries(gates.map((gate) => [gate.name, { queueUrl: gate.queue.url, dlqUrl: gate.deadLetterQueue?.url ?? '', concurrency: gate.concurrency }])),
-    tasks: tasksOf(models, (trigger) => gates.find((gate) => gate.queue === queueUrls.get(`${trigger.stack}/${trigger.queue}`))?.name),
-  };
-}
-
-/**
- * task → gate: every gate worker's `taskgate:tasks` metadata, and for a template without it, the
- * schedules' `taskgate:task` metadata and their target queue's gate.
- */
-function tasksOf(models: AppModel[], gateOf: (trigger: TriggerModel & { stack: string }) => string | undefined): Record<string, string> {
-  const tasks: Record<string, string> = {};
-  for (const model of models) {
-    for (const fn of model.functions.values()) {
-      for (const task of fn.gate ? fn.tasks : []) tasks[task] = fn.gate!;
-    }
-    for (const trigger of [...model.rules, ...model.schedules]) {
-      const gate = gateOf({ ...trigger, stack: model.stackName });
-      if (trigger.task && gate) tasks[trigger.task] = gate;
-    }
-  }
-  return tasks;
 }
 
 function writeConfig(projectRoot: string, stateDir: string, lock: StateDirLock, options: RuntimeOptions, config: LocalConfig): string {

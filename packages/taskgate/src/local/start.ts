@@ -58,11 +58,15 @@ function banner(runtime: LocalRuntime, options: RuntimeOptions, root: string): s
   lines.push(`  DynamoDB endpoint  ${config.dynamodbEndpoint}${config.ledgerTable ? `   ledger table ${config.ledgerTable}` : ''}`);
   lines.push(`  control / UI       ${config.ui}`);
   lines.push(`  config             ${path.relative(root, runtime.configFile)} (removed on exit)`);
+  if (config.taskgates) {
+    lines.push('', `taskgates (address one with ${CLI} --taskgate NAME; another's gates and schedules are NAME/...):`);
+    for (const [name, taskgate] of Object.entries(config.taskgates)) lines.push(`  ${name.padEnd(14)} ledger table ${taskgate.ledgerTable}`);
+  }
   lines.push('', 'gates:');
-  for (const [name, gate] of Object.entries(config.gates)) {
-    lines.push(`  ${name.padEnd(14)} concurrency ${gate.concurrency}`);
-    lines.push(`    queue ${gate.queueUrl}`);
-    if (gate.dlqUrl) lines.push(`    DLQ   ${gate.dlqUrl}`);
+  for (const gate of runtime.gates) {
+    lines.push(`  ${gate.name.padEnd(14)} concurrency ${gate.concurrency}`);
+    lines.push(`    queue ${gate.queue.url}`);
+    if (gate.deadLetterQueue) lines.push(`    DLQ   ${gate.deadLetterQueue.url}`);
   }
   lines.push('', `schedules${options.speed !== 1 ? ` (clock at ${options.speed}x)` : ''}:`);
   const schedules = runtime.scheduler.list();

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { METADATA_KEYS } from '../core/outputs';
+import { METADATA_KEYS, type TaskgateIdentity } from '../core/outputs';
 import type { TaskMetadata } from '../core/task-metadata';
 import { tickTime } from '../core/task-message';
 
@@ -32,6 +32,8 @@ export interface QueueModel {
   readonly cdkPath: string;
   /** The taskgate gate this queue (or DLQ) belongs to, from the template metadata. */
   readonly gate?: string;
+  /** The Taskgate it belongs to, from the template metadata; undefined in a template from before several Taskgates per stack. */
+  readonly taskgate?: TaskgateIdentity;
   /** `QueueName` when the template sets one. */
   readonly queueName?: string;
   readonly fifo: boolean;
@@ -46,10 +48,13 @@ export interface FunctionModel {
   readonly logicalId: string;
   readonly cdkPath: string;
   readonly gate?: string;
+  readonly taskgate?: TaskgateIdentity;
   /** The tasks a gate's worker runs, from the template metadata. */
   readonly tasks: readonly string[];
   /** Each task's timeout in seconds, from the template metadata; empty for a function that is not a gate worker. */
   readonly taskTimeouts: ReadonlyMap<string, number>;
+  /** The same tasks as the template describes them (`taskgate:tasks`). */
+  readonly taskMetadata: readonly TaskMetadata[];
   /** `index.handler`: file and export inside the asset folder. */
   readonly handler: string;
   readonly timeoutSeconds: number;
@@ -78,6 +83,7 @@ export interface TriggerModel {
   readonly name: string;
   /** The task it requests, when the resource is a taskgate schedule. */
   readonly task?: string;
+  readonly taskgate?: TaskgateIdentity;
   readonly cdkPath: string;
   readonly expression: string;
   readonly timeZone: string;
@@ -94,6 +100,7 @@ export interface TriggerModel {
 
 export interface TableModel {
   readonly logicalId: string;
+  readonly taskgate?: TaskgateIdentity;
   /** `TableName` when the template sets one. */
   readonly tableName?: string;
   readonly keySchema: ReadonlyArray<{ AttributeName: string; KeyType: string }>;
@@ -156,6 +163,7 @@ export function modelFromTemplate(template: TemplateDocument, stackName: string,
     const value = resources[id]?.Metadata?.[key];
     return typeof value === 'string' ? value : undefined;
   };
+  const taskgate = (id: string) => identity(resources[id]?.Metadata?.[METADATA_KEYS.taskgate]);
 
   for (const [id, resource] of Object.entries(resources)) {
     const p = resource.Properties ?? {};
@@ -166,6 +174,7 @@ export function modelFromTemplate(template: TemplateDocument, stackName: string,
           logicalId: id,
           cdkPath: cdkPath(id),
           gate: meta(id, METADATA_KEYS.gate),
+          taskgate: taskgate(id),
           queueName: typeof p.QueueName === 'string' ? p.QueueName : undefined,
           fifo: p.FifoQueue === true,
           contentBasedDeduplication: p.ContentBasedDeduplication === true,
@@ -178,12 +187,15 @@ export function modelFromTemplate(template: TemplateDocument, stackName: string,
       }
       case 'AWS::Lambda::Function': {
         const assetDir = resource.Metadata?.['aws:asset:path'];
+        const taskMetadata = taskList(resource.Metadata?.[METADATA_KEYS.tasks]);
         functions.set(id, {
           logicalId: id,
           cdkPath: cdkPath(id),
           gate: meta(id, METADATA_KEYS.gate),
-          tasks: taskList(resources[id]?.Metadata?.[METADATA_KEYS.tasks]).map((task) => task.name),
-          taskTimeouts: new Map(taskList(resources[id]?.Metadata?.[METADATA_KEYS.tasks]).map((task) => [task.name, task.timeoutSeconds])),
+          taskgate: taskgate(id),
+          tasks: taskMetadata.map((task) => task.name),
+          taskMetadata,
+          taskTimeouts: new Map(taskMetadata.map((task) => [task.name, task.timeoutSeconds])),
           handler: String(p.Handler ?? 'index.handler'),
           timeoutSeconds: Number(p.Timeout ?? 3),
           reservedConcurrency: p.ReservedConcurrentExecutions === undefined ? undefined : Number(p.ReservedConcurrentExecutions),
@@ -222,6 +234,7 @@ export function modelFromTemplate(template: TemplateDocument, stackName: string,
             logicalId: id,
             name: meta(id, METADATA_KEYS.schedule) ?? id,
             task: meta(id, METADATA_KEYS.task),
+            taskgate: taskgate(id),
             cdkPath: cdkPath(id),
             expression: p.ScheduleExpression,
             timeZone: 'UTC',
@@ -248,6 +261,7 @@ export function modelFromTemplate(template: TemplateDocument, stackName: string,
           logicalId: id,
           name: meta(id, METADATA_KEYS.schedule) ?? id,
           task: meta(id, METADATA_KEYS.task),
+          taskgate: taskgate(id),
           cdkPath: cdkPath(id),
           expression: String(p.ScheduleExpression),
           timeZone: String(p.ScheduleExpressionTimezone ?? 'UTC'),
@@ -267,6 +281,7 @@ export function modelFromTemplate(template: TemplateDocument, stackName: string,
       case 'AWS::DynamoDB::GlobalTable': {
         tables.set(id, {
           logicalId: id,
+          taskgate: taskgate(id),
           tableName: typeof p.TableName === 'string' ? p.TableName : undefined,
           keySchema: (p.KeySchema as TableModel['keySchema']) ?? [],
           attributeDefinitions: (p.AttributeDefinitions as TableModel['attributeDefinitions']) ?? [],
@@ -286,8 +301,14 @@ export function modelFromTemplate(template: TemplateDocument, stackName: string,
       .filter(([, resource]) => resource.Type === 'AWS::Scheduler::ScheduleGroup')
       .map(([id, resource]) => [id, typeof resource.Properties?.Name === 'string' ? resource.Properties.Name : `${stackName}-${id}`]),
   );
-  const tasks = Object.values(resources).flatMap((resource) => (resource.Type === 'AWS::Lambda::Function' ? taskList(resource.Metadata?.[METADATA_KEYS.tasks]) : []));
+  const tasks = [...functions.values()].flatMap((fn) => fn.taskMetadata);
   return { stackName, queues, functions, mappings, rules, schedules, tables, resourceTypes, scheduleGroups, warnings, tasks };
+}
+
+/** A resource's `taskgate:taskgate` metadata, when it is one. */
+function identity(value: unknown): TaskgateIdentity | undefined {
+  const candidate = value as Partial<TaskgateIdentity> | undefined;
+  return typeof candidate?.name === 'string' && typeof candidate.default === 'boolean' ? { name: candidate.name, default: candidate.default } : undefined;
 }
 
 /** A worker's `taskgate:tasks` metadata: one description per task it runs. */

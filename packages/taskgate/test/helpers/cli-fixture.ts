@@ -4,7 +4,7 @@ import { DeleteCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { App } from 'aws-cdk-lib';
 import { afterAll, beforeAll, beforeEach, expect, vi } from 'vitest';
 import { LEDGER_SCHEMA } from '../../src/worker/ledger/record';
-import { AppStack } from '../../../../lib/app-stack';
+import { CliFixtureStack } from '../fixtures/app/cli-stack';
 import { OnceSchedules } from '../../src/local/once-schedules';
 import { startFakeControl, type FakeSchedule } from './fake-control';
 import { startLocalAws, type LocalAws } from './local-aws';
@@ -17,7 +17,7 @@ const SCHEDULES: readonly FakeSchedule[] = [
 
 /**
  * The CLI's world for a test file: real embedded SQS (fauxqs) and DynamoDB (dynalite) servers with
- * the example app's gates and a ledger table, a fake control API with the runtime's real Scheduler
+ * the CLI fixture app's gates and a ledger table, a fake control API with the runtime's real Scheduler
  * API for one-time schedules, and a .taskgate/local.json pointing at them, as `npm start` writes it.
  * Before each test the queues are purged, the ledger emptied and the schedules enabled, so every
  * test sets up what it needs and passes alone (`vitest -t`) as well as in any order.
@@ -66,7 +66,7 @@ export class CliFixture {
     // The embedded runtime keeps its synthesized app next to local.json; the CLI learns the tasks
     // and schedules from its templates' metadata there.
     const app = new App({ outdir: path.join(this.aws.dir, '.taskgate', 'cdk.out'), context: { 'aws:cdk:bundling-stacks': [] } });
-    new AppStack(app, 'Taskgate');
+    new CliFixtureStack(app, 'Taskgate');
     app.synth();
   }
 

@@ -51,12 +51,12 @@ export async function taskgateDevToExit(stateDir: string, args: readonly string[
 
 /**
  * Starts the embedded runtime on the fixture app with free ports and its own state dir (or the one
- * given), and waits for its local.json.
+ * given), the fixture app's switches in `env`, and waits for its local.json.
  */
-export async function taskgateDev(args: readonly string[] = [], timeoutMs = 90_000, stateDir = newStateDir()): Promise<TaskgateDev> {
+export async function taskgateDev(args: readonly string[] = [], timeoutMs = 90_000, stateDir = newStateDir(), env: Record<string, string> = {}): Promise<TaskgateDev> {
   const traceFile = path.join(stateDir, 'trace.txt');
   fs.writeFileSync(traceFile, '');
-  const { child, collected, exited } = spawnTaskgateDev(stateDir, args, { ...process.env, FIXTURE_TRACE_FILE: traceFile });
+  const { child, collected, exited } = spawnTaskgateDev(stateDir, args, { ...process.env, ...env, FIXTURE_TRACE_FILE: traceFile });
   const configFile = path.join(stateDir, 'local.json');
   const started = Date.now();
   let exitCode: number | null | undefined;
