@@ -64,7 +64,7 @@ describe('--stack of two Taskgates', () => {
     vi.stubEnv('TASKGATE_NAME', 'second');
     const second = await resolveTarget({ stack: 'Shop', region: 'eu-west-1' });
     vi.unstubAllEnvs();
-    expect([...second.gates.values()]).toEqual([{ name: 'default', queueUrl: url('TaskgateSecondGateDefaultQueueUrl'), dlqUrl: url('TaskgateSecondGateDefaultDeadLetterQueueUrl'), concurrency: 2 }]);
+    expect([...second.gates.values()]).toEqual([{ name: 'default', queueUrl: url('TaskgateSecondGateDefaultQueueUrl'), dlqUrl: url('TaskgateSecondGateDefaultDeadLetterQueueUrl'), concurrency: 2, maxMessageAgeSeconds: 900 }]);
     expect(second.registry.all().map((task) => task.name)).toEqual(['second-echo']);
     expect(second.ledgerTable()).toBe('value-of-TaskgateSecondLedgerTable');
     expect(second.onceScheduling()).toMatchObject({ roleArn: 'value-of-TaskgateSecondOnceScheduleRoleArn', group: 'value-of-TaskgateSecondScheduleGroup' });

@@ -38,7 +38,7 @@ describe('the task module', () => {
   it('is loaded when the stack is bundled, and must export the tasks that were sized', () => {
     expect(() => checkServedTasks('T', fixtureTasks, { taskModule: FIXTURE_TASK_MODULE })).not.toThrow();
     expect(() => taskgateStack(bundlingApp(), { tasks: [fixtureTask('fixture-fast'), fixtureTask('report')] })).toThrow(
-      `Taskgate Fixture/Taskgate: the taskModule ${FIXTURE_TASK_MODULE} serves other tasks than Taskgate's \`tasks\`: missing report; extra fixture-fail, fixture-slow, fixture-serial, fixture-wide, fixture-later, fixture-flaky; different gate, timeout, retry, misfire or payload in fixture-fast; give Taskgate the list that module exports`,
+      `Taskgate Fixture/Taskgate: the taskModule ${FIXTURE_TASK_MODULE} serves other tasks than Taskgate's \`tasks\`: missing report; extra fixture-fail, fixture-slow, fixture-serial, fixture-wide, fixture-later, fixture-flaky, fixture-hang; different gate, timeout, retry, misfire or payload in fixture-fast; give Taskgate the list that module exports`,
     );
   });
 

@@ -1,8 +1,10 @@
+import * as fs from 'node:fs';
 import { unknownScheduleError, type ScheduleController } from '../cli/schedule-control';
 import { localTarget } from '../cli/target';
 import { UiActions } from '../ui/actions';
 import { UiData } from '../ui/data';
 import { uiRoutes, type UiRoutes } from '../ui/server';
+import type { LocalConfig } from './local-config';
 import type { OnceSchedules } from './once-schedules';
 import type { Scheduler } from './scheduler';
 
@@ -12,7 +14,10 @@ import type { Scheduler } from './scheduler';
  * and pause/resume going straight to the runtime's scheduler.
  */
 export function runtimeUi(configFile: string, scheduler: Scheduler, onceSchedules: OnceSchedules | undefined, token: string): UiRoutes {
-  const data = new UiData(localTarget(configFile, undefined, { schedules: schedulesOf(scheduler, onceSchedules) }), { actions: true });
+  // The page shows the app's first Taskgate (local.json's top level); `taskgate ui --taskgate NAME` shows another.
+  const config = JSON.parse(fs.readFileSync(configFile, 'utf8')) as Pick<LocalConfig, 'taskgates'>;
+  const first = Object.keys(config.taskgates ?? {})[0];
+  const data = new UiData(localTarget(configFile, first, { schedules: schedulesOf(scheduler, onceSchedules) }), { actions: true });
   return uiRoutes({ data, actions: new UiActions(data), token });
 }
 

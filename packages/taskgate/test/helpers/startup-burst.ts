@@ -48,11 +48,11 @@ export interface BurstLoopOptions {
   readonly onRun?: (run: BurstRun) => void;
 }
 
-/** Synthesizes the example app once; each start copies it instead of synthesizing it again (~15 s). */
+/** Synthesizes the fixture app once; each start copies it instead of synthesizing it again (~15 s). */
 export async function synthesizeOnce(): Promise<{ app: string; dispose(): void }> {
   fs.mkdirSync(path.join(ROOT, '.taskgate'), { recursive: true });
   const cache = fs.mkdtempSync(path.join(ROOT, '.taskgate', 'burst-synth-'));
-  await synthesize(ROOT, cache);
+  await synthesize(ROOT, cache, 'npx tsx test/fixtures/app/app.ts');
   return { app: `cp -R '${cache}/.' "$CDK_OUTDIR"`, dispose: () => fs.rmSync(cache, { recursive: true, force: true }) };
 }
 
