@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { parseSchedule, type ParsedSchedule } from '../core/schedule-expression';
 import { queueEntry, type QueueEntry } from '../core/send-path';
 import { tickTime } from '../core/task-message';
+import type { ClockTimer, RuntimeClock } from './clock';
 import type { ScheduleView } from './scheduler';
 
 /** An error the Scheduler API answers with: its HTTP status and AWS error type (the SDK's exception name). */
@@ -74,8 +75,6 @@ const NAME = /^[0-9a-zA-Z\-_.]{1,64}$/;
 export const DEFAULT_GROUP = 'default';
 /** Sends after the first that fails, a second apart, before the schedule gives up. */
 const SEND_RETRIES = 3;
-/** setTimeout's limit; longer waits are re-armed. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** A local queue a schedule can target. */
 export interface OnceTargetQueue {
@@ -87,8 +86,8 @@ export interface OnceTargetQueue {
 export interface OnceSchedulesOptions {
   readonly region: string;
   readonly accountId: string;
-  /** The `--speed` factor: the wait from a schedule's creation to its at() time is divided by it. */
-  readonly speed: number;
+  /** The runtime's clock: the wait from a schedule's creation to its at() time runs at its speed. */
+  readonly clock: RuntimeClock;
   /** Schedule groups that exist besides `default`: the template's groups (known once it is read). */
   readonly groups: () => readonly string[];
   /** The local queue with this ARN, or undefined. */
@@ -129,7 +128,7 @@ interface Entry {
   /** The instant of its at(). */
   readonly at: Date;
   completed: boolean;
-  timer?: NodeJS.Timeout;
+  timer?: ClockTimer;
 }
 
 /** A one-time schedule as `GET /api/schedules` lists it: the template's fields plus `oneTime`. */
@@ -166,9 +165,7 @@ export class OnceSchedules {
   private readonly entries = new Map<string, Entry>();
   private stopped = false;
 
-  constructor(private readonly options: OnceSchedulesOptions) {
-    if (!(options.speed > 0) || !Number.isFinite(options.speed)) throw new Error(`speed must be a number above 0 (given ${options.speed})`);
-  }
+  constructor(private readonly options: OnceSchedulesOptions) {}
 
   /** CreateSchedule: validates, stores and arms; resolves to the schedule's ARN. */
   create(name: string, request: ScheduleRequest): string {
@@ -184,7 +181,7 @@ export class OnceSchedules {
     const now = new Date();
     const entry = this.entryFor(name, group, request, now, now, clientToken);
     this.entries.set(key(group, name), entry);
-    this.arm(entry, now);
+    this.arm(entry);
     return entry.schedule.Arn;
   }
 
@@ -192,11 +189,11 @@ export class OnceSchedules {
   update(name: string, request: ScheduleRequest): string {
     const group = this.groupOf(request.GroupName);
     const existing = this.require(name, group);
-    clearTimeout(existing.timer);
+    existing.timer?.cancel();
     const now = new Date();
     const entry = this.entryFor(name, group, request, existing.schedule.CreationDate, now, existing.clientToken);
     this.entries.set(key(group, name), entry);
-    this.arm(entry, now);
+    this.arm(entry);
     return entry.schedule.Arn;
   }
 
@@ -207,7 +204,7 @@ export class OnceSchedules {
   delete(name: string, groupName: unknown): void {
     const group = this.groupOf(groupName);
     const entry = this.require(name, group);
-    clearTimeout(entry.timer);
+    entry.timer?.cancel();
     this.entries.delete(key(group, name));
   }
 
@@ -230,7 +227,7 @@ export class OnceSchedules {
 
   stop(): void {
     this.stopped = true;
-    for (const entry of this.entries.values()) clearTimeout(entry.timer);
+    for (const entry of this.entries.values()) entry.timer?.cancel();
   }
 
   private groupOf(value: unknown): string {
@@ -310,19 +307,14 @@ export class OnceSchedules {
     return value as StoredSchedule['Target'];
   }
 
-  /** Arms the entry's one send: the real wait from `from` to its at() (plus a flexible window), divided by the speed. */
-  private arm(entry: Entry, from: Date): void {
-    clearTimeout(entry.timer);
+  /** Arms the entry's one send: the wait until its at() (plus a flexible window), at the clock's speed. */
+  private arm(entry: Entry): void {
+    entry.timer?.cancel();
     if (this.stopped || entry.completed || entry.schedule.State !== 'ENABLED') return;
     const windowMs = (entry.schedule.FlexibleTimeWindow.MaximumWindowInMinutes ?? 0) * 60_000 * Math.random();
-    const delay = Math.max(0, entry.at.getTime() + windowMs - from.getTime()) / this.options.speed;
-    const fireAt = Date.now() + delay;
+    const delay = this.options.clock.scaledWaitUntil(new Date(entry.at.getTime() + windowMs));
     this.options.onArm?.(this.view(entry), delay);
-    const wait = () => {
-      const remaining = Math.max(0, fireAt - Date.now());
-      entry.timer = setTimeout(() => (remaining > MAX_TIMER_MS ? wait() : void this.fire(entry, 1)), Math.min(remaining, MAX_TIMER_MS));
-    };
-    wait();
+    entry.timer = this.options.clock.after(delay, () => void this.fire(entry, 1));
   }
 
   private async fire(entry: Entry, attempt: number): Promise<void> {
@@ -343,7 +335,7 @@ export class OnceSchedules {
         `one-time schedule ${schedule.GroupName}/${schedule.Name}: sending to ${schedule.Target.Arn} failed (attempt ${attempt}): ${(error as Error).message}${last ? '; giving up' : '; retrying in 1 s'}`,
       );
       if (last) this.complete(entry);
-      else if (!this.stopped && this.entries.get(key(schedule.GroupName, schedule.Name)) === entry) entry.timer = setTimeout(() => void this.fire(entry, attempt + 1), 1000);
+      else if (!this.stopped && this.entries.get(key(schedule.GroupName, schedule.Name)) === entry) entry.timer = this.options.clock.after(1000, () => void this.fire(entry, attempt + 1));
     }
   }
 

@@ -15,7 +15,8 @@ import { OnceSchedules, type OnceScheduleView, type OnceTargetQueue } from './on
 import { MappingPoller, type BatchReport } from './poller';
 import { localResources, provision, type LocalQueue } from './provision';
 import { formatLogLine, formatRunLine, runLines, type LedgerView } from './run-log';
-import { Scheduler, SchedulerClock } from './scheduler';
+import { RuntimeClock } from './clock';
+import { Scheduler } from './scheduler';
 import { startDynamoDbServer, startSqsServer, type EmbeddedServer } from './servers';
 import { SDK_NODE_WARNING_OPT_OUT } from './sdk-warning';
 import { StateDirLock } from './state-lock';
@@ -121,10 +122,12 @@ async function startEmbedded(
     let gates: GateRuntime[] = [];
     const onceQueues = new Map<string, OnceTargetQueue>();
     const scheduleGroups: string[] = [];
+    // One clock for the template's schedules and the one-time ones, so `--speed` means the same to both.
+    const runtimeClock = new RuntimeClock(options.speed);
     const onceSchedules = new OnceSchedules({
       region: options.region,
       accountId: LOCAL_ACCOUNT_ID,
-      speed: options.speed,
+      clock: runtimeClock,
       groups: () => scheduleGroups,
       queue: (arn) => onceQueues.get(arn),
       queueArns: () => [...onceQueues.keys()],
@@ -257,7 +260,7 @@ async function startEmbedded(
     ledgerTable = ledgerTables[0] ?? '';
     if (!ledgerTable) warnings.push('the template has no ledger table (no TASKGATE_LEDGER_TABLE on a worker); runs are not recorded, and local.json has an empty ledgerTable');
 
-    scheduler = buildScheduler(models, queueUrls, options, out, queueSender(sqs));
+    scheduler = buildScheduler(models, queueUrls, runtimeClock, out, queueSender(sqs));
     warnings.push(...scheduler.warnings);
 
     await Promise.all(hosts.map((host) => host.warm()));
@@ -369,7 +372,7 @@ async function startLocalStackScheduler(
     envVar: 'TASKGATE_UI_PORT',
     what: 'control server',
   });
-  scheduler = buildScheduler(models, queueUrls, options, out, queueSender(sqs));
+  scheduler = buildScheduler(models, queueUrls, new RuntimeClock(options.speed), out, queueSender(sqs));
   const config: LocalConfig = {
     region: options.region,
     sqsEndpoint: endpoint,
@@ -409,7 +412,7 @@ function queueSender(sqs: SQSClient): (queueUrl: string, entry: QueueEntry) => P
 function buildScheduler(
   models: AppModel[],
   queueUrls: ReadonlyMap<string, LocalQueue>,
-  options: RuntimeOptions,
+  clock: RuntimeClock,
   out: RuntimeOutput,
   send: (queueUrl: string, entry: QueueEntry) => Promise<string>,
 ): Scheduler {
@@ -418,7 +421,7 @@ function buildScheduler(
   const queueOf = (trigger: TriggerModel) => queueUrls.get(`${stackOf.get(trigger)!.stackName}/${trigger.queue}`)!;
   return new Scheduler({
     triggers: [...stackOf.keys()],
-    clock: new SchedulerClock(options.speed),
+    clock,
     needsDeduplicationId: (trigger) => {
       const queue = stackOf.get(trigger)!.queues.get(trigger.queue);
       return Boolean(queue?.fifo && !queue.contentBasedDeduplication);
