@@ -1,0 +1,46 @@
+import type { LocalConfig } from './local-config';
+import type { MappingPoller } from './poller';
+import type { LocalQueue } from './provision';
+import type { Scheduler } from './scheduler';
+import type { AppModel } from './template';
+
+/** The account in local ARNs when the template's stack names none. */
+export const LOCAL_ACCOUNT_ID = '000000000000';
+/** Batches at once for a mapping with neither maximum concurrency nor reserved concurrency. */
+export const UNCAPPED_CONCURRENCY = 10;
+
+export interface GateRuntime {
+  readonly name: string;
+  readonly queue: LocalQueue;
+  readonly deadLetterQueue?: LocalQueue;
+  readonly concurrency: number;
+  readonly poller?: MappingPoller;
+}
+
+/** A started runtime: where everything is, and how to stop it. */
+export interface LocalRuntime {
+  readonly config: LocalConfig;
+  readonly configFile: string;
+  readonly models: readonly AppModel[];
+  readonly gates: readonly GateRuntime[];
+  readonly scheduler: Scheduler;
+  readonly warnings: readonly string[];
+  /** Stops cleanly: schedules, then pollers (batches in flight finish or return), then servers; then {@link release}. */
+  stop(): Promise<StopSummary>;
+  /**
+   * Removes the files this runtime wrote (local.json, the state dir's lock) if they are still its
+   * own. Synchronous, for a quit without {@link stop}; idempotent.
+   */
+  release(): void;
+}
+
+export interface StopSummary {
+  /** Messages of batches still running at the drain deadline, made visible again. */
+  readonly returned: number;
+  /** Each queue's messages when the runtime stopped (embedded target only). */
+  readonly queues: ReadonlyArray<{ readonly name: string; readonly visible: number; readonly inFlight: number; readonly delayed: number }>;
+}
+
+export interface RuntimeOutput {
+  line(text: string): void;
+}
