@@ -9,8 +9,9 @@ import { MappingPoller, type BatchReport } from './poller';
 import { localResources, provision, type LocalQueue, type Provisioned } from './provision';
 import { ledgerLookup } from './run-ledger';
 import { formatLogLine, formatRunLine, runLines } from './run-log';
-import { LOCAL_ACCOUNT_ID, UNCAPPED_CONCURRENCY, type GateRuntime, type RuntimeOutput } from './runtime-types';
+import { UNCAPPED_CONCURRENCY, type GateRuntime, type RuntimeOutput } from './runtime-types';
 import { SDK_NODE_WARNING_OPT_OUT } from './sdk-warning';
+import { functionPlacement, stackPlacement, type FunctionPlacement } from './stack-environment';
 import type { AppModel, FunctionModel, MappingModel } from './template';
 
 /** Credentials the embedded servers accept; nothing here reaches AWS. */
@@ -66,7 +67,8 @@ async function startStack(model: AppModel, ctx: EmbeddedContext, stacks: Embedde
     queueUrls.set(`${model.stackName}/${id}`, queue);
     ctx.onceQueues.set(queue.arn, { name: queue.name, url: queue.url, fifo: Boolean(model.queues.get(id)?.fifo) });
   }
-  const resource = localResources(model, provisioned, options.region, LOCAL_ACCOUNT_ID);
+  const { region, accountId } = stackPlacement(model, options.region);
+  const resource = localResources(model, provisioned, region, accountId);
   ctx.scheduleGroups.push(...model.scheduleGroups.values());
   for (const mapping of model.mappings) startGate(model, mapping, provisioned, resource, ctx, stacks);
   if (ledgerTables.length === 0 && provisioned.tables.size === 1) ledgerTables.push([...provisioned.tables.values()][0]!);
@@ -99,9 +101,10 @@ function startGate(
     return;
   }
   checkSdkResolves(fn.assetPath, fn.cdkPath);
-  const environment = functionEnvironment(model, fn, provisioned, resource, ctx, stacks);
+  const placement = functionPlacement(model, fn, options.region);
+  const environment = functionEnvironment(model, fn, placement, provisioned, resource, ctx, stacks);
   const gateName = queueModel.gate ?? fn.gate ?? fn.logicalId;
-  const host = startHost(model, fn, fn.assetPath, gateName, environment, ctx);
+  const host = startHost(model, fn, fn.assetPath, gateName, placement, environment, ctx);
   hosts.push(host);
   closers.push(() => host.close());
   const concurrency = Math.min(mapping.maxConcurrency ?? Infinity, fn.reservedConcurrency ?? Infinity);
@@ -115,7 +118,7 @@ function startGate(
     mapping,
     host,
     concurrency: concurrency === Infinity ? UNCAPPED_CONCURRENCY : concurrency,
-    region: options.region,
+    region: placement.region,
     onBatch: (report) => {
       const printed: Promise<void> = ledgerForBatch(report.records).then((ledger) => {
         for (const line of runLines(gateName, report, ledger)) out.line(formatRunLine(line));
@@ -133,17 +136,17 @@ function startGate(
 function functionEnvironment(
   model: AppModel,
   fn: FunctionModel,
+  placement: FunctionPlacement,
   provisioned: Provisioned,
   resource: (logicalId: string) => LocalResource | undefined,
   ctx: EmbeddedContext,
   stacks: EmbeddedStacks,
 ): Record<string, string> {
-  const { options } = ctx;
   const { warnings, ledgerTables } = stacks;
   const environment: Record<string, string> = {};
   for (const [name, value] of Object.entries(fn.environment)) {
     try {
-      environment[name] = resolveIntrinsics(value, { region: options.region, accountId: LOCAL_ACCOUNT_ID, stackName: model.stackName, resource });
+      environment[name] = resolveIntrinsics(value, { region: placement.region, accountId: placement.accountId, stackName: model.stackName, resource });
     } catch (error) {
       warnings.push(`${fn.cdkPath}: environment variable ${name} ${(error as Error).message}; it is left unset locally`);
     }
@@ -157,7 +160,15 @@ function functionEnvironment(
 }
 
 /** The function's host: its bundle in worker threads, with the environment Lambda would give it. */
-function startHost(model: AppModel, fn: FunctionModel, assetPath: string, gateName: string, environment: Record<string, string>, ctx: EmbeddedContext): FunctionHost {
+function startHost(
+  model: AppModel,
+  fn: FunctionModel,
+  assetPath: string,
+  gateName: string,
+  placement: FunctionPlacement,
+  environment: Record<string, string>,
+  ctx: EmbeddedContext,
+): FunctionHost {
   const { options, out, endpoints } = ctx;
   const functionName = `${model.stackName}-${fn.logicalId}`.slice(0, 64);
   return new FunctionHost({
@@ -165,13 +176,13 @@ function startHost(model: AppModel, fn: FunctionModel, assetPath: string, gateNa
     assetPath,
     handler: fn.handler,
     timeoutSeconds: fn.timeoutSeconds,
-    memoryMb: 256,
-    region: options.region,
-    accountId: LOCAL_ACCOUNT_ID,
+    memoryMb: placement.memoryMb,
+    region: placement.region,
+    accountId: placement.accountId,
     environment: {
       ...environment,
-      AWS_REGION: options.region,
-      AWS_DEFAULT_REGION: options.region,
+      AWS_REGION: placement.region,
+      AWS_DEFAULT_REGION: placement.region,
       AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
       AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
       AWS_ENDPOINT_URL_SQS: endpoints.sqs,
@@ -181,7 +192,7 @@ function startHost(model: AppModel, fn: FunctionModel, assetPath: string, gateNa
       // A thread does not read process.env: the SDK would warn about Node 20 in each one.
       ...SDK_NODE_WARNING_OPT_OUT,
       AWS_LAMBDA_FUNCTION_NAME: functionName,
-      AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '256',
+      AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(placement.memoryMb),
       AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
       AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs_local',
     },

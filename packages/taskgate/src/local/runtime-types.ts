@@ -4,8 +4,6 @@ import type { LocalQueue } from './provision';
 import type { Scheduler } from './scheduler';
 import type { AppModel } from './template';
 
-/** The account in local ARNs when the template's stack names none. */
-export const LOCAL_ACCOUNT_ID = '000000000000';
 /** Batches at once for a mapping with neither maximum concurrency nor reserved concurrency. */
 export const UNCAPPED_CONCURRENCY = 10;
 

@@ -3,6 +3,7 @@ import { startEmbedded } from './embedded';
 import { startLocalStackScheduler } from './localstack-target';
 import type { RuntimeOptions } from './options';
 import type { LocalRuntime, RuntimeOutput } from './runtime-types';
+import { stackEnvironment } from './stack-environment';
 import { StateDirLock } from './state-lock';
 import { synthesize } from './synth';
 import { readTemplate } from './template';
@@ -20,7 +21,7 @@ export async function startRuntime(projectRoot: string, options: RuntimeOptions,
   out.line(`taskgate: starting; synthesizing the app${options.app ? ` (${options.app})` : ''}...`);
   const synth = async () => {
     const assembly = await synthesize(projectRoot, path.join(stateDir, 'cdk.out'), options.app);
-    return assembly.stacks.map((stack) => readTemplate(stack.templateFile, stack.name));
+    return assembly.stacks.map((stack) => readTemplate(stack.templateFile, stack.name, stackEnvironment(stack.environment)));
   };
   try {
     return options.target === 'localstack'
