@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { RuntimeClock } from '../src/local/clock';
 import { contextAttributes, OnceSchedules, type OnceSchedulesOptions } from '../src/local/once-schedules';
 import { handleSchedulerApi } from '../src/local/scheduler-api';
 
@@ -14,7 +15,7 @@ function store(overrides: Partial<OnceSchedulesOptions> = {}) {
   const schedules = new OnceSchedules({
     region: 'us-east-1',
     accountId: '000000000000',
-    speed: 1,
+    clock: new RuntimeClock(1),
     groups: () => ['app-group'],
     queue: (arn) => queues.get(arn),
     queueArns: () => [...queues.keys()],
@@ -81,7 +82,7 @@ describe('the Scheduler API wire handling', () => {
 
   it('fires a FIFO schedule once with its group and a dedupe id, then deletes it; a disabled one waits for UpdateSchedule', async () => {
     // An hour ahead at this speed is a millisecond.
-    const { schedules, sent, call } = store({ speed: 3_600_000 });
+    const { schedules, sent, call } = store({ clock: new RuntimeClock(3_600_000) });
     const at = new Date(Date.now() + 3_600_000).toISOString().slice(0, 19);
     const fifo = body(at, { ActionAfterCompletion: 'DELETE', Target: { Arn: FIFO_ARN, RoleArn: 'r', Input: 'at <aws.scheduler.scheduled-time>', SqsParameters: { MessageGroupId: 'g' } } });
     expect(call('POST', '/schedules/fifo', fifo).status).toBe(200);

@@ -1,4 +1,5 @@
-import { SchedulerApiError, type OnceSchedules, type ScheduleRequest, type StoredSchedule } from './once-schedules';
+import { SchedulerApiError, type ScheduleRequest, type StoredSchedule } from './once-schedule-request';
+import type { OnceSchedules } from './once-schedules';
 
 /** One HTTP answer of the Scheduler API. */
 export interface WireResponse {

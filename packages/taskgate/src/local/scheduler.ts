@@ -1,28 +1,7 @@
 import { parseSchedule, type ParsedSchedule } from '../core/schedule-expression';
 import { queueEntry, type QueueEntry } from '../core/send-path';
+import type { ClockTimer, RuntimeClock } from './clock';
 import type { TriggerModel } from './template';
-
-/**
- * The scheduler's clock. At speed N, time runs N times faster from the moment the runtime starts:
- * `rate(1 hour)` fires every 60 s at speed 60, and each tick's message carries the simulated time
- * as its `id` and `scheduledAt`, so ticks stay distinct and match the expression.
- */
-export class SchedulerClock {
-  private readonly origin = Date.now();
-
-  constructor(readonly speed: number) {
-    if (!(speed > 0) || !Number.isFinite(speed)) throw new Error(`--speed must be a number above 0 (given ${speed})`);
-  }
-
-  now(): Date {
-    return new Date(this.origin + (Date.now() - this.origin) * this.speed);
-  }
-
-  /** Real milliseconds until the simulated instant `at`. */
-  delayUntil(at: Date): number {
-    return Math.max(0, (at.getTime() - this.now().getTime()) / this.speed);
-  }
-}
 
 /** A schedule as `GET /api/schedules` shows it (the CLI's contract). */
 export interface ScheduleView {
@@ -41,7 +20,7 @@ export type SendTick = (trigger: TriggerModel, entry: QueueEntry) => Promise<str
 
 export interface SchedulerOptions {
   readonly triggers: readonly TriggerModel[];
-  readonly clock: SchedulerClock;
+  readonly clock: RuntimeClock;
   readonly send: SendTick;
   /** Whether the trigger's queue is FIFO without content-based deduplication (needs an explicit id). */
   readonly needsDeduplicationId: (trigger: TriggerModel) => boolean;
@@ -54,11 +33,8 @@ interface Entry {
   readonly parsed: ParsedSchedule;
   enabled: boolean;
   next?: Date;
-  timer?: NodeJS.Timeout;
+  timer?: ClockTimer;
 }
-
-/** setTimeout's limit; longer waits are re-armed. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * Fires the template's rules and Scheduler schedules into their queues with AWS's semantics, using
@@ -99,7 +75,7 @@ export class Scheduler {
 
   stop(): void {
     this.stopped = true;
-    for (const entry of this.entries.values()) clearTimeout(entry.timer);
+    for (const entry of this.entries.values()) entry.timer?.cancel();
   }
 
   names(): string[] {
@@ -119,7 +95,7 @@ export class Scheduler {
     const entry = this.entries.get(name);
     if (!entry) return undefined;
     entry.enabled = false;
-    clearTimeout(entry.timer);
+    entry.timer?.cancel();
     entry.next = undefined;
     return this.view(entry);
   }
@@ -166,21 +142,17 @@ export class Scheduler {
   }
 
   private arm(entry: Entry, after: Date): void {
-    clearTimeout(entry.timer);
+    entry.timer?.cancel();
     entry.next = this.nextTick(entry, after);
     if (!entry.next || this.stopped) return;
     const tick = entry.next;
     const windowMs = (entry.trigger.flexibleWindowMinutes ?? 0) * 60_000 * Math.random();
-    const wait = (fireAt: Date) => {
-      const delay = this.options.clock.delayUntil(fireAt);
-      entry.timer = setTimeout(() => {
-        if (delay > MAX_TIMER_MS) return wait(fireAt);
-        void this.send(entry, tick, false).finally(() => {
-          if (entry.enabled && entry.next === tick) this.arm(entry, tick);
-        });
-      }, Math.min(delay, MAX_TIMER_MS));
-    };
-    wait(new Date(tick.getTime() + windowMs));
+    const fireAt = new Date(tick.getTime() + windowMs);
+    entry.timer = this.options.clock.after(this.options.clock.delayUntil(fireAt), () => {
+      void this.send(entry, tick, false).finally(() => {
+        if (entry.enabled && entry.next === tick) this.arm(entry, tick);
+      });
+    });
   }
 
   private async send(entry: Entry, tick: Date, manual: boolean): Promise<void> {

@@ -5,8 +5,8 @@ import * as path from 'node:path';
 export interface CloudAssembly {
   /** The folder the app was synthesized into. */
   readonly outdir: string;
-  /** The stack's name and its template file. */
-  readonly stacks: ReadonlyArray<{ readonly name: string; readonly templateFile: string }>;
+  /** The stack's name, its template file and its `aws://account/region` environment. */
+  readonly stacks: ReadonlyArray<{ readonly name: string; readonly templateFile: string; readonly environment?: string }>;
 }
 
 /**
@@ -40,12 +40,17 @@ export async function synthesize(projectRoot: string, outdir: string, appCommand
       code === 0 ? resolve() : reject(new Error(`synthesizing the app (${app}) failed with exit code ${code}:\n${stderr.trim()}`)),
     );
   });
+  return assemblyStacks(outdir);
+}
+
+/** The stacks of the cloud assembly in `outdir`, from its manifest. */
+export function assemblyStacks(outdir: string): CloudAssembly {
   const manifest = JSON.parse(fs.readFileSync(path.join(outdir, 'manifest.json'), 'utf8')) as {
-    artifacts?: Record<string, { type: string; displayName?: string; properties?: { templateFile?: string } }>;
+    artifacts?: Record<string, { type: string; displayName?: string; environment?: string; properties?: { templateFile?: string } }>;
   };
   const stacks = Object.entries(manifest.artifacts ?? {})
     .filter(([, artifact]) => artifact.type === 'aws:cloudformation:stack' && artifact.properties?.templateFile)
-    .map(([name, artifact]) => ({ name: artifact.displayName ?? name, templateFile: path.join(outdir, artifact.properties!.templateFile!) }));
+    .map(([name, artifact]) => ({ name: artifact.displayName ?? name, templateFile: path.join(outdir, artifact.properties!.templateFile!), environment: artifact.environment }));
   if (stacks.length === 0) throw new Error(`the app synthesized no stack into ${outdir}`);
   return { outdir, stacks };
 }

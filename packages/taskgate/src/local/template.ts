@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { METADATA_KEYS, type TaskgateIdentity } from '../core/outputs';
 import type { TaskMetadata } from '../core/task-metadata';
 import { tickTime } from '../core/task-message';
+import { LOCAL_ACCOUNT_ID, type StackEnvironment } from './stack-environment';
 
 /**
  * The parts of a synthesized CloudFormation template that the embedded runtime runs: queues,
@@ -11,6 +12,8 @@ import { tickTime } from '../core/task-message';
  */
 export interface AppModel {
   readonly stackName: string;
+  /** The account and region the stack is pinned to, when it is. */
+  readonly environment: StackEnvironment;
   readonly queues: ReadonlyMap<string, QueueModel>;
   readonly functions: ReadonlyMap<string, FunctionModel>;
   readonly mappings: readonly MappingModel[];
@@ -58,6 +61,8 @@ export interface FunctionModel {
   /** `index.handler`: file and export inside the asset folder. */
   readonly handler: string;
   readonly timeoutSeconds: number;
+  /** `MemorySize`; undefined when the template leaves Lambda's default. */
+  readonly memoryMb?: number;
   readonly reservedConcurrency?: number;
   readonly environment: Readonly<Record<string, unknown>>;
   /** The bundle's folder, from the asset metadata; undefined when bundling was skipped. */
@@ -140,16 +145,16 @@ export interface TemplateDocument {
   readonly Resources?: Record<string, Resource>;
 }
 
-export function readTemplate(templateFile: string, stackName: string): AppModel {
+export function readTemplate(templateFile: string, stackName: string, environment: StackEnvironment = {}): AppModel {
   const template = JSON.parse(fs.readFileSync(templateFile, 'utf8')) as TemplateDocument;
-  return modelFromTemplate(template, stackName, path.dirname(templateFile));
+  return modelFromTemplate(template, stackName, path.dirname(templateFile), environment);
 }
 
 /**
  * The model of a parsed template: a synthesized one (`outdir` resolves the asset folders) or a
  * deployed one from CloudFormation's GetTemplate (no outdir: the bundles are not on this machine).
  */
-export function modelFromTemplate(template: TemplateDocument, stackName: string, outdir?: string): AppModel {
+export function modelFromTemplate(template: TemplateDocument, stackName: string, outdir?: string, environment: StackEnvironment = {}): AppModel {
   const resources = template.Resources ?? {};
   const queues = new Map<string, QueueModel>();
   const functions = new Map<string, FunctionModel>();
@@ -198,6 +203,7 @@ export function modelFromTemplate(template: TemplateDocument, stackName: string,
           taskTimeouts: new Map(taskMetadata.map((task) => [task.name, task.timeoutSeconds])),
           handler: String(p.Handler ?? 'index.handler'),
           timeoutSeconds: Number(p.Timeout ?? 3),
+          memoryMb: p.MemorySize === undefined ? undefined : Number(p.MemorySize),
           reservedConcurrency: p.ReservedConcurrentExecutions === undefined ? undefined : Number(p.ReservedConcurrentExecutions),
           environment: ((p.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {}),
           assetPath: typeof assetDir === 'string' && outdir !== undefined ? path.resolve(outdir, assetDir) : undefined,
@@ -242,7 +248,7 @@ export function modelFromTemplate(template: TemplateDocument, stackName: string,
             description: p.Description as string | undefined,
             queue,
             messageGroupId: (target.SqsParameters as { MessageGroupId?: string } | undefined)?.MessageGroupId,
-            render: ruleRenderer(target, `${cdkPath(id)} target ${index + 1}`),
+            render: ruleRenderer(target, `${cdkPath(id)} target ${index + 1}`, environment),
           });
         }
         break;
@@ -302,7 +308,7 @@ export function modelFromTemplate(template: TemplateDocument, stackName: string,
       .map(([id, resource]) => [id, typeof resource.Properties?.Name === 'string' ? resource.Properties.Name : `${stackName}-${id}`]),
   );
   const tasks = [...functions.values()].flatMap((fn) => fn.taskMetadata);
-  return { stackName, queues, functions, mappings, rules, schedules, tables, resourceTypes, scheduleGroups, warnings, tasks };
+  return { stackName, environment, queues, functions, mappings, rules, schedules, tables, resourceTypes, scheduleGroups, warnings, tasks };
 }
 
 /** A resource's `taskgate:taskgate` metadata, when it is one. */
@@ -332,7 +338,7 @@ function sqsTarget(arn: unknown, resources: Record<string, Resource>): string | 
 }
 
 /** EventBridge's Input, InputPath and InputTransformer, for a scheduled event at `tick`. */
-function ruleRenderer(target: Record<string, unknown>, where: string): (tick: Date) => string {
+function ruleRenderer(target: Record<string, unknown>, where: string, environment: StackEnvironment): (tick: Date) => string {
   const transformer = target.InputTransformer as { InputPathsMap?: Record<string, string>; InputTemplate?: string } | undefined;
   if (typeof target.Input === 'string') {
     const fixed = target.Input;
@@ -344,9 +350,9 @@ function ruleRenderer(target: Record<string, unknown>, where: string): (tick: Da
       id: crypto.randomUUID(),
       'detail-type': 'Scheduled Event',
       source: 'aws.events',
-      account: '000000000000',
+      account: environment.account ?? LOCAL_ACCOUNT_ID,
       time: tickTime(tick),
-      region: 'us-east-1',
+      region: environment.region ?? 'us-east-1',
       resources: [],
       detail: {},
     };

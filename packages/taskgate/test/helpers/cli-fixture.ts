@@ -5,6 +5,7 @@ import { App } from 'aws-cdk-lib';
 import { afterAll, beforeAll, beforeEach, expect, vi } from 'vitest';
 import { LEDGER_SCHEMA } from '../../src/worker/ledger/record';
 import { CliFixtureStack } from '../fixtures/app/cli-stack';
+import { RuntimeClock } from '../../src/local/clock';
 import { OnceSchedules } from '../../src/local/once-schedules';
 import { startFakeControl, type FakeSchedule } from './fake-control';
 import { startLocalAws, type LocalAws } from './local-aws';
@@ -55,7 +56,7 @@ export class CliFixture {
     this.once = new OnceSchedules({
       region: 'us-east-1',
       accountId: '000000000000',
-      speed: 1,
+      clock: new RuntimeClock(1),
       groups: () => [],
       queue: (arn) => queues.get(arn),
       queueArns: () => [...queues.keys()],

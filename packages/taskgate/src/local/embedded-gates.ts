@@ -1,0 +1,234 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import { WORKER_ENV } from '../worker/worker-env';
+import { FunctionHost } from './function-host';
+import { resolveIntrinsics, type LocalResource } from './intrinsics';
+import type { TaskgateFound } from './local-config';
+import type { OnceTargetQueue } from './once-schedule-request';
+import type { RuntimeOptions } from './options';
+import { MappingPoller } from './poller';
+import { localResources, provision, type LocalQueue, type Provisioned } from './provision';
+import { ledgerLookup } from './run-ledger';
+import { formatLogLine, formatRunLine, runLines } from './run-log';
+import { UNCAPPED_CONCURRENCY, type GateRuntime, type RuntimeOutput } from './runtime-types';
+import { SDK_NODE_WARNING_OPT_OUT } from './sdk-warning';
+import { functionPlacement, stackPlacement, type FunctionPlacement } from './stack-environment';
+import { stallLimit, stallWarnings } from './stall';
+import { qualifiedName, taskgateOf, type AppTaskgate } from './taskgates';
+import type { AppModel, FunctionModel, MappingModel } from './template';
+
+/** Credentials the embedded servers accept; nothing here reaches AWS. */
+export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
+
+/** What starting the stacks needs: the servers, the options, and where to register what it starts. */
+export interface EmbeddedContext {
+  readonly sqs: SQSClient;
+  readonly dynamodb: DynamoDBClient;
+  readonly endpoints: { readonly sqs: string; readonly dynamodb: string; readonly scheduler: string };
+  readonly options: RuntimeOptions;
+  readonly out: RuntimeOutput;
+  /** Called in reverse order when the runtime stops or fails to start. */
+  readonly closers: Array<() => Promise<void>>;
+  /** The queues one-time schedules can target, by ARN. */
+  readonly onceQueues: Map<string, OnceTargetQueue>;
+  /** The template's schedule groups. */
+  readonly scheduleGroups: string[];
+  /** The app's Taskgates, the first first. */
+  readonly taskgates: readonly AppTaskgate[];
+}
+
+/** What starting the stacks built up. */
+export interface EmbeddedStacks {
+  readonly warnings: string[];
+  /** Every local queue by `<stack>/<logical id>`. */
+  readonly queueUrls: Map<string, LocalQueue>;
+  readonly hosts: FunctionHost[];
+  readonly gates: GateRuntime[];
+  /** Each Taskgate's ledger and what `taskgate trigger --at` needs for a one-time schedule, as its workers get them. */
+  readonly found: Map<string, TaskgateFound>;
+  /** Run lines still being printed; a stop waits for them so that no finished run goes unreported. */
+  readonly printing: Set<Promise<void>>;
+}
+
+/** Provisions every stack's queues and tables, and starts a function host and a poller per event source mapping. */
+export async function startStacks(models: readonly AppModel[], ctx: EmbeddedContext, gates: GateRuntime[]): Promise<EmbeddedStacks> {
+  const stacks: EmbeddedStacks = { warnings: [], queueUrls: new Map(), hosts: [], gates, found: new Map(), printing: new Set() };
+  for (const model of models) await startStack(model, ctx, stacks);
+  if (!stacks.found.get(ctx.taskgates[0]?.key ?? '')?.ledgerTable) {
+    stacks.warnings.push('the template has no ledger table (no TASKGATE_LEDGER_TABLE on a worker); runs are not recorded, and local.json has an empty ledgerTable');
+  }
+  return stacks;
+}
+
+async function startStack(model: AppModel, ctx: EmbeddedContext, stacks: EmbeddedStacks): Promise<void> {
+  const { sqs, dynamodb, options } = ctx;
+  const { warnings, queueUrls, found } = stacks;
+  warnings.push(...model.warnings);
+  const provisioned = await provision(model, sqs, dynamodb);
+  warnings.push(...provisioned.warnings);
+  for (const [id, queue] of provisioned.queues) {
+    queueUrls.set(`${model.stackName}/${id}`, queue);
+    ctx.onceQueues.set(queue.arn, { name: queue.name, url: queue.url, fifo: Boolean(model.queues.get(id)?.fifo) });
+  }
+  const { region, accountId } = stackPlacement(model, options.region);
+  const resource = localResources(model, provisioned, region, accountId);
+  ctx.scheduleGroups.push(...model.scheduleGroups.values());
+  for (const mapping of model.mappings) startGate(model, mapping, provisioned, resource, ctx, stacks);
+  for (const taskgate of ctx.taskgates.filter((t) => t.stackName === model.stackName && !found.has(t.key) && t.model.tables.size === 1)) {
+    const table = provisioned.tables.get([...taskgate.model.tables.keys()][0]!);
+    if (table) found.set(taskgate.key, { ledgerTable: table });
+  }
+}
+
+/** One event source mapping: its function in a host, and a poller feeding it; or a warning why not. */
+function startGate(
+  model: AppModel,
+  mapping: MappingModel,
+  provisioned: Provisioned,
+  resource: (logicalId: string) => LocalResource | undefined,
+  ctx: EmbeddedContext,
+  stacks: EmbeddedStacks,
+): void {
+  const { sqs, options, out, closers } = ctx;
+  const { warnings, hosts, gates, printing } = stacks;
+  const fn = model.functions.get(mapping.function);
+  const queue = provisioned.queues.get(mapping.queue);
+  const queueModel = model.queues.get(mapping.queue);
+  if (!fn || !queue || !queueModel) {
+    warnings.push(`${mapping.logicalId}: its event source or function is not an SQS queue and a function of this stack; it is not polled`);
+    return;
+  }
+  if (!mapping.enabled) {
+    warnings.push(`${fn.cdkPath}: its event source mapping is disabled in the template; ${queue.name} is not polled`);
+    return;
+  }
+  if (!fn.assetPath) {
+    warnings.push(`${fn.cdkPath}: the template has no bundle for it (synthesized without bundling?); ${queue.name} is not polled`);
+    return;
+  }
+  checkSdkResolves(fn.assetPath, fn.cdkPath);
+  const placement = functionPlacement(model, fn, options.region);
+  const taskgate = taskgateOf(ctx.taskgates, model.stackName, fn.taskgate);
+  const { environment, ledgerTable } = functionEnvironment(model, fn, placement, provisioned, resource, taskgate, stacks);
+  const gate = queueModel.gate ?? fn.gate ?? fn.logicalId;
+  const gateName = qualifiedName(taskgate, gate);
+  const host = startHost(model, fn, fn.assetPath, gateName, placement, environment, ctx);
+  hosts.push(host);
+  closers.push(() => host.close());
+  const concurrency = Math.min(mapping.maxConcurrency ?? Infinity, fn.reservedConcurrency ?? Infinity);
+  if (concurrency === Infinity) {
+    warnings.push(`${fn.cdkPath}: no maximum concurrency or reserved concurrency; the embedded runtime runs at most ${UNCAPPED_CONCURRENCY} batches at once`);
+  }
+  const poller = new MappingPoller({
+    sqs,
+    queue,
+    mapping,
+    host,
+    concurrency: concurrency === Infinity ? UNCAPPED_CONCURRENCY : concurrency,
+    region: placement.region,
+    onBatch: (report) => {
+      const printed: Promise<void> = ledgerLookup(ctx.dynamodb, ledgerTable ?? '', report.records).then((ledger) => {
+        for (const line of runLines(gateName, report, ledger)) out.line(formatRunLine(line));
+        printing.delete(printed);
+      });
+      printing.add(printed);
+    },
+    onError: (message) => out.line(`error: ${message}`),
+    stallAfterMs: stallLimit(fn.taskTimeouts, queueModel.fifo),
+    onStall: (records, limitMs) => stallWarnings(gateName, records, limitMs).forEach((line) => out.line(line)),
+  });
+  const dlq = queueModel.redrive ? provisioned.queues.get(queueModel.redrive.deadLetterQueue) : undefined;
+  const concurrencyCap = concurrency === Infinity ? UNCAPPED_CONCURRENCY : concurrency;
+  gates.push({ name: gateName, gate, taskgate: taskgate?.key, queue, deadLetterQueue: dlq, concurrency: concurrencyCap, poller });
+}
+
+/**
+ * The function's template environment with its intrinsics resolved to local values, and the ledger
+ * table it names; notes that table and the one-time scheduling it names for its Taskgate.
+ */
+function functionEnvironment(
+  model: AppModel,
+  fn: FunctionModel,
+  placement: FunctionPlacement,
+  provisioned: Provisioned,
+  resource: (logicalId: string) => LocalResource | undefined,
+  taskgate: AppTaskgate | undefined,
+  stacks: EmbeddedStacks,
+): { environment: Record<string, string>; ledgerTable?: string } {
+  const { warnings, found } = stacks;
+  const environment: Record<string, string> = {};
+  for (const [name, value] of Object.entries(fn.environment)) {
+    try {
+      environment[name] = resolveIntrinsics(value, { region: placement.region, accountId: placement.accountId, stackName: model.stackName, resource });
+    } catch (error) {
+      warnings.push(`${fn.cdkPath}: environment variable ${name} ${(error as Error).message}; it is left unset locally`);
+    }
+  }
+  const ledgerRef = (fn.environment[WORKER_ENV.ledgerTable] as { Ref?: string } | undefined)?.Ref;
+  const ledgerTable = ledgerRef ? provisioned.tables.get(ledgerRef) : undefined;
+  if (taskgate && !found.has(taskgate.key) && ledgerTable) {
+    const [scheduleGroup, onceScheduleRoleArn] = [environment[WORKER_ENV.scheduleGroup], environment[WORKER_ENV.onceScheduleRoleArn]];
+    found.set(taskgate.key, { ledgerTable, ...(scheduleGroup && onceScheduleRoleArn ? { scheduleGroup, onceScheduleRoleArn } : {}) });
+  }
+  return { environment, ledgerTable };
+}
+
+/** The function's host: its bundle in worker threads, with the environment Lambda would give it. */
+function startHost(
+  model: AppModel,
+  fn: FunctionModel,
+  assetPath: string,
+  gateName: string,
+  placement: FunctionPlacement,
+  environment: Record<string, string>,
+  ctx: EmbeddedContext,
+): FunctionHost {
+  const { options, out, endpoints } = ctx;
+  const functionName = `${model.stackName}-${fn.logicalId}`.slice(0, 64);
+  return new FunctionHost({
+    functionName,
+    assetPath,
+    handler: fn.handler,
+    timeoutSeconds: fn.timeoutSeconds,
+    memoryMb: placement.memoryMb,
+    region: placement.region,
+    accountId: placement.accountId,
+    environment: {
+      ...environment,
+      AWS_REGION: placement.region,
+      AWS_DEFAULT_REGION: placement.region,
+      AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+      AWS_ENDPOINT_URL_SQS: endpoints.sqs,
+      AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
+      AWS_ENDPOINT_URL_SCHEDULER: endpoints.scheduler,
+      AWS_EC2_METADATA_DISABLED: 'true',
+      // A thread does not read process.env: the SDK would warn about Node 20 in each one.
+      ...SDK_NODE_WARNING_OPT_OUT,
+      AWS_LAMBDA_FUNCTION_NAME: functionName,
+      AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(placement.memoryMb),
+      AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
+      AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs_local',
+    },
+    onLog: (line) => {
+      const text = formatLogLine(gateName, line, options.verbose);
+      if (text) out.line(text);
+    },
+  });
+}
+
+/**
+ * The bundle keeps `@aws-sdk/*` external (Lambda's runtime provides it); here Node finds it by
+ * walking up from the bundle's folder to the project's node_modules, which holds only while the
+ * synthesized app lies inside the project.
+ */
+function checkSdkResolves(assetPath: string, cdkPath: string): void {
+  try {
+    require.resolve('@aws-sdk/client-sqs', { paths: [assetPath] });
+  } catch {
+    throw new Error(
+      `${cdkPath}: its bundle in ${assetPath} cannot load @aws-sdk/* (kept external, as Lambda provides it); ` +
+        'keep --state-dir inside the project so Node finds the project\'s node_modules',
+    );
+  }
+}
