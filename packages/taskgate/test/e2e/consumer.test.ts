@@ -11,7 +11,8 @@ const exec = promisify(execFile);
 const PACKAGE = path.resolve(__dirname, '..', '..');
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'taskgate-consumer-'));
 const project = path.join(work, 'team-app');
-afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
+// The fresh app's node_modules (aws-cdk-lib, the SDK) takes a while to delete on a busy machine.
+afterAll(() => fs.promises.rm(work, { recursive: true, force: true }), 300_000);
 
 /** A command in the team's project, as its developer types it (no AWS settings of this machine). */
 function sh(command: string, args: string[], timeout = 300_000) {
