@@ -74,9 +74,4 @@ export class Ledger extends Construct {
   grantRead(grantee: iam.IGrantable): iam.Grant {
     return iam.Grant.addToPrincipal({ grantee, actions: READ_ACTIONS, resourceArns: this.resourceArns });
   }
-
-  /** The read access of {@link grantRead} as a statement, for a managed policy. */
-  readStatement(): iam.PolicyStatement {
-    return new iam.PolicyStatement({ actions: READ_ACTIONS, resources: this.resourceArns });
-  }
 }
