@@ -34,7 +34,8 @@ export function retryAfterSeconds(header: string | null | undefined, now: number
   const value = header?.trim();
   if (!value) return undefined;
   if (/^\d+$/.test(value)) return Number(value);
-  const at = Date.parse(value);
+  // An HTTP-date starts with the day's name (all three forms of RFC 9110); Date.parse alone takes "1.5" for a date.
+  const at = /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun)/.test(value) ? Date.parse(value) : Number.NaN;
   if (Number.isNaN(at)) return undefined;
   return Math.max(0, Math.ceil((at - now) / 1000));
 }
