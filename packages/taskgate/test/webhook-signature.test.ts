@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseSecrets, signatureHeader, verifyWebhook, webhookId, WebhookSecretError, WebhookVerificationError } from '../src/worker/webhook/signature';
@@ -74,7 +75,7 @@ describe('Standard Webhooks signatures (the specification\'s test vectors)', () 
 describe('the README\'s receiver snippets', () => {
   const readme = fs.readFileSync(path.join(__dirname, '..', '..', '..', 'README.md'), 'utf8');
 
-  it('the Python snippet verifies the published vector and refuses a changed body', () => {
+  it('the Python snippet verifies the published vector and refuses a changed body', (context) => {
     const python = /```python\n([\s\S]*?)```/.exec(readme)?.[1];
     expect(python, 'README.md has a ```python block').toBeDefined();
     const check = (body: string) =>
@@ -84,9 +85,33 @@ describe('the README\'s receiver snippets', () => {
     try {
       execFileSync('python3', ['--version']);
     } catch {
-      return; // python3 missing on this machine: the snippet cannot be run here.
+      context.skip('no python3 on this machine: the Python snippet cannot be run here');
     }
     expect(check(sign.payload)).toBe('True');
     expect(check(sign.payload.replace('2', '3'))).toBe('False');
   });
+
+  it('the Go snippet verifies the published vector and refuses a changed body', (context) => {
+    try {
+      execFileSync('go', ['version']);
+    } catch {
+      context.skip('no Go toolchain on this machine: the Go snippet cannot be compiled here');
+    }
+    const go = /```go\n([\s\S]*?)```/.exec(readme)?.[1];
+    expect(go, 'README.md has a ```go block').toBeDefined();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'taskgate-go-snippet-'));
+    try {
+      const [imports, rest] = [go!.slice(0, go!.indexOf(')\n') + 2), go!.slice(go!.indexOf(')\n') + 2)];
+      // The vector is from 2021: a tolerance of 200 years lets its timestamp through.
+      const main = `package main\n${imports.replace('import (', 'import (\n\t"fmt"\n\t"os"')}${rest}
+func main() { fmt.Print(Verify(os.Args[1], os.Args[2], os.Args[3], os.Args[4], []byte(os.Args[5]), 200*365*24*time.Hour)) }
+`;
+      fs.writeFileSync(path.join(dir, 'main.go'), main);
+      const run = (body: string) => execFileSync('go', ['run', 'main.go', sign.secret, sign.id, String(sign.timestamp), sign.signature, body], { cwd: dir, encoding: 'utf8', env: { ...process.env, GOCACHE: path.join(dir, 'cache'), GO111MODULE: 'off' } });
+      expect(run(sign.payload)).toBe('true');
+      expect(run(sign.payload.replace('2', '3'))).toBe('false');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
 });
