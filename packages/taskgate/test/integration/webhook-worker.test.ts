@@ -229,6 +229,17 @@ describe('webhook tasks through the real worker, fauxqs, dynalite and an HTTP se
     expect(await ledger.get('notify', id)).toMatchObject({ status: 'succeeded', attempts: 2 });
   });
 
+  it("a new attempt's record does not keep the last attempt's response", async () => {
+    const id = await send('503-then-slow', (_r, nth) => (nth === 1 ? { status: 503 } : nth === 2 ? { status: 200, delayMs: 3_000 } : { status: 200 }));
+    await runUntil(id, () => true);
+    expect(await ledger.get('notify', id)).toMatchObject({ status: 'failed', attempts: 1, responseStatus: 503 });
+    expect(await runUntil(id, () => true)).toEqual([expect.objectContaining({ status: 'retry', error: expect.stringContaining('TaskTimeoutError') })]);
+    const second = await ledger.get('notify', id);
+    expect(second).toMatchObject({ status: 'failed', attempts: 2 });
+    expect(second).not.toHaveProperty('responseStatus');
+    await runUntil(id, final);
+  });
+
   it('a refused connection is transient, recorded without a status', async () => {
     const closed = await freePort();
     process.env.HOOK_URL = `http://127.0.0.1:${closed}/hook`;
