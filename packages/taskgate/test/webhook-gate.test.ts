@@ -120,6 +120,10 @@ describe('webhook URLs checked at synth', () => {
     expect(() => synth({ webhookUrls: { PARTNER_URL: 'ftp://partner.example.com/orders' } })).toThrow(/ftp:\/\/ is not a webhook URL/);
   });
 
+  it("counts a gate's webhook variables against Lambda's 4 KB environment", () => {
+    expect(() => synth({ webhookUrls: { PARTNER_URL: `https://partner.example.com/${'x'.repeat(4_000)}` } })).toThrow(/worker environment of gate partner could reach \d+ bytes, above Lambda's 4096/);
+  });
+
   it('names the missing or unused webhookUrls entry', () => {
     expect(() => synth({ webhookUrls: {} })).toThrow("task notify-partner reads its URL from PARTNER_URL; give Taskgate webhookUrls: { PARTNER_URL: 'https://...' }");
     expect(() => synth({ webhookUrls: { PARTNER_URL: 'https://p.example.com', PARTNR_URL: 'https://p.example.com' } })).toThrow(

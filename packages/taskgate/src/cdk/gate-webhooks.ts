@@ -22,18 +22,19 @@ export interface GateWebhookProps {
 /**
  * Wires a gate's webhook tasks: the signing secret (created, or given) readable by this gate's
  * worker only, its ARN in the worker's environment, each `fromEnv` URL's variable (checked: https,
- * or http to loopback), and `ssm:GetParameter` on each `fromSsm` parameter. Returns the secret, or
- * undefined for a gate without webhook tasks.
+ * or http to loopback), and `ssm:GetParameter` on each `fromSsm` parameter. Returns the secret
+ * (none for a gate without webhook tasks) and the environment variables it set.
  */
-export function wireGateWebhooks(scope: Construct, props: GateWebhookProps): secretsmanager.ISecret | undefined {
+export function wireGateWebhooks(scope: Construct, props: GateWebhookProps): { secret?: secretsmanager.ISecret; environment: Record<string, string> } {
   const webhooks = props.tasks.filter((task) => task.webhook !== undefined);
+  const environment: Record<string, string> = {};
   if (webhooks.length === 0) {
     if (props.secret) throw new ConfigurationError(`gate ${props.gateName}: webhookSecret is given, but the gate has no webhook tasks; remove webhookSecret`);
-    return undefined;
+    return { environment };
   }
   const secret = props.secret ?? createSecret(scope, props.gateName);
   secret.grantRead(props.worker);
-  props.worker.addEnvironment(WORKER_ENV.signingSecretArn, secret.secretArn);
+  environment[WORKER_ENV.signingSecretArn] = secret.secretArn;
   const stack = Stack.of(scope);
   for (const task of webhooks) {
     const url = task.webhook!.url;
@@ -44,7 +45,7 @@ export function wireGateWebhooks(scope: Construct, props: GateWebhookProps): sec
         throw new ConfigurationError(`task ${task.name} reads its URL from ${url.name}; give Taskgate webhookUrls: { ${url.name}: 'https://...' }`);
       }
       if (!Token.isUnresolved(value)) checkWebhookUrl(value, `Taskgate webhookUrls.${url.name} (task ${task.name})`);
-      props.worker.addEnvironment(url.name, value);
+      environment[url.name] = value;
     } else {
       props.worker.addToRolePolicy(
         new iam.PolicyStatement({
@@ -54,7 +55,8 @@ export function wireGateWebhooks(scope: Construct, props: GateWebhookProps): sec
       );
     }
   }
-  return secret;
+  for (const [name, value] of Object.entries(environment)) props.worker.addEnvironment(name, value);
+  return { secret, environment };
 }
 
 /**

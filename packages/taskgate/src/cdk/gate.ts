@@ -227,6 +227,8 @@ export class Gate extends Construct {
   readonly maxMessageAge: Duration;
   /** The secret that signs the gate's webhook tasks; undefined on a gate without them. */
   readonly webhookSecret?: secretsmanager.ISecret;
+  /** The variables the gate's webhook tasks add to its worker's environment (the secret's ARN, fromEnv URLs). */
+  readonly webhookEnvironment: Readonly<Record<string, string>>;
 
   constructor(scope: Construct, id: string, props: GateProps) {
     super(scope, id);
@@ -301,7 +303,9 @@ export class Gate extends Construct {
     }
     (this.worker.node.defaultChild as CfnResource).addMetadata(METADATA_KEYS.tasks, props.tasks.map(taskMetadata));
     this.deadLetterQueue.grantSendMessages(this.worker);
-    this.webhookSecret = wireGateWebhooks(this, { gateName: gate, tasks: props.tasks, worker: this.worker, secret: props.webhookSecret, urls: props.webhookUrls ?? {} });
+    const webhooks = wireGateWebhooks(this, { gateName: gate, tasks: props.tasks, worker: this.worker, secret: props.webhookSecret, urls: props.webhookUrls ?? {} });
+    this.webhookSecret = webhooks.secret;
+    this.webhookEnvironment = webhooks.environment;
     this.worker.addEventSource(
       new SqsEventSource(this.queue, {
         batchSize,

@@ -227,7 +227,8 @@ export class Taskgate<T extends AnyTask> extends Construct {
       const size =
         GATE_OWN_ENVIRONMENT +
         longestGate +
-        Object.entries(env).reduce(
+        // The gate's webhook variables too: a long URL in webhookUrls counts against the same 4 KB.
+        Object.entries({ ...env, ...gate.webhookEnvironment }).reduce(
           (sum, [name, value]) => sum + name.length + (name === WORKER_ENV.queues ? queuesLength : Token.isUnresolved(value) ? UNRESOLVED_VALUE_LENGTH : value.length),
           0,
         );
