@@ -76,14 +76,14 @@ describe('the embedded runtime\'s local signing secret', () => {
   it('makes .taskgate/secrets/<gate> once, 0600, with a whsec_ secret of 32 bytes, and keeps it across starts', () => {
     const stateDir = tempDir();
     const created: string[] = [];
-    const env = localSigningSecret(stateDir, 'partner-api', template, {}, (file) => created.push(file));
+    const env = localSigningSecret(stateDir, 'partner-api', 'partner-api', template, {}, (file) => created.push(file));
     const file = path.join(stateDir, 'secrets', 'partner-api');
     expect(env).toEqual({ [WORKER_ENV.signingSecretFile]: file });
     expect(created).toEqual([file]);
     expect(fs.statSync(file).mode & 0o777).toBe(0o600);
     const value = fs.readFileSync(file, 'utf8').trim();
     expect(Buffer.from(value.replace(/^whsec_/, ''), 'base64')).toHaveLength(32);
-    expect(localSigningSecret(stateDir, 'partner-api', template, {}, (f) => created.push(f))).toEqual(env);
+    expect(localSigningSecret(stateDir, 'partner-api', 'partner-api', template, {}, (f) => created.push(f))).toEqual(env);
     expect(created).toHaveLength(1);
     expect(fs.readFileSync(file, 'utf8').trim()).toBe(value);
   });
@@ -91,8 +91,10 @@ describe('the embedded runtime\'s local signing secret', () => {
   it('passes TASKGATE_WEBHOOK_SECRET_<GATE> from the shell instead, and gives nothing to a gate without webhook tasks', () => {
     const stateDir = tempDir();
     const given = secret();
-    expect(localSigningSecret(stateDir, 'partner-api', template, { TASKGATE_WEBHOOK_SECRET_PARTNER_API: given }, () => undefined)).toEqual({ TASKGATE_WEBHOOK_SECRET_PARTNER_API: given });
-    expect(localSigningSecret(stateDir, 'default', {}, {}, () => undefined)).toEqual({});
+    expect(localSigningSecret(stateDir, 'partner-api', 'partner-api', template, { TASKGATE_WEBHOOK_SECRET_PARTNER_API: given }, () => undefined)).toEqual({ TASKGATE_WEBHOOK_SECRET_PARTNER_API: given });
+    expect(localSigningSecret(stateDir, 'default', 'default', {}, {}, () => undefined)).toEqual({});
+    // A second Taskgate's gate: its own shell variable, handed to its worker under the name the worker reads.
+    expect(localSigningSecret(stateDir, 'orders/hooks', 'hooks', template, { TASKGATE_WEBHOOK_SECRET_ORDERS_HOOKS: given }, () => undefined)).toEqual({ TASKGATE_WEBHOOK_SECRET_HOOKS: given });
     expect(fs.existsSync(path.join(stateDir, 'secrets'))).toBe(false);
   });
 

@@ -118,7 +118,7 @@ function startGate(
   Object.assign(
     environment,
     webhookUrlOverrides(fn.taskMetadata, process.env),
-    localSigningSecret(ctx.stateDir, gateName, fn.environment, process.env, (file) => out.line(`webhook secret of gate ${gateName}: created ${file} (give its content to your local receiver)`)),
+    localSigningSecret(ctx.stateDir, gateName, gate, fn.environment, process.env, (file) => out.line(`webhook secret of gate ${gateName}: created ${file} (give its content to your local receiver)`)),
   );
   const host = startHost(model, fn, fn.assetPath, gateName, placement, environment, ctx);
   hosts.push(host);

@@ -14,19 +14,21 @@ const LOCAL_SECRET_BYTES = 32;
  * owner only (0600), and kept across restarts so a local receiver keeps verifying. Empty for a gate
  * whose template names no signing secret (no webhook tasks).
  *
+ * @param gate the gate as the runtime names it (`<taskgate>/<gate>` beside the first Taskgate): the shell variable and the file
+ * @param workerGate the gate as its worker names it, whose variable the worker reads
  * @param created called with the file's path when it was made now (never with the secret)
  */
 export function localSigningSecret(
   stateDir: string,
   gate: string,
+  workerGate: string,
   templateEnvironment: Readonly<Record<string, unknown>>,
   processEnv: NodeJS.ProcessEnv,
   created: (file: string) => void,
 ): Record<string, string> {
   if (!(WORKER_ENV.signingSecretArn in templateEnvironment)) return {};
-  const variable = webhookSecretVariable(gate);
-  const given = processEnv[variable];
-  if (given) return { [variable]: given };
+  const given = processEnv[webhookSecretVariable(gate)];
+  if (given) return { [webhookSecretVariable(workerGate)]: given };
   const dir = path.join(stateDir, 'secrets');
   const file = path.join(dir, gate.replace(/[^A-Za-z0-9._-]/g, '_'));
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
