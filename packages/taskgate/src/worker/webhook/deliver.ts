@@ -51,7 +51,7 @@ export async function deliverWebhook(task: AnyTask, payload: unknown, context: T
   const target = `${spec.method} ${url.origin}${url.pathname}`;
   switch (classifyStatus(response.status, spec.statusOverrides)) {
     case 'success':
-      return withHttpExchange({ ...exchange, status: response.status }, exchange);
+      return withHttpExchange({ status: response.status, durationMs: response.durationMs, bytes: response.bytes }, exchange);
     case 'transient': {
       const wait = retryAfterSeconds(response.headers.get('retry-after'));
       const message = `${target} answered ${response.status}${excerpt(response)}`;
