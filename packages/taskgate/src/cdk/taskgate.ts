@@ -181,6 +181,40 @@ export class Taskgate<T extends AnyTask> extends Construct {
     return schedule;
   }
 
+  /**
+   * Lets `grantee` (the request API's function, a team's own service) create, read, replace and
+   * delete schedules created at run time: those actions on the schedules of the dynamic group
+   * only, ListSchedules (which IAM authorizes on "*" alone: it has no resource types; the calls
+   * name the group), and PassRole on the dynamic schedules' role, to Scheduler only.
+   *
+   * @example
+   * taskgate.grantDynamicSchedules(apiFunction);
+   */
+  grantDynamicSchedules(grantee: iam.IGrantable): iam.Grant {
+    const { dynamicGroup, dynamicRole } = this.delivery;
+    const schedules = Stack.of(this).formatArn({ service: 'scheduler', resource: 'schedule', resourceName: `${dynamicGroup.scheduleGroupName}/*` });
+    const manage = iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['scheduler:CreateSchedule', 'scheduler:GetSchedule', 'scheduler:UpdateSchedule', 'scheduler:DeleteSchedule'],
+      resourceArns: [schedules],
+    });
+    const list = iam.Grant.addToPrincipal({ grantee, actions: ['scheduler:ListSchedules'], resourceArns: ['*'] });
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['iam:PassRole'],
+        resources: [dynamicRole.roleArn],
+        conditions: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
+      }),
+    );
+    // The grantee's policy may live outside this construct (the API's function): acknowledge on its principal.
+    const principal = grantee.grantPrincipal;
+    if (Construct.isConstruct(principal)) {
+      acknowledgeWildcard(principal, '*', 'scheduler:ListSchedules only, which IAM authorizes on "*" (it has no resource types); the calls name the dynamic group');
+      acknowledgeWildcard(principal, schedules, "schedules of the group for schedules created at run time only: they are named at run time, so they cannot be listed in advance");
+    }
+    return manage.combine(list);
+  }
+
   /** The worker's contract (WORKER_ENV) and its least-privilege grants beyond its own queue and DLQ. */
   private wireWorkers(gates: readonly Gate[], retentionDays: number): void {
     const stack = Stack.of(this);
@@ -243,6 +277,10 @@ export class Taskgate<T extends AnyTask> extends Construct {
         "schedules in the app's own Scheduler group only: one-time schedules are named at run time, so they cannot be listed in advance",
       ],
       [
+        stack.formatArn({ service: 'scheduler', resource: 'schedule', resourceName: `${delivery.dynamicGroup.scheduleGroupName}/*` }),
+        "schedules in the app's group for schedules created at run time only: they are named at run time, so they cannot be listed in advance",
+      ],
+      [
         stack.formatArn({ service: 'events', resource: 'rule', resourceName: `${delivery.rulePrefix}*` }),
         "the app's rules, all named with the stack's prefix; one ARN per rule would outgrow the managed policy's size limit with a few hundred schedules",
       ],
@@ -298,6 +336,8 @@ export class Taskgate<T extends AnyTask> extends Construct {
       ['dashboard', this.monitoring.dashboard.dashboardName, 'taskgate CloudWatch dashboard'],
       ['onceScheduleRoleArn', this.delivery.onceRole.roleArn, 'taskgate: role of one-time Scheduler schedules'],
       ['scheduleGroup', this.delivery.group.scheduleGroupName, "taskgate: Scheduler group of the app's schedules"],
+      ['dynamicScheduleGroup', this.delivery.dynamicGroup.scheduleGroupName, 'taskgate: Scheduler group of the schedules created at run time'],
+      ['dynamicScheduleRoleArn', this.delivery.dynamicRole.roleArn, 'taskgate: role of the schedules created at run time'],
       ['scheduleDeadLetterQueueUrl', this.delivery.deadLetterQueue.queueUrl, 'taskgate: DLQ of schedule deliveries that failed'],
     ];
     if (this.operatorPolicy) outputs.push(['operatorPolicyArn', this.operatorPolicy.managedPolicyArn, 'taskgate: managed policy for operators and the CLI']);
