@@ -33,6 +33,9 @@ export interface DynamicSchedulesConfig {
   readonly reservedNames?: readonly string[];
 }
 
+/** What reading, pausing and deleting need: the Scheduler client and the group. */
+export type DynamicScheduleGroup = Pick<DynamicSchedulesConfig, 'scheduler' | 'group'>;
+
 /** A schedule created at run time, as GetSchedule returns it, in taskgate's words. */
 export interface DynamicScheduleView {
   readonly name: string;
@@ -94,14 +97,14 @@ export async function createSchedule(
  *
  * @throws DynamicScheduleError (not-found) when the group has none of that name.
  */
-export async function getSchedule(config: DynamicSchedulesConfig, name: string): Promise<DynamicScheduleView> {
+export async function getSchedule(config: DynamicScheduleGroup, name: string): Promise<DynamicScheduleView> {
   checkScheduleName(name);
   return viewOf(await found(name, config, () => config.scheduler.send(new GetScheduleCommand({ Name: name, GroupName: config.group }))));
 }
 
 /** A page of the schedules created at run time, by name; `prefix` narrows to names that start with it (one customer's, say). */
 export async function listSchedules(
-  config: DynamicSchedulesConfig,
+  config: DynamicScheduleGroup,
   options: { readonly prefix?: string; readonly limit?: number; readonly nextToken?: string } = {},
 ): Promise<DynamicSchedulePage> {
   const limit = options.limit ?? MAX_PAGE;
@@ -121,7 +124,7 @@ export async function listSchedules(
 }
 
 /** Every schedule created at run time, page after page (for the CLI's listing). */
-export async function listAllSchedules(config: DynamicSchedulesConfig): Promise<DynamicScheduleView[]> {
+export async function listAllSchedules(config: DynamicScheduleGroup): Promise<DynamicScheduleView[]> {
   const all: DynamicScheduleView[] = [];
   let nextToken: string | undefined;
   do {
@@ -137,7 +140,7 @@ export async function listAllSchedules(config: DynamicSchedulesConfig): Promise<
  *
  * @throws DynamicScheduleError (not-found) when the group has none of that name.
  */
-export async function deleteSchedule(config: DynamicSchedulesConfig, name: string): Promise<void> {
+export async function deleteSchedule(config: DynamicScheduleGroup, name: string): Promise<void> {
   checkScheduleName(name);
   await found(name, config, () => config.scheduler.send(new DeleteScheduleCommand({ Name: name, GroupName: config.group })));
 }
@@ -148,7 +151,7 @@ export async function deleteSchedule(config: DynamicSchedulesConfig, name: strin
  *
  * @throws DynamicScheduleError (not-found) when the group has none of that name.
  */
-export async function setScheduleEnabled(config: DynamicSchedulesConfig, name: string, enabled: boolean): Promise<DynamicScheduleView> {
+export async function setScheduleEnabled(config: DynamicScheduleGroup, name: string, enabled: boolean): Promise<DynamicScheduleView> {
   checkScheduleName(name);
   const current = await found(name, config, () => config.scheduler.send(new GetScheduleCommand({ Name: name, GroupName: config.group })));
   await config.scheduler.send(
@@ -176,7 +179,7 @@ function queuesOf(config: DynamicSchedulesConfig): Map<string, GateQueue> {
 }
 
 /** The call's answer, where Scheduler's ResourceNotFoundException becomes a not-found DynamicScheduleError. */
-async function found<T>(name: string, config: DynamicSchedulesConfig, call: () => Promise<T>): Promise<T> {
+async function found<T>(name: string, config: DynamicScheduleGroup, call: () => Promise<T>): Promise<T> {
   try {
     return await call();
   } catch (error) {

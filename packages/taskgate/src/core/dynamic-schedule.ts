@@ -1,6 +1,7 @@
 import { DynamicScheduleError } from './dynamic-schedule-error';
 import { PermanentError } from './errors';
 import type { TaskRegistry } from './registry';
+import type { AnyTask } from './task';
 import { parseSchedule, ScheduleExpressionError, type ParsedSchedule } from './schedule-expression';
 import { messageGroupId, type GateQueue } from './send-path';
 import { taskMessage, taskMessageBody, tickTime } from './task-message';
@@ -129,17 +130,9 @@ export function dynamicScheduleSpec(input: unknown): DynamicScheduleSpec {
  * planDynamicSchedule('customer-42-report', { task: 'send-report', expression: 'cron(0 9 ? * MON-FRI *)', timeZone: 'Europe/Berlin', payload: { customerId: 42 } }, { registry, queues });
  */
 export function planDynamicSchedule(name: string, spec: DynamicScheduleSpec, context: DynamicScheduleContext): DynamicSchedulePlan {
-  checkScheduleName(name, context.reservedNames);
-  const task = context.registry.find(spec.task);
-  if (!task) throw new DynamicScheduleError('invalid', context.registry.unknownTaskMessage(spec.task));
-  const timeZone = spec.timeZone ?? 'UTC';
-  const parsed = parseDynamicExpression(spec.expression, timeZone, context.now);
-  const payload = spec.payload ?? {};
-  refusedAsInvalid(() => context.registry.parsePayload(task, payload));
+  const { task, parsed, payload, timeZone } = checkDynamicSchedule(name, spec, context);
   const queue = context.queues.get(task.gate);
   if (!queue?.arn) throw new DynamicScheduleError('invalid', `task ${task.name} runs on gate ${task.gate}, whose queue ARN is not known here; deploy the stack again so the queues reach this configuration`);
-  // The message the worker will get, checked with a sample tick: what it would refuse is refused now.
-  refusedAsInvalid(() => taskMessageBody({ task: task.name, payload, id: tickRunId(name, new Date(0)), scheduledAt: tickTime(new Date(0)), source: 'schedule' }));
   const input = JSON.stringify(taskMessage({ task: task.name, payload, id: `${name}@${SCHEDULED_TIME}`, scheduledAt: SCHEDULED_TIME, source: 'schedule' }));
   const groupId = messageGroupId(queue.gate, queue.fifo);
   return {
@@ -152,6 +145,29 @@ export function planDynamicSchedule(name: string, spec: DynamicScheduleSpec, con
     Description: `${DESCRIPTION_PREFIX} ${task.name}`,
     Target: { Arn: queue.arn, Input: input, ...(groupId !== undefined ? { SqsParameters: { MessageGroupId: groupId } } : {}) },
   };
+}
+
+/**
+ * The checks of {@link planDynamicSchedule} that need no queue: what a caller runs before it
+ * connects (the CLI). Resolves to the task, the parsed expression, the payload and the zone.
+ *
+ * @throws DynamicScheduleError (invalid) with one line saying what is wrong and what to do.
+ */
+export function checkDynamicSchedule(
+  name: string,
+  spec: DynamicScheduleSpec,
+  context: Omit<DynamicScheduleContext, 'queues'>,
+): { task: AnyTask; parsed: ParsedSchedule; payload: object; timeZone: string } {
+  checkScheduleName(name, context.reservedNames);
+  const task = context.registry.find(spec.task);
+  if (!task) throw new DynamicScheduleError('invalid', context.registry.unknownTaskMessage(spec.task));
+  const timeZone = spec.timeZone ?? 'UTC';
+  const parsed = parseDynamicExpression(spec.expression, timeZone, context.now);
+  const payload = spec.payload ?? {};
+  refusedAsInvalid(() => context.registry.parsePayload(task, payload));
+  // The message the worker will get, checked with a sample tick: what it would refuse is refused now.
+  refusedAsInvalid(() => taskMessageBody({ task: task.name, payload, id: tickRunId(name, new Date(0)), scheduledAt: tickTime(new Date(0)), source: 'schedule' }));
+  return { task, parsed, payload, timeZone };
 }
 
 /** The run id of one tick of a schedule created at run time. */
