@@ -52,7 +52,8 @@ export function registerRunTimeSchedules(schedules: Command): void {
       const { schedule, created } = await asCliErrors(() => createSchedule(config, name, spec, { replace: options.replace }));
       const parsed = parseSchedule(schedule.expression, { timeZone: schedule.timeZone, target: 'scheduler', allowPast: true });
       const next = schedule.enabled ? parsed.upcoming(new Date(), 3).map((at) => at.toISOString()) : [];
-      if (options.json) {
+      // `schedules` takes --json too, and commander gives it to the parent: read both.
+      if (command.optsWithGlobals<{ json?: boolean }>().json) {
         printJson({ ...schedule, created, next });
         return;
       }
@@ -69,7 +70,7 @@ export function registerRunTimeSchedules(schedules: Command): void {
     .argument('<name>', `the schedule's name (see ${CLI} schedules)`)
     .option('--json', 'print JSON for scripts')
     .addHelpText('after', `\nExample:\n  $ ${CLI} schedules delete customer-42-report --stack MyApp`)
-    .action(async (name: string, options: { json?: boolean }, command: Command) => {
+    .action(async (name: string, _options: object, command: Command) => {
       checkName(name);
       const target = await resolveTarget(command.optsWithGlobals<TargetOptions>());
       if ((await target.triggers()).some((trigger) => trigger.name === name)) {
@@ -77,7 +78,7 @@ export function registerRunTimeSchedules(schedules: Command): void {
       }
       const scheduling = requireDynamicScheduling(target);
       await asCliErrors(() => deleteSchedule(scheduling, name));
-      if (options.json) printJson({ name, deleted: true });
+      if (command.optsWithGlobals<{ json?: boolean }>().json) printJson({ name, deleted: true });
       else console.log(`deleted schedule ${name} (created at run time) from group ${scheduling.group}`);
     });
 }
