@@ -4,7 +4,7 @@ import type { TaskRegistry } from './registry';
 import type { AnyTask } from './task';
 import { parseSchedule, ScheduleExpressionError, type ParsedSchedule } from './schedule-expression';
 import { messageGroupId, type GateQueue } from './send-path';
-import { taskMessage, taskMessageBody, tickTime } from './task-message';
+import { tickMessage, tickTime } from './task-message';
 
 /** Scheduler's rule for schedule names: 1 to 64 of 0-9, a-z, A-Z, '-', '_' and '.'. */
 const SCHEDULE_NAME = /^[0-9a-zA-Z\-_.]{1,64}$/;
@@ -133,7 +133,8 @@ export function planDynamicSchedule(name: string, spec: DynamicScheduleSpec, con
   const { task, parsed, payload, timeZone } = checkDynamicSchedule(name, spec, context);
   const queue = context.queues.get(task.gate);
   if (!queue?.arn) throw new DynamicScheduleError('invalid', `task ${task.name} runs on gate ${task.gate}, whose queue ARN is not known here; deploy the stack again so the queues reach this configuration`);
-  const input = JSON.stringify(taskMessage({ task: task.name, payload, id: `${name}@${SCHEDULED_TIME}`, scheduledAt: SCHEDULED_TIME, source: 'schedule' }));
+  // The stack's schedules' tick template, with the schedule's name in the run id.
+  const input = JSON.stringify(tickMessage(task.name, payload, SCHEDULED_TIME, `${name}@`));
   const groupId = messageGroupId(queue.gate, queue.fifo);
   return {
     Name: name,
@@ -166,7 +167,7 @@ export function checkDynamicSchedule(
   const payload = spec.payload ?? {};
   refusedAsInvalid(() => context.registry.parsePayload(task, payload));
   // The message the worker will get, checked with a sample tick: what it would refuse is refused now.
-  refusedAsInvalid(() => taskMessageBody({ task: task.name, payload, id: tickRunId(name, new Date(0)), scheduledAt: tickTime(new Date(0)), source: 'schedule' }));
+  refusedAsInvalid(() => tickMessage(task.name, payload, SCHEDULED_TIME, `${name}@`));
   return { task, parsed, payload, timeZone };
 }
 
