@@ -60,7 +60,7 @@ export function withDynamicSchedules(base: ScheduleController, scheduling: () =>
     }));
   };
   return {
-    list: async () => [...(await base.list()), ...(await dynamic())],
+    list: async (options) => [...(await base.list()), ...(options?.createdAtRunTime === false ? [] : await dynamic())],
     setEnabled: async (name, enabled) => {
       const found = scheduling();
       const stackNames = (await triggers()).map((trigger) => trigger.name);

@@ -20,7 +20,8 @@ export interface ScheduleInfo {
 
 /** Lists, pauses and resumes the schedules of one target (the embedded runtime or a stack). */
 export interface ScheduleController {
-  list(): Promise<ScheduleInfo[]>;
+  /** Every schedule; with `createdAtRunTime: false`, the stack's only. */
+  list(options?: { readonly createdAtRunTime?: boolean }): Promise<ScheduleInfo[]>;
   /** Pauses (`false`) or resumes (`true`) one schedule; returns its new state. */
   setEnabled(name: string, enabled: boolean): Promise<{ readonly name: string; readonly enabled: boolean }>;
 }
