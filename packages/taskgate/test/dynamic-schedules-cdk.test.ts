@@ -77,7 +77,7 @@ describe('the group for schedules created at run time', () => {
 
   it('leaves cdk-nag clean: the grant\'s wildcards are acknowledged with their reasons', () => {
     const { app: testingApp, stack } = app();
-    const violations = new AwsSolutionsChecks(testingApp).validateScope(stack).violations.filter((v) => String(v.ruleId) === 'AwsSolutions-IAM5');
+    const violations = new AwsSolutionsChecks(testingApp).validateScope(stack).violations.filter((v) => v.ruleName.includes('IAM5'));
     expect(violations).toEqual([]);
   });
 });
