@@ -160,7 +160,11 @@ function answerAsDeployed(): void {
         ScheduleExpression: 'cron(0 9 ? * MON-FRI *)',
         ScheduleExpressionTimezone: 'Europe/Berlin',
         FlexibleTimeWindow: { Mode: 'OFF' },
-        Target: { Arn: queueArnOf(deployment.outputs.find((o) => o.OutputKey?.endsWith('EmailApiQueueUrl'))!.OutputValue!), RoleArn: dynamicRole, Input: '{"task":"send-delivery-reminders","payload":{"market":"de"}}' },
+        Target: {
+          Arn: queueArnOf(deployment.outputs.find((o) => o.OutputKey?.endsWith('EmailApiQueueUrl'))!.OutputValue!),
+          RoleArn: dynamicRole,
+          Input: `{"task":"send-delivery-reminders","payload":{"market":"de"},"id":"${input.Name}@<aws.scheduler.scheduled-time>","scheduledAt":"<aws.scheduler.scheduled-time>","source":"schedule"}`,
+        },
       };
     }
     const target = templateSchedule(input.Name).Properties!.Target as { Arn: unknown; RoleArn: unknown; Input?: string };
@@ -236,6 +240,7 @@ const SCENARIOS: readonly Scenario[] = [
   },
   { args: ['pause', RUN_TIME_SCHEDULE] },
   { args: ['resume', RUN_TIME_SCHEDULE] },
+  { args: ['backfill', 'send-delivery-reminders', '--schedule', RUN_TIME_SCHEDULE, '--from', '3d', '--to', '0s'] },
   { args: ['schedules', 'delete', RUN_TIME_SCHEDULE] },
   { args: ['backfill', 'cleanup-stray-instances', '--from', '3h', '--to', '0s'] },
   { args: ['backfill', 'refresh-exchange-rates', '--from', '1h', '--to', '0s', '--dry-run'] },

@@ -1,8 +1,11 @@
+import { GetScheduleCommand, ResourceNotFoundException } from '@aws-sdk/client-scheduler';
 import { listAllSchedules, setScheduleEnabled, type DynamicSchedulesConfig } from '../client/schedules';
+import { renderTick, taskOfInput } from '../core/dynamic-schedule';
 import { DynamicScheduleError } from '../core/dynamic-schedule-error';
 import type { TriggerModel } from '../local/template';
 import { queueArn } from './dead-letters';
 import { CliError } from './errors';
+import { CLI } from './format';
 import { unknownScheduleError, type ScheduleController, type ScheduleInfo } from './schedule-control';
 import type { DynamicScheduling, Target } from './target';
 
@@ -76,5 +79,33 @@ export function withDynamicSchedules(base: ScheduleController, scheduling: () =>
         throw error;
       }
     },
+  };
+}
+
+/** What `backfill` needs of a schedule: its ticks and the message it sends at each. */
+export type BackfilledSchedule = Pick<TriggerModel, 'name' | 'kind' | 'expression' | 'timeZone' | 'render'>;
+
+/**
+ * A schedule created at run time as `backfill --schedule NAME` reads it: the message of each tick
+ * is its Input with the tick written in, exactly what Scheduler sends.
+ */
+export async function runTimeScheduleOf(target: Target, task: string, name: string): Promise<BackfilledSchedule> {
+  const { scheduler, group } = requireDynamicScheduling(target);
+  let schedule;
+  try {
+    schedule = await scheduler.send(new GetScheduleCommand({ Name: name, GroupName: group }));
+  } catch (error) {
+    if (error instanceof ResourceNotFoundException) throw new CliError(`task ${task} has no schedule named "${name}", neither in the stack nor created at run time (see ${CLI} schedules)`);
+    throw error;
+  }
+  const input = schedule.Target?.Input ?? '';
+  const scheduled = taskOfInput(input)?.task;
+  if (scheduled !== task) throw new CliError(`schedule ${name} (created at run time) runs ${scheduled ?? 'no taskgate task'}, not ${task}; backfill ${scheduled ?? 'its task'} instead`);
+  return {
+    name,
+    kind: 'schedule',
+    expression: schedule.ScheduleExpression ?? '',
+    timeZone: schedule.ScheduleExpressionTimezone ?? 'UTC',
+    render: (tick) => renderTick(input, tick),
   };
 }

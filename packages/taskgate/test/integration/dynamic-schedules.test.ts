@@ -152,6 +152,11 @@ describe('schedules created at run time on the embedded runtime', () => {
     expect((await cli('resume', 'cli-hourly')).stdout).toContain('schedule cli-hourly is enabled');
     expect((await getSchedule(config, 'cli-hourly')).enabled).toBe(true);
 
+    // Backfill reads the ticks and the message of each from the schedule created at run time.
+    const ticks = JSON.parse((await cli('backfill', 'fixture-fast', '--schedule', 'cli-hourly', '--from', '3h', '--to', '0s', '--dry-run', '--json')).stdout) as Array<{ id: string; at: string; send: boolean }>;
+    expect(ticks.length).toBeGreaterThanOrEqual(2);
+    for (const tick of ticks) expect(tick).toMatchObject({ id: `cli-hourly@${tickTime(new Date(tick.at))}`, send: true });
+
     const refused = await cli('schedules', 'delete', 'fast-every-minute');
     expect(refused.stderr).toMatch(/is the stack's, not one created at run time/);
     const deleted = await cli('schedules', 'delete', 'cli-hourly');
