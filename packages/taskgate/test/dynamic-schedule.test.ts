@@ -4,7 +4,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import * as z from 'zod/mini';
 import type { ApiRequest, Route } from '../src/api/http';
 import { scheduleRoutes } from '../src/api/schedule-routes';
-import type { DynamicSchedulesConfig } from '../src/client/schedules';
+import { dynamicSchedulesConfigFromEnv, type DynamicSchedulesConfig } from '../src/client/schedules';
 import { dynamicScheduleSpec, planDynamicSchedule, renderTick } from '../src/core/dynamic-schedule';
 import { TaskRegistry } from '../src/core/registry';
 import { gateQueue } from '../src/core/send-path';
@@ -62,6 +62,18 @@ describe('planDynamicSchedule', () => {
     expect(refusal('c1', { ...ok, payload: [1] })).toMatch(/^400 payload must be a JSON object/);
     expect(refusal('c1', { ...ok, expression: '' })).toMatch(/^400 expression must be a non-empty string/);
     expect(refusal('c1', ok)).toBe('no error');
+  });
+});
+
+describe('dynamicSchedulesConfigFromEnv', () => {
+  it('reads the group, role and queues grantDynamicSchedules sets, and names a missing one', () => {
+    const env = { TASKGATE_DYNAMIC_SCHEDULE_GROUP: 'g', TASKGATE_DYNAMIC_SCHEDULE_ROLE_ARN: 'arn:r', TASKGATE_QUEUES: JSON.stringify(QUEUES) };
+    const scheduler = new SchedulerClient({ region: 'eu-west-1' });
+    expect(dynamicSchedulesConfigFromEnv({ registry, scheduler, env })).toEqual({ scheduler, group: 'g', roleArn: 'arn:r', queues: QUEUES, registry });
+    expect(() => dynamicSchedulesConfigFromEnv({ registry, scheduler, env: { ...env, TASKGATE_DYNAMIC_SCHEDULE_GROUP: undefined } })).toThrow(
+      'TASKGATE_DYNAMIC_SCHEDULE_GROUP is not set; grant the function with taskgate.grantDynamicSchedules(fn), which sets it',
+    );
+    expect(() => dynamicSchedulesConfigFromEnv({ registry, scheduler, env: { ...env, TASKGATE_QUEUES: '{' } })).toThrow(/TASKGATE_QUEUES is not JSON/);
   });
 });
 

@@ -70,6 +70,12 @@ describe('the group for schedules created at run time', () => {
         Resource: { 'Fn::GetAtt': [roleId, 'Arn'] },
       },
     ]);
+    // The function learns where they live from its environment (dynamicSchedulesConfigFromEnv).
+    const fn = Object.entries(template.findResources('AWS::Lambda::Function')).find(([id]) => id.startsWith('ApiFunction'))?.[1];
+    const variables = fn!.Properties.Environment.Variables as Record<string, unknown>;
+    expect(variables.TASKGATE_DYNAMIC_SCHEDULE_GROUP).toBe(name);
+    expect(variables.TASKGATE_DYNAMIC_SCHEDULE_ROLE_ARN).toEqual({ 'Fn::GetAtt': [roleId, 'Arn'] });
+    expect(JSON.stringify(variables.TASKGATE_QUEUES)).toMatch(/serial/);
     // The stack's own group stays out of reach.
     const stackGroup = Object.entries(template.findResources('AWS::Scheduler::ScheduleGroup')).find(([id]) => id !== dynamic)![1].Properties.Name as string;
     expect(JSON.stringify(statements)).not.toContain(stackGroup);

@@ -1,11 +1,13 @@
 import { Annotations, CfnOutput, CfnResource, type RemovalPolicy, Stack, Token, Tokenization } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { ConfigurationError } from '../core/errors';
 import { TaskRegistry } from '../core/registry';
 import type { AnyTask } from '../core/task';
 import { WORKER_ENV } from '../worker/worker-env';
+import { DYNAMIC_SCHEDULES_ENV } from '../client/dynamic-schedules-env';
 import { checkRange } from './check-range';
 import { Gate, type GateOptions } from './gate';
 import { Ledger } from './ledger';
@@ -185,7 +187,9 @@ export class Taskgate<T extends AnyTask> extends Construct {
    * Lets `grantee` (the request API's function, a team's own service) create, read, replace and
    * delete schedules created at run time: those actions on the schedules of the dynamic group
    * only, ListSchedules (which IAM authorizes on "*" alone: it has no resource types; the calls
-   * name the group), and PassRole on the dynamic schedules' role, to Scheduler only.
+   * name the group), and PassRole on the dynamic schedules' role, to Scheduler only. A Lambda
+   * function also gets the group, the role and the queues in its environment
+   * (`dynamicSchedulesConfigFromEnv` reads them).
    *
    * @example
    * taskgate.grantDynamicSchedules(apiFunction);
@@ -206,6 +210,11 @@ export class Taskgate<T extends AnyTask> extends Construct {
         conditions: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
       }),
     );
+    if (grantee instanceof lambda.Function) {
+      grantee.addEnvironment(DYNAMIC_SCHEDULES_ENV.group, dynamicGroup.scheduleGroupName);
+      grantee.addEnvironment(DYNAMIC_SCHEDULES_ENV.roleArn, dynamicRole.roleArn);
+      grantee.addEnvironment(DYNAMIC_SCHEDULES_ENV.queues, this.queuesJson([...this.gates.values()]));
+    }
     // The grantee's policy may live outside this construct (the API's function): acknowledge on its principal.
     const principal = grantee.grantPrincipal;
     if (Construct.isConstruct(principal)) {
@@ -218,7 +227,7 @@ export class Taskgate<T extends AnyTask> extends Construct {
   /** The worker's contract (WORKER_ENV) and its least-privilege grants beyond its own queue and DLQ. */
   private wireWorkers(gates: readonly Gate[], retentionDays: number): void {
     const stack = Stack.of(this);
-    const queues = stack.toJsonString(Object.fromEntries(gates.map((gate) => [gate.gateName, { url: gate.queue.queueUrl, arn: gate.queue.queueArn }])));
+    const queues = this.queuesJson(gates);
     const { group, onceRole } = this.delivery;
     const createOnce = new iam.PolicyStatement({
       actions: ['scheduler:CreateSchedule'],
@@ -261,6 +270,11 @@ export class Taskgate<T extends AnyTask> extends Construct {
       gate.worker.addToRolePolicy(createOnce);
       onceRole.grantPassRole(gate.worker.grantPrincipal);
     }
+  }
+
+  /** `{ "<gate>": { url, arn } }` of every gate's task queue, as the workers and grantees get it. */
+  private queuesJson(gates: readonly Gate[]): string {
+    return Stack.of(this).toJsonString(Object.fromEntries(gates.map((gate) => [gate.gateName, { url: gate.queue.queueUrl, arn: gate.queue.queueArn }])));
   }
 
   /**

@@ -1,18 +1,19 @@
 import {
   ConflictException,
   CreateScheduleCommand,
+  SchedulerClient,
   DeleteScheduleCommand,
   GetScheduleCommand,
   type GetScheduleCommandOutput,
   ListSchedulesCommand,
   ResourceNotFoundException,
-  type SchedulerClient,
   UpdateScheduleCommand,
 } from '@aws-sdk/client-scheduler';
 import { checkScheduleName, planDynamicSchedule, taskOfInput, type DynamicScheduleSpec } from '../core/dynamic-schedule';
 import { DynamicScheduleError } from '../core/dynamic-schedule-error';
 import type { TaskRegistry } from '../core/registry';
 import { gateQueue, type GateQueue } from '../core/send-path';
+import { DYNAMIC_SCHEDULES_ENV } from './dynamic-schedules-env';
 
 /** Where schedules created at run time live and what they may target: the Taskgate's outputs, or the embedded runtime's local.json. */
 export interface DynamicSchedulesConfig {
@@ -56,6 +57,42 @@ export interface DynamicSchedulePage {
   readonly schedules: readonly DynamicScheduleView[];
   /** Pass it back for the next page; absent on the last. */
   readonly nextToken?: string;
+}
+
+/**
+ * The config from the environment `Taskgate.grantDynamicSchedules(fn)` sets on a Lambda function.
+ *
+ * @throws DynamicScheduleError naming the variable that is missing or not JSON.
+ * @example
+ * const config = dynamicSchedulesConfigFromEnv({ registry: new TaskRegistry(tasks) });
+ */
+export function dynamicSchedulesConfigFromEnv(options: {
+  readonly registry: TaskRegistry;
+  /** @default - a SchedulerClient of the function's region */
+  readonly scheduler?: SchedulerClient;
+  /** @default process.env */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+}): DynamicSchedulesConfig {
+  const env = options.env ?? process.env;
+  const read = (name: string) => {
+    const value = env[name];
+    if (!value) throw new DynamicScheduleError('invalid', `${name} is not set; grant the function with taskgate.grantDynamicSchedules(fn), which sets it`);
+    return value;
+  };
+  let queues: DynamicSchedulesConfig['queues'];
+  try {
+    queues = JSON.parse(read(DYNAMIC_SCHEDULES_ENV.queues)) as DynamicSchedulesConfig['queues'];
+  } catch (error) {
+    if (error instanceof DynamicScheduleError) throw error;
+    throw new DynamicScheduleError('invalid', `${DYNAMIC_SCHEDULES_ENV.queues} is not JSON (${(error as Error).message}); deploy the stack again`);
+  }
+  return {
+    scheduler: options.scheduler ?? new SchedulerClient({}),
+    group: read(DYNAMIC_SCHEDULES_ENV.group),
+    roleArn: read(DYNAMIC_SCHEDULES_ENV.roleArn),
+    queues,
+    registry: options.registry,
+  };
 }
 
 /** Scheduler's largest page. */
