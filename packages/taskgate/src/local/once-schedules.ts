@@ -151,7 +151,8 @@ export class OnceSchedules {
     if (!tick) return;
     const fireAt = new Date(tick.getTime() + windowMs);
     const delay = entry.at ? this.options.clock.scaledWaitUntil(fireAt) : this.options.clock.delayUntil(fireAt);
-    this.options.onArm?.(this.view(entry), delay);
+    // A recurring schedule arms at every tick; its fire lines say enough, as the template's do.
+    if (entry.at) this.options.onArm?.(this.view(entry), delay);
     entry.timer = this.options.clock.after(delay, () => void this.fire(entry, tick, 1));
   }
 

@@ -88,6 +88,7 @@ describe('schedules created at run time on the embedded runtime', () => {
       expect(new Date(run.scheduledAt!.S!).getUTCSeconds()).toBe(0);
     }
 
+    expect(app.output()).toMatch(/fire \S+\/api-every-minute \(cron\(\* \* \* \* \? \*\), created at run time\) → TaskgateFixture-default/);
     await deleteSchedule(config, 'api-every-minute');
     await expect(getSchedule(config, 'api-every-minute')).rejects.toMatchObject({ problem: 'not-found' });
   }, 60_000);
@@ -143,7 +144,8 @@ describe('schedules created at run time on the embedded runtime', () => {
     expect(again.stderr).toMatch(/exists already .*--replace/);
 
     const rows = JSON.parse((await cli('schedules', '--json')).stdout) as Array<{ name: string; createdAtRunTime?: boolean; enabled: boolean }>;
-    expect(rows.find((row) => row.name === 'cli-hourly')).toMatchObject({ createdAtRunTime: true, enabled: true });
+    // Listed once: through the Scheduler API, not also as one of the runtime's one-time schedules.
+    expect(rows.filter((row) => row.name === 'cli-hourly')).toEqual([expect.objectContaining({ createdAtRunTime: true, enabled: true })]);
     expect(rows.find((row) => row.name === 'fast-every-minute')?.createdAtRunTime).toBeUndefined();
     expect((await cli('schedules')).stdout).toMatch(/cli-hourly\s+run time\s+fixture-fast\s+rate\(1 hour\)\s+Europe\/Berlin/);
 
