@@ -17,7 +17,6 @@ interface CreateOptions {
   readonly payload?: string;
   readonly paused?: boolean;
   readonly replace?: boolean;
-  readonly json?: boolean;
 }
 
 /** `taskgate schedules create|delete`: schedules created at run time, in the Taskgate's group for them. */
@@ -35,7 +34,6 @@ export function registerRunTimeSchedules(schedules: Command): void {
     .option('--payload <json|@file>', 'the payload as JSON, or @path to a JSON file', '{}')
     .option('--paused', 'create it disabled; resume it with taskgate resume NAME')
     .option('--replace', 'replace a schedule created at run time of the same name instead of refusing')
-    .option('--json', 'print JSON for scripts')
     .addHelpText(
       'after',
       `\nExamples:\n  $ ${CLI} schedules create customer-42-report --task send-report --expression 'cron(0 9 ? * MON-FRI *)' --timezone Europe/Berlin --payload '{"customerId":42}'\n  $ ${CLI} schedules create trial-end-42 --task end-trial --expression 'at(2026-12-24T18:00:00)' --payload '{"customerId":42}' --stack MyApp`,
@@ -68,7 +66,6 @@ export function registerRunTimeSchedules(schedules: Command): void {
     .summary('Delete a schedule created at run time')
     .description("Delete a schedule created at run time (taskgate schedules create, PUT /schedules/{name}). Runs it already queued still run. The stack's own schedules are removed from the stack.")
     .argument('<name>', `the schedule's name (see ${CLI} schedules)`)
-    .option('--json', 'print JSON for scripts')
     .addHelpText('after', `\nExample:\n  $ ${CLI} schedules delete customer-42-report --stack MyApp`)
     .action(async (name: string, _options: object, command: Command) => {
       checkName(name);
