@@ -1,11 +1,13 @@
 import { Annotations, CfnOutput, CfnResource, type RemovalPolicy, Stack, Token, Tokenization } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { ConfigurationError } from '../core/errors';
 import { TaskRegistry } from '../core/registry';
 import type { AnyTask } from '../core/task';
 import { WORKER_ENV } from '../worker/worker-env';
+import { DYNAMIC_SCHEDULES_ENV } from '../client/dynamic-schedules-env';
 import { checkRange } from './check-range';
 import { Gate, type GateOptions } from './gate';
 import { Ledger } from './ledger';
@@ -197,10 +199,51 @@ export class Taskgate<T extends AnyTask> extends Construct {
     return schedule;
   }
 
+  /**
+   * Lets `grantee` (the request API's function, a team's own service) create, read, replace and
+   * delete schedules created at run time: those actions on the schedules of the dynamic group
+   * only, ListSchedules (which IAM authorizes on "*" alone: it has no resource types; the calls
+   * name the group), and PassRole on the dynamic schedules' role, to Scheduler only. A Lambda
+   * function also gets the group, the role and the queues in its environment
+   * (`dynamicSchedulesConfigFromEnv` reads them).
+   *
+   * @example
+   * taskgate.grantDynamicSchedules(apiFunction);
+   */
+  grantDynamicSchedules(grantee: iam.IGrantable): iam.Grant {
+    const { dynamicGroup, dynamicRole } = this.delivery;
+    const schedules = Stack.of(this).formatArn({ service: 'scheduler', resource: 'schedule', resourceName: `${dynamicGroup.scheduleGroupName}/*` });
+    const manage = iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['scheduler:CreateSchedule', 'scheduler:GetSchedule', 'scheduler:UpdateSchedule', 'scheduler:DeleteSchedule'],
+      resourceArns: [schedules],
+    });
+    const list = iam.Grant.addToPrincipal({ grantee, actions: ['scheduler:ListSchedules'], resourceArns: ['*'] });
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['iam:PassRole'],
+        resources: [dynamicRole.roleArn],
+        conditions: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
+      }),
+    );
+    if (grantee instanceof lambda.Function) {
+      grantee.addEnvironment(DYNAMIC_SCHEDULES_ENV.group, dynamicGroup.scheduleGroupName);
+      grantee.addEnvironment(DYNAMIC_SCHEDULES_ENV.roleArn, dynamicRole.roleArn);
+      grantee.addEnvironment(DYNAMIC_SCHEDULES_ENV.queues, this.queuesJson([...this.gates.values()]));
+    }
+    // The grantee's policy may live outside this construct (the API's function): acknowledge on its principal.
+    const principal = grantee.grantPrincipal;
+    if (Construct.isConstruct(principal)) {
+      acknowledgeWildcard(principal, '*', 'scheduler:ListSchedules only, which IAM authorizes on "*" (it has no resource types); the calls name the dynamic group');
+      acknowledgeWildcard(principal, schedules, "schedules of the group for schedules created at run time only: they are named at run time, so they cannot be listed in advance");
+    }
+    return manage.combine(list);
+  }
+
   /** The worker's contract (WORKER_ENV) and its least-privilege grants beyond its own queue and DLQ. */
   private wireWorkers(gates: readonly Gate[], retentionDays: number): void {
     const stack = Stack.of(this);
-    const queues = stack.toJsonString(Object.fromEntries(gates.map((gate) => [gate.gateName, { url: gate.queue.queueUrl, arn: gate.queue.queueArn }])));
+    const queues = this.queuesJson(gates);
     const { group, onceRole } = this.delivery;
     const createOnce = new iam.PolicyStatement({
       actions: ['scheduler:CreateSchedule'],
@@ -246,6 +289,11 @@ export class Taskgate<T extends AnyTask> extends Construct {
     }
   }
 
+  /** `{ "<gate>": { url, arn } }` of every gate's task queue, as the workers and grantees get it. */
+  private queuesJson(gates: readonly Gate[]): string {
+    return Stack.of(this).toJsonString(Object.fromEntries(gates.map((gate) => [gate.gateName, { url: gate.queue.queueUrl, arn: gate.queue.queueArn }])));
+  }
+
   /**
    * The wildcards left in the workers' and the operator's policies, each the narrowest AWS allows,
    * acknowledged for cdk-nag (AwsSolutions-IAM5) with the reason.
@@ -258,6 +306,10 @@ export class Taskgate<T extends AnyTask> extends Construct {
       [
         stack.formatArn({ service: 'scheduler', resource: 'schedule', resourceName: `${delivery.group.scheduleGroupName}/*` }),
         "schedules in the app's own Scheduler group only: one-time schedules are named at run time, so they cannot be listed in advance",
+      ],
+      [
+        stack.formatArn({ service: 'scheduler', resource: 'schedule', resourceName: `${delivery.dynamicGroup.scheduleGroupName}/*` }),
+        "schedules in the app's group for schedules created at run time only: they are named at run time, so they cannot be listed in advance",
       ],
       [
         stack.formatArn({ service: 'events', resource: 'rule', resourceName: `${delivery.rulePrefix}*` }),
@@ -324,6 +376,8 @@ export class Taskgate<T extends AnyTask> extends Construct {
       ['dashboard', this.monitoring.dashboard.dashboardName, 'taskgate CloudWatch dashboard'],
       ['onceScheduleRoleArn', this.delivery.onceRole.roleArn, 'taskgate: role of one-time Scheduler schedules'],
       ['scheduleGroup', this.delivery.group.scheduleGroupName, "taskgate: Scheduler group of the app's schedules"],
+      ['dynamicScheduleGroup', this.delivery.dynamicGroup.scheduleGroupName, 'taskgate: Scheduler group of the schedules created at run time'],
+      ['dynamicScheduleRoleArn', this.delivery.dynamicRole.roleArn, 'taskgate: role of the schedules created at run time'],
       ['scheduleDeadLetterQueueUrl', this.delivery.deadLetterQueue.queueUrl, 'taskgate: DLQ of schedule deliveries that failed'],
     ];
     if (this.operatorPolicy) outputs.push(['operatorPolicyArn', this.operatorPolicy.managedPolicyArn, 'taskgate: managed policy for operators and the CLI']);

@@ -131,7 +131,12 @@ function startOnceSchedules(
     send: queueSender(sqs),
     onArm: (schedule, realDelayMs) =>
       out.line(`${clock()}  once ${onceName(schedule)} → ${schedule.oneTime.queue}  at ${schedule.next}  fires in ${(realDelayMs / 1000).toFixed(1)}s${options.speed === 1 ? '' : ` (speed ${options.speed})`}`),
-    onFire: (schedule, queue, messageId) => out.line(`${clock()}  fire ${onceName(schedule)} (one-time) → ${queue.name}  at ${schedule.expression}  message ${messageId}`),
+    onFire: (schedule, queue, messageId) =>
+      out.line(
+        schedule.expression.startsWith('at(')
+          ? `${clock()}  fire ${onceName(schedule)} (one-time) → ${queue.name}  at ${schedule.expression}  message ${messageId}`
+          : `${clock()}  fire ${onceName(schedule)} (${schedule.expression}, created at run time) → ${queue.name}  message ${messageId}`,
+      ),
     onError: (message) => out.line(`error: ${message}`),
   });
 }

@@ -25,6 +25,8 @@ export interface AppModel {
   readonly resourceTypes: ReadonlyMap<string, string>;
   /** EventBridge Scheduler groups: each one's name (its `Name`, or `<stack>-<logicalId>`) by logical id. */
   readonly scheduleGroups: ReadonlyMap<string, string>;
+  /** The groups of schedules created at run time (`taskgate:dynamic-schedules` metadata): each one's name and Taskgate. */
+  readonly dynamicScheduleGroups: ReadonlyArray<{ readonly name: string; readonly taskgate?: TaskgateIdentity }>;
   /** Resources the runtime does not emulate, each with why; printed at start, never skipped silently. */
   readonly warnings: readonly string[];
   /** Every task the gate workers run, from their `taskgate:tasks` metadata. */
@@ -321,8 +323,11 @@ export function modelFromTemplate(template: TemplateDocument, stackName: string,
       .filter(([, resource]) => resource.Type === 'AWS::Scheduler::ScheduleGroup')
       .map(([id, resource]) => [id, typeof resource.Properties?.Name === 'string' ? resource.Properties.Name : `${stackName}-${id}`]),
   );
+  const dynamicScheduleGroups = [...scheduleGroups]
+    .filter(([id]) => resources[id]?.Metadata?.[METADATA_KEYS.dynamicSchedules] === true)
+    .map(([id, name]) => ({ name, ...(taskgate(id) ? { taskgate: taskgate(id) } : {}) }));
   const tasks = [...functions.values()].flatMap((fn) => fn.taskMetadata);
-  return { stackName, environment, queues, functions, mappings, rules, schedules, tables, resourceTypes, scheduleGroups, warnings, tasks };
+  return { stackName, environment, queues, functions, mappings, rules, schedules, tables, resourceTypes, scheduleGroups, dynamicScheduleGroups, warnings, tasks };
 }
 
 /** A resource's `taskgate:taskgate` metadata, when it is one. */
