@@ -21,6 +21,8 @@ export class AppStack extends Stack {
         'email-api': { concurrency: 2 },
         'rates-api': { concurrency: 1 },
       },
+      // The request API: POST /tasks/{name} over HTTPS, IAM-authorized (also served by `npm start`).
+      api: { rateLimit: 20, burstLimit: 40 },
     });
 
     this.taskgate.schedule('cleanup-stray-instances', 'rate(1 hour)');

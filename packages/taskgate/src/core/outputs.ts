@@ -27,6 +27,8 @@ const OUTPUTS = {
   scheduleDeadLetterQueueUrl: 'ScheduleDeadLetterQueueUrl',
   /** The managed policy an operator or the CLI's role needs (`TaskgateOperatorPolicy`). */
   operatorPolicyArn: 'OperatorPolicyArn',
+  /** The request API's URL, where the Taskgate has one (its `api` option). */
+  apiUrl: 'ApiUrl',
 } as const;
 
 export type TaskgateOutput = keyof typeof OUTPUTS;
