@@ -65,7 +65,7 @@ export const API_ACTIONS = {
 } as const;
 
 /** The generated entry: the API handler with the tasks' metadata inlined, and no task code. */
-function apiEntryFile(tasks: readonly TaskMetadata[]): string {
+export function apiEntryFile(tasks: readonly TaskMetadata[]): string {
   return generatedEntry(
     'api',
     [
