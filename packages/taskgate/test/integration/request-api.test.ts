@@ -3,6 +3,8 @@ import * as http from 'node:http';
 import { GetItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { idempotencyRecordKey } from '../../src/api/idempotency';
+import { clientConfig, createClient } from '../../src/client';
+import { tasks } from '../fixtures/app/tasks';
 import { LEDGER_SCHEMA, runKey } from '../../src/worker/ledger/record';
 import { dynamoClient } from '../helpers/local-servers';
 import { taskgateDev, waitFor, type TaskgateDev } from '../helpers/taskgate-dev';
@@ -67,6 +69,20 @@ describe('the request API on the embedded runtime', () => {
       return found.body.status === 'succeeded' ? found : undefined;
     });
     expect(run.status).toBe(200);
+  });
+
+  it('takes typed sends from the client, configured from local.json; a second send of a succeeded run id runs nothing', async () => {
+    const client = createClient(tasks, clientConfig.fromLocal({ file: `${app.stateDir}/local.json` }));
+    const runId = `client-${Date.now()}`;
+    expect(await client.send('fixture-wide', { ms: 1 }, { id: runId })).toMatchObject({ runId, via: 'now' });
+    await waitFor('the run', async () => ((await call(app.config.ui, 'GET', `/runs/fixture-wide/${runId}`)).body.status === 'succeeded' ? true : undefined));
+    // The client does not read the ledger: it sends, and the worker's claim finds the run succeeded.
+    await client.send('fixture-wide', { ms: 1 }, { id: runId });
+    await waitFor('the duplicate delivery', () => (/ run {2}wide +fixture-wide +duplicate /.test(app.output()) ? true : undefined));
+    const starts = fs.readFileSync(app.traceFile, 'utf8').split('\n').filter((line) => line.startsWith(`start fixture-wide ${runId} `));
+    expect(starts).toHaveLength(1);
+    expect((await call(app.config.ui, 'GET', `/runs/fixture-wide/${runId}`)).body).toMatchObject({ status: 'succeeded', attempts: 1 });
+    client.close();
   });
 
   it('answers 400 naming each field at fault', async () => {
