@@ -149,3 +149,24 @@ describe('the API function\'s role', () => {
     expect(fnId).toBeTruthy();
   });
 });
+
+describe('Taskgate.grantSend', () => {
+  it('lets a function of the team\'s own send to the task queues and schedule later runs, and sets the client\'s environment', () => {
+    const { stack, taskgate } = taskgateStack(testApp(), { tasks: TASKS, gates: { 'email-api': { concurrency: 2 } } });
+    const checkout = new lambda.Function(stack, 'Checkout', { runtime: lambda.Runtime.NODEJS_24_X, handler: 'index.handler', code: lambda.Code.fromInline('exports.handler = async () => {}') });
+    taskgate.grantSend(checkout);
+    const template = templateOf(stack).toJSON() as { Resources: Resources };
+    const fn = Object.values(template.Resources).find((r) => r.Type === 'AWS::Lambda::Function' && JSON.stringify(r.Properties.Code).includes('exports.handler'))!;
+    const variables = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+    expect(Object.keys(variables).sort()).toEqual([WORKER_ENV.onceScheduleRoleArn, WORKER_ENV.queues, WORKER_ENV.scheduleGroup].sort());
+    const roleId = (fn.Properties.Role as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0];
+    const policy = Object.values(template.Resources).find((r) => r.Type === 'AWS::IAM::Policy' && JSON.stringify(r.Properties.Roles).includes(String(roleId)))!;
+    const statements = (policy.Properties.PolicyDocument as { Statement: Array<{ Action: string | string[]; Resource: unknown }> }).Statement;
+    const actions = statements.flatMap((s) => [s.Action].flat());
+    expect(actions).toEqual(expect.arrayContaining(['sqs:SendMessage', 'scheduler:CreateSchedule', 'iam:PassRole']));
+    expect(actions.filter((a) => !a.startsWith('sqs:SendMessage') && !a.startsWith('sqs:GetQueue') && !['scheduler:CreateSchedule', 'iam:PassRole'].includes(a))).toEqual([]);
+    // The task queues, never their DLQs.
+    const sendResources = JSON.stringify(statements.filter((s) => [s.Action].flat().includes('sqs:SendMessage')).map((s) => s.Resource));
+    expect(sendResources).not.toMatch(/DeadLetterQueue/);
+  });
+});

@@ -1,14 +1,9 @@
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { LEDGER_SCHEMA } from '../worker/ledger/record';
+import { IDEMPOTENCY_HOLD_SECONDS, idempotencyRecordKey } from './idempotency-record';
 
-/**
- * Idempotency records live in the run ledger's table under keys of this prefix, apart from runs
- * (`<task>#<id>`: a task name cannot contain `:`). The API's role may write only such keys.
- */
-export const IDEMPOTENCY_KEY_PREFIX = 'taskgate:idempotency#';
-/** How long a key is held: at least this, until DynamoDB's TTL removes the record. */
-export const IDEMPOTENCY_HOLD_SECONDS = 24 * 3600;
+export { IDEMPOTENCY_HOLD_SECONDS, IDEMPOTENCY_KEY_PREFIX, idempotencyRecordKey } from './idempotency-record';
 
 /** One request's claim on a key. */
 export interface IdempotencyClaim {
@@ -33,9 +28,6 @@ export interface IdempotencyStore {
   release(task: string, key: string, runId: string): Promise<void>;
 }
 
-export function idempotencyRecordKey(task: string, key: string): string {
-  return `${IDEMPOTENCY_KEY_PREFIX}${task}#${key}`;
-}
 
 /**
  * Keys held by one conditional PutItem each in the ledger table, with its TTL attribute set

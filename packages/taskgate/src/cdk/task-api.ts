@@ -7,7 +7,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { IDEMPOTENCY_KEY_PREFIX } from '../api/idempotency';
+import { IDEMPOTENCY_KEY_PREFIX } from '../api/idempotency-record';
 import { ConfigurationError } from '../core/errors';
 import type { TaskgateIdentity } from '../core/outputs';
 import type { TaskMetadata } from '../core/task-metadata';

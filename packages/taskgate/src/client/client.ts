@@ -33,6 +33,9 @@ export interface SendReceipt {
 /** The payload argument: optional for a task whose payload may be `{}`. */
 type PayloadArgs<T extends AnyTask> = {} extends TaskInput<T> ? [payload?: TaskInput<T>, options?: SendOptions] : [payload: TaskInput<T>, options?: SendOptions];
 
+/** The task of name `N`; a task whose name is only known as `string` (made by a factory) may be any of them. */
+type TaskNamed<T extends AnyTask, N extends string> = T extends unknown ? (N extends T['name'] ? T : never) : never;
+
 /** Sends typed task messages from the team's own code. */
 export interface TaskClient<T extends AnyTask> {
   /**
@@ -41,7 +44,7 @@ export interface TaskClient<T extends AnyTask> {
    *
    * @throws PermanentError (reason invalid-payload or unknown-task) before sending anything.
    */
-  send<N extends T['name']>(task: N, ...args: PayloadArgs<Extract<T, { name: N }>>): Promise<SendReceipt>;
+  send<N extends T['name']>(task: N, ...args: PayloadArgs<TaskNamed<T, N>>): Promise<SendReceipt>;
   /** Closes the SDK clients. */
   close(): void;
 }
