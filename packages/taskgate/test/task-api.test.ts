@@ -11,6 +11,7 @@ import { iamAction } from '../src/cli/aws-errors';
 import { API_ACTIONS, apiEntryFile } from '../src/cdk/task-api';
 import { taskMetadata } from '../src/core/task-metadata';
 import type { TaskMetadata } from '../src/core/task-metadata';
+import { modelFromTemplate, type TemplateDocument } from '../src/local/template';
 import { WORKER_ENV } from '../src/worker/worker-env';
 import { apiMocks, httpApiEvent } from './helpers/api-events';
 import { fixtureTask, taskgateStack } from './helpers/apps';
@@ -36,6 +37,12 @@ describe('TaskApi in the template', () => {
     ]);
     template.resourceCountIs('AWS::ApiGatewayV2::Authorizer', 0);
     template.hasOutput('*', { Value: Match.anyValue(), Export: Match.absent(), Description: 'taskgate request API URL' });
+  });
+
+  it('is served by the embedded runtime itself, which does not warn about its resources', () => {
+    const { stack } = apiStack();
+    const model = modelFromTemplate(templateOf(stack).toJSON() as TemplateDocument, stack.stackName);
+    expect(model.warnings.filter((w) => /ApiGatewayV2|Api\//.test(w))).toEqual([]);
   });
 
   it('takes a JWT authorizer instead', () => {

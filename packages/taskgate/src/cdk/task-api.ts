@@ -1,4 +1,4 @@
-import { type CfnResource, Duration, Stack } from 'aws-cdk-lib';
+import { CfnResource, Duration, Stack } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpIamAuthorizer, HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
@@ -9,7 +9,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { IDEMPOTENCY_KEY_PREFIX } from '../api/idempotency-record';
 import { ConfigurationError } from '../core/errors';
-import type { TaskgateIdentity } from '../core/outputs';
+import { METADATA_KEYS, type TaskgateIdentity } from '../core/outputs';
 import type { TaskMetadata } from '../core/task-metadata';
 import { WORKER_ENV } from '../worker/worker-env';
 import { bundlingRoot } from './bundling-root';
@@ -120,6 +120,8 @@ export class TaskApi extends Construct {
     const authorizer = authorization === 'iam' ? new HttpIamAuthorizer() : new HttpJwtAuthorizer('Jwt', authorization.jwt.issuer, { jwtAudience: [...authorization.jwt.audience] });
     this.httpApi.addRoutes({ path: '/tasks/{name}', methods: [apigw.HttpMethod.POST], integration, authorizer });
     this.httpApi.addRoutes({ path: '/runs/{task}/{runId}', methods: [apigw.HttpMethod.GET], integration, authorizer });
+    // The embedded runtime serves these routes on its control URL, and reads this instead of warning about each resource.
+    for (const construct of this.node.findAll()) if (construct instanceof CfnResource) construct.addMetadata(METADATA_KEYS.api, true);
   }
 
   /** Lets a principal call the API (IAM authorization): `execute-api:Invoke` on its routes. */
@@ -172,7 +174,6 @@ export class TaskApi extends Construct {
       bundling: { minify: true, sourceMap: true, target: 'node22', externalModules: ['@aws-sdk/*'], forceDockerBundling: false },
       description: `taskgate request API (${stack.stackName})`,
     });
-    (handler.node.defaultChild as CfnResource).addMetadata('taskgate:api', true);
     return handler;
   }
 }

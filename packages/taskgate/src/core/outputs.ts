@@ -70,6 +70,8 @@ export const METADATA_KEYS = {
   gate: 'taskgate:gate',
   /** On a gate's worker function: the names of the tasks it runs. */
   tasks: 'taskgate:tasks',
+  /** On every resource of the request API (`Taskgate`'s `api`): the embedded runtime serves its routes itself. */
+  api: 'taskgate:api',
   /** On every queue, function, rule, schedule and table of a Taskgate: its {@link TaskgateIdentity}. */
   taskgate: 'taskgate:taskgate',
 } as const;

@@ -298,7 +298,8 @@ export function modelFromTemplate(template: TemplateDocument, stackName: string,
         break;
       }
       default:
-        if (!IGNORED_TYPES.has(resource.Type)) warnings.push(`${cdkPath(id)}: ${resource.Type} is not emulated by the embedded runtime`);
+        // The request API: the control server serves its routes (see runtime-api.ts).
+        if (!IGNORED_TYPES.has(resource.Type) && resource.Metadata?.[METADATA_KEYS.api] !== true) warnings.push(`${cdkPath(id)}: ${resource.Type} is not emulated by the embedded runtime`);
     }
   }
   const resourceTypes = new Map(Object.entries(resources).map(([id, resource]) => [id, resource.Type]));
