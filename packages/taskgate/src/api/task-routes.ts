@@ -24,6 +24,9 @@ export interface TaskRouteDeps {
   readonly now?: () => Date;
 }
 
+/** What an Idempotency-Key may be: visible ASCII, short enough for a ledger key and a run id. */
+const VALID_KEY = /^[\x21-\x7e]{1,255}$/;
+
 const json = (status: number, body: unknown, headers?: Record<string, string>): ApiResponse => ({ status, body, ...(headers ? { headers } : {}) });
 
 /** Whether a content type is JSON (`application/json`, `application/problem+json`, with or without parameters). */
@@ -61,7 +64,11 @@ async function requestTask(deps: TaskRouteDeps, request: ApiRequest, name: strin
   if (payloadIssues.length > 0) return badRequest(name, payloadIssues);
   const queue = deps.queue(task.gate);
   if (!queue) throw new Error(`no queue is known for gate ${task.gate} of task ${name}`);
-  const key = request.headers[IDEMPOTENCY_HEADER] || body.id;
+  const header = request.headers[IDEMPOTENCY_HEADER];
+  if (header !== undefined && !VALID_KEY.test(header)) {
+    return badRequest(name, [{ field: 'Idempotency-Key', message: `must be 1-255 visible ASCII characters (a UUID, say), got ${header.length} characters` }]);
+  }
+  const key = header || body.id;
   const runId = body.id ?? key ?? randomUUID();
   const now = deps.now?.() ?? new Date();
   const send: SendRequest = { task: name, payload: body.payload, id: runId, source: 'api', at: body.at, delaySeconds: body.delaySeconds };

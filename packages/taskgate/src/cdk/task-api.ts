@@ -92,6 +92,8 @@ export class TaskApi extends Construct {
   readonly handler: nodejs.NodejsFunction;
   /** The stage's URL, `https://<id>.execute-api.<region>.amazonaws.com/`. */
   readonly url: string;
+  private readonly integration: HttpLambdaIntegration;
+  private readonly authorizer: apigw.IHttpRouteAuthorizer;
 
   constructor(scope: Construct, id: string, props: TaskApiProps) {
     super(scope, id);
@@ -116,12 +118,22 @@ export class TaskApi extends Construct {
       accessLogSettings: { destination: new apigw.LogGroupLogDestination(accessLogs) },
     });
     this.url = this.stage.url;
-    const integration = new HttpLambdaIntegration('Handler', this.handler);
-    const authorizer = authorization === 'iam' ? new HttpIamAuthorizer() : new HttpJwtAuthorizer('Jwt', authorization.jwt.issuer, { jwtAudience: [...authorization.jwt.audience] });
-    this.httpApi.addRoutes({ path: '/tasks/{name}', methods: [apigw.HttpMethod.POST], integration, authorizer });
-    this.httpApi.addRoutes({ path: '/runs/{task}/{runId}', methods: [apigw.HttpMethod.GET], integration, authorizer });
-    // The embedded runtime serves these routes on its control URL, and reads this instead of warning about each resource.
-    for (const construct of this.node.findAll()) if (construct instanceof CfnResource) construct.addMetadata(METADATA_KEYS.api, true);
+    this.integration = new HttpLambdaIntegration('Handler', this.handler);
+    this.authorizer = authorization === 'iam' ? new HttpIamAuthorizer() : new HttpJwtAuthorizer('Jwt', authorization.jwt.issuer, { jwtAudience: [...authorization.jwt.audience] });
+    this.addRoute(apigw.HttpMethod.POST, '/tasks/{name}');
+    this.addRoute(apigw.HttpMethod.GET, '/runs/{task}/{runId}');
+  }
+
+  /**
+   * Routes one more method and path to the API's function, with the API's authorization: for a
+   * route module the handler serves beside the task routes (its `routes` option).
+   */
+  addRoute(method: apigw.HttpMethod, path: string): void {
+    this.httpApi.addRoutes({ path, methods: [method], integration: this.integration, authorizer: this.authorizer });
+    // The embedded runtime serves the routes on its control URL, and reads this instead of warning about each resource.
+    for (const construct of this.node.findAll()) {
+      if (construct instanceof CfnResource && !construct.getMetadata(METADATA_KEYS.api)) construct.addMetadata(METADATA_KEYS.api, true);
+    }
   }
 
   /** Lets a principal call the API (IAM authorization): `execute-api:Invoke` on its routes. */

@@ -99,6 +99,8 @@ describe('the request API on the embedded runtime', () => {
     expect(envelope.body.error).toMatch(/Unrecognized key: "priority"/);
     const both = await post('fixture-fast', { delaySeconds: 5, at: '2030-01-01T00:00:00Z' });
     expect(both).toMatchObject({ status: 400, body: { issues: [{ field: 'at', message: 'give at or delaySeconds, not both' }] } });
+    const longKey = await post('fixture-fast', {}, { 'idempotency-key': 'k'.repeat(300) });
+    expect(longKey).toMatchObject({ status: 400, body: { issues: [{ field: 'Idempotency-Key', message: 'must be 1-255 visible ASCII characters (a UUID, say), got 300 characters' }] } });
     const notJson = await call(app.config.ui, 'POST', '/tasks/fixture-fast', '{"payload":', {});
     expect(notJson.status).toBe(400);
     expect(notJson.body.error).toMatch(/\(body\): not JSON/);
