@@ -1,8 +1,11 @@
 import { GetQueueAttributesCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { mockClient } from 'aws-sdk-client-mock';
 import * as z from 'zod/mini';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clientConfig, createClient, type ClientConfig } from '../src/client';
 import { PermanentError } from '../src/core/errors';
+import { gateOutputKey, OUTPUT_KEYS } from '../src/core/outputs';
 import { defineTask } from '../src/core/task';
 import { WORKER_ENV } from '../src/worker/worker-env';
 import { createGateQueues, sqsClient, startLocalServers, type LocalServers } from './helpers/local-servers';
@@ -74,11 +77,36 @@ describe('taskgate/client against the embedded SQS server', () => {
     client.close();
   });
 
-  it('reads its config from the environment grantSend sets, or says what to do', async () => {
+  it('reads its config from the environment grantSend sets, a stack\'s outputs or local.json, or says what to do', async () => {
     const client = createClient(tasks, clientConfig.fromEnvironment({}));
     await expect(client.send('sweep')).rejects.toThrow('TASKGATE_QUEUES is not set; give this function the grant with taskgate.grantSend(fn) in the stack, and deploy');
     const source = clientConfig.fromEnvironment({ [WORKER_ENV.queues]: JSON.stringify(config.queues), [WORKER_ENV.scheduleGroup]: 'g', [WORKER_ENV.onceScheduleRoleArn]: 'arn:aws:iam::1:role/r' });
     expect(await (source as (gates: string[]) => Promise<ClientConfig>)(['default'])).toEqual({ queues: config.queues, scheduleGroup: 'g', onceScheduleRoleArn: 'arn:aws:iam::1:role/r' });
+    const cloudformation = mockClient(CloudFormationClient);
+    cloudformation.on(DescribeStacksCommand).resolves({
+      Stacks: [
+        {
+          StackName: 'Shop',
+          StackStatus: 'UPDATE_COMPLETE',
+          CreationTime: new Date(),
+          Outputs: [
+            { OutputKey: gateOutputKey('email-api', 'QueueUrl'), OutputValue: 'https://sqs.eu-west-1.amazonaws.com/1/Shop-email-api' },
+            { OutputKey: gateOutputKey('default', 'QueueUrl'), OutputValue: 'https://sqs.eu-west-1.amazonaws.com/1/Shop-default' },
+            { OutputKey: OUTPUT_KEYS.scheduleGroup, OutputValue: 'Shop-schedules' },
+            { OutputKey: OUTPUT_KEYS.onceScheduleRoleArn, OutputValue: 'arn:aws:iam::1:role/taskgate/Shop/once' },
+          ],
+        },
+      ],
+    });
+    const fromStack = clientConfig.fromStack('Shop', { region: 'eu-west-1' }) as (gates: string[]) => Promise<ClientConfig>;
+    expect(await fromStack(['email-api', 'default'])).toEqual({
+      queues: { 'email-api': { url: 'https://sqs.eu-west-1.amazonaws.com/1/Shop-email-api' }, default: { url: 'https://sqs.eu-west-1.amazonaws.com/1/Shop-default' } },
+      region: 'eu-west-1',
+      scheduleGroup: 'Shop-schedules',
+      onceScheduleRoleArn: 'arn:aws:iam::1:role/taskgate/Shop/once',
+    });
+    await expect(fromStack(['rates-api'])).rejects.toThrow('stack Shop has no output TaskgateGateRatesApiQueueUrl (gate rates-api); deploy the app with these tasks, or check the stack name');
+    cloudformation.restore();
     await expect((clientConfig.fromLocal({ file: '/nonexistent/local.json' }) as () => Promise<ClientConfig>)()).rejects.toThrow(/does not exist: start the embedded runtime \(npm start\)/);
   });
 });
