@@ -1,7 +1,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { CreateScheduleCommand } from '@aws-sdk/client-scheduler';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
-import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { IDEMPOTENCY_KEY_PREFIX } from '../src/api/idempotency';
 import { createApiHandler } from '../src/api/lambda-handler';
@@ -61,6 +61,29 @@ describe('the request API Lambda handler', () => {
     expect(apiMocks.sqs.commandCalls(SendMessageCommand)).toHaveLength(0);
     const changed = await call('POST', '/tasks/sweep', { body: '{"delaySeconds":60}', headers: { 'idempotency-key': 'k-2' } });
     expect(changed.status).toBe(422);
+  });
+
+  it('marks a claim sent after its send, and sends a claim that never was once it is stale (its request died)', async () => {
+    apiMocks.dynamo.on(UpdateCommand).resolves({});
+    await call('POST', '/tasks/sweep', { body: '{}', headers: { 'idempotency-key': 'k-4' } });
+    expect(apiMocks.dynamo.commandCalls(UpdateCommand)[0]!.args[0].input).toMatchObject({ Key: { pk: `${IDEMPOTENCY_KEY_PREFIX}sweep#k-4` }, ConditionExpression: 'runId = :runId' });
+    const held = apiMocks.dynamo.commandCalls(PutCommand)[0]!.args[0].input.Item!;
+    apiMocks.sqs.resetHistory();
+    apiMocks.dynamo.on(PutCommand).rejects(new ConditionalCheckFailedException({ message: 'held', $metadata: {} }));
+    let stored: Record<string, unknown> = held;
+    apiMocks.dynamo.on(GetCommand).callsFake(() => ({ Item: stored }));
+    // Not marked sent, but young: a request may still be sending it.
+    expect((await call('POST', '/tasks/sweep', { body: '{}', headers: { 'idempotency-key': 'k-4' } })).status).toBe(200);
+    expect(apiMocks.sqs.commandCalls(SendMessageCommand)).toHaveLength(0);
+    // Not marked sent two minutes on: its request died between the put and the send.
+    stored = { ...held, createdAt: new Date(Date.now() - 120_000).toISOString() };
+    const recovered = await call('POST', '/tasks/sweep', { body: '{}', headers: { 'idempotency-key': 'k-4' } });
+    expect(recovered).toMatchObject({ status: 200, body: { runId: 'k-4' } });
+    expect(apiMocks.sqs.commandCalls(SendMessageCommand).map((c) => JSON.parse(c.args[0].input.MessageBody!).id)).toEqual(['k-4']);
+    // Marked sent: nothing more, however old.
+    stored = { ...stored, sentAt: new Date().toISOString() };
+    await call('POST', '/tasks/sweep', { body: '{}', headers: { 'idempotency-key': 'k-4' } });
+    expect(apiMocks.sqs.commandCalls(SendMessageCommand)).toHaveLength(1);
   });
 
   it('gives the key back when the send fails, so a retry can succeed', async () => {

@@ -1,7 +1,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { CreateScheduleCommand } from '@aws-sdk/client-scheduler';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
-import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import * as fs from 'node:fs';
 import { Match } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -111,7 +111,7 @@ describe('the API function\'s role', () => {
       expect(isAllowed(statements, { action, resource: table, context: { 'dynamodb:LeadingKeys': 'taskgate:idempotency#sweep#k' } })).toBe(true);
       expect(isAllowed(statements, { action, resource: table, context: { 'dynamodb:LeadingKeys': 'sweep#run-1' } })).toBe(false);
     }
-    expect(isAllowed(statements, { action: 'dynamodb:UpdateItem', resource: table })).toBe(false);
+    expect(isAllowed(statements, { action: 'dynamodb:BatchWriteItem', resource: table })).toBe(false);
     expect(isAllowed(statements, { action: 'dynamodb:Query', resource: `${table}/index/by-task` })).toBe(false);
   });
 
@@ -123,10 +123,11 @@ describe('the API function\'s role', () => {
     apiMocks.dynamo.on(PutCommand).resolvesOnce({}).resolvesOnce({}).rejects(new ConditionalCheckFailedException({ message: 'held', $metadata: {} }));
     apiMocks.dynamo.on(GetCommand).resolves({ Item: { runId: 'k', fingerprint: 'x', status: 'succeeded', attempts: 1 } });
     apiMocks.dynamo.on(DeleteCommand).resolves({});
+    apiMocks.dynamo.on(UpdateCommand).resolves({});
     apiMocks.scheduler.on(CreateScheduleCommand).resolves({});
     const post = (task: string, body: object, key?: string) =>
       handler(httpApiEvent('POST', `/tasks/${task}`, { body: JSON.stringify(body), headers: key ? { 'idempotency-key': key } : {} }));
-    await post('send-reminders', {}, 'k'); // put, send
+    await post('send-reminders', {}, 'k'); // put, send, update (sent)
     await post('sweep', {}, 'k2'); // put, send fails, delete
     await post('sweep', {}, 'k'); // put refused, get
     await post('sweep', { at: new Date(Date.now() + 3 * 3600_000).toISOString() }); // one-time schedule

@@ -1,5 +1,5 @@
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { LEDGER_SCHEMA } from '../worker/ledger/record';
 import { IDEMPOTENCY_HOLD_SECONDS, idempotencyRecordKey } from './idempotency-record';
 
@@ -18,16 +18,20 @@ export interface IdempotencyClaim {
 
 export type ClaimOutcome =
   | { readonly outcome: 'claimed' }
-  /** The key was claimed before, for this run and request. */
-  | { readonly outcome: 'repeat'; readonly runId: string; readonly fingerprint: string };
+  /**
+   * The key was claimed before, for this run and request: `sent` once its message went out;
+   * `claimedAt` (epoch ms) tells a request still sending from one that died before it sent.
+   */
+  | { readonly outcome: 'repeat'; readonly runId: string; readonly fingerprint: string; readonly sent: boolean; readonly claimedAt: number };
 
 /** Where keys are held: DynamoDB in AWS and on the embedded server, or a test's stand-in. */
 export interface IdempotencyStore {
   claim(claim: IdempotencyClaim): Promise<ClaimOutcome>;
+  /** Notes that the claim's message was sent. */
+  markSent(task: string, key: string, runId: string): Promise<void>;
   /** Gives a claim up (its send failed), so that a retry with the key can succeed; only if it is still this run's. */
   release(task: string, key: string, runId: string): Promise<void>;
 }
-
 
 /**
  * Keys held by one conditional PutItem each in the ledger table, with its TTL attribute set
@@ -69,9 +73,26 @@ export class DynamoIdempotencyStore implements IdempotencyStore {
         if (!(error instanceof ConditionalCheckFailedException)) throw error;
       }
       const { Item } = await this.documents.send(new GetCommand({ TableName: this.tableName, Key: { [LEDGER_SCHEMA.partitionKey]: pk }, ConsistentRead: true }));
-      if (Item) return { outcome: 'repeat', runId: String(Item.runId), fingerprint: String(Item.fingerprint) };
+      if (Item) return { outcome: 'repeat', runId: String(Item.runId), fingerprint: String(Item.fingerprint), sent: Item.sentAt !== undefined, claimedAt: Date.parse(String(Item.createdAt)) };
     }
     throw new Error(`idempotency key ${claim.key} of task ${claim.task} changed hands twice during one request; retry it`);
+  }
+
+  async markSent(task: string, key: string, runId: string): Promise<void> {
+    try {
+      await this.documents.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { [LEDGER_SCHEMA.partitionKey]: idempotencyRecordKey(task, key) },
+          UpdateExpression: 'SET sentAt = :now',
+          ConditionExpression: 'runId = :runId',
+          ExpressionAttributeValues: { ':now': new Date().toISOString(), ':runId': runId },
+        }),
+      );
+    } catch (error) {
+      // Expired and claimed by another request meanwhile (after 24 h): theirs stands.
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
   }
 
   async release(task: string, key: string, runId: string): Promise<void> {

@@ -5,7 +5,7 @@ import type { PayloadIssue } from '../core/registry';
 import { requestBody, sendTask, type GateQueue, type SendPorts, type SendRequest } from '../core/send-path';
 import type { RunRecord } from '../worker/ledger/record';
 import type { ApiRequest, ApiResponse, Route } from './http';
-import type { IdempotencyStore } from './idempotency';
+import type { ClaimOutcome, IdempotencyStore } from './idempotency';
 import { parseTaskRequest, type TaskRequestBody } from './request-body';
 import type { TaskCatalog } from './task-catalog';
 
@@ -23,6 +23,12 @@ export interface TaskRouteDeps {
   /** @default - the system clock */
   readonly now?: () => Date;
 }
+
+/**
+ * A claim not marked sent after this long belongs to a request that died before it sent (the API
+ * function's timeout is 10 s, its SQS call gives up within 5 s a try): a repeat then sends it.
+ */
+export const STALE_CLAIM_MS = 60_000;
 
 /** What an Idempotency-Key may be: visible ASCII, short enough for a ledger key and a run id. */
 const VALID_KEY = /^[\x21-\x7e]{1,255}$/;
@@ -79,25 +85,51 @@ async function requestTask(deps: TaskRouteDeps, request: ApiRequest, name: strin
     if (!(error instanceof PermanentError)) throw error;
     return error.reason === 'message-too-large' ? json(413, { error: error.message }) : badRequest(name, [{ field: '(body)', message: error.message }]);
   }
-  const location = { location: `/runs/${encodeURIComponent(name)}/${encodeURIComponent(runId)}` };
-  if (key !== undefined) {
-    const hash = fingerprint(name, body);
-    const claim = await deps.idempotency.claim({ task: name, key, runId, fingerprint: hash, now: now.getTime() });
-    if (claim.outcome === 'repeat') {
-      if (claim.fingerprint !== hash) {
-        return json(422, { error: `Idempotency-Key "${key}" was used for a different request to task ${name} (run ${claim.runId}); use a new key for a new request` });
-      }
-      return json(200, { runId: claim.runId, repeated: true }, { location: `/runs/${encodeURIComponent(name)}/${encodeURIComponent(claim.runId)}` });
-    }
+  if (key === undefined) {
+    await sendTask(send, queue, deps.ports, now);
+    return json(202, { runId }, runLocation(name, runId));
   }
+  const hash = fingerprint(name, body);
+  const claim = await deps.idempotency.claim({ task: name, key, runId, fingerprint: hash, now: now.getTime() });
+  if (claim.outcome === 'repeat') return repeat(deps, { ...send, id: claim.runId }, queue, key, hash, claim, now);
   try {
     await sendTask(send, queue, deps.ports, now);
   } catch (error) {
     // Put first, then send: a failed send gives the key back, so the caller's retry can succeed.
-    if (key !== undefined) await deps.idempotency.release(name, key, runId);
+    await deps.idempotency.release(name, key, runId);
     throw error;
   }
-  return json(202, { runId }, location);
+  await deps.idempotency.markSent(name, key, runId);
+  return json(202, { runId }, runLocation(name, runId));
+}
+
+/**
+ * A request whose key is held: the held run, sending nothing. Unless the claim was never marked sent
+ * and is older than any request could still be sending (the function died between its put and its
+ * send): then the message is sent now, under the held run id, so the run is not lost (a duplicate
+ * message, had the first been sent after all, is one run: the worker dedupes by run id).
+ */
+async function repeat(
+  deps: TaskRouteDeps,
+  send: SendRequest,
+  queue: GateQueue,
+  key: string,
+  hash: string,
+  claim: Extract<ClaimOutcome, { outcome: 'repeat' }>,
+  now: Date,
+): Promise<ApiResponse> {
+  if (claim.fingerprint !== hash) {
+    return json(422, { error: `Idempotency-Key "${key}" was used for a different request to task ${send.task} (run ${claim.runId}); use a new key for a new request` });
+  }
+  if (!claim.sent && now.getTime() - claim.claimedAt > STALE_CLAIM_MS) {
+    await sendTask(send, queue, deps.ports, now);
+    await deps.idempotency.markSent(send.task, key, claim.runId);
+  }
+  return json(200, { runId: claim.runId, repeated: true }, runLocation(send.task, claim.runId));
+}
+
+function runLocation(task: string, runId: string): Record<string, string> {
+  return { location: `/runs/${encodeURIComponent(task)}/${encodeURIComponent(runId)}` };
 }
 
 /** `GET /runs/{task}/{runId}`: the run as the ledger has it. */

@@ -57,8 +57,8 @@ export interface TaskApiProps extends TaskApiOptions {
  */
 export const API_ACTIONS = {
   queues: ['sqs:SendMessage'],
-  /** Conditional PutItem to claim a key, DeleteItem to give it back after a failed send: idempotency keys only. */
-  idempotencyKeys: ['dynamodb:PutItem', 'dynamodb:DeleteItem'],
+  /** Conditional PutItem to claim a key, UpdateItem to mark it sent, DeleteItem to give it back after a failed send: idempotency keys only. */
+  idempotencyKeys: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
   /** A key's holder on a repeat, and `GET /runs`. */
   read: ['dynamodb:GetItem'],
   onceSchedules: ['scheduler:CreateSchedule'],

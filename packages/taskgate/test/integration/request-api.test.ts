@@ -152,6 +152,7 @@ describe('the request API on the embedded runtime', () => {
     expect(app.output().split('\n').filter((line) => / run {2}narrow +fixture-slow /.test(line))).toHaveLength(1);
     const { Item } = await dynamo.send(new GetItemCommand({ TableName: app.config.ledgerTable, Key: { [LEDGER_SCHEMA.partitionKey]: { S: idempotencyRecordKey('fixture-slow', key) } } }));
     expect(Item?.runId?.S).toBe(key);
+    expect(Item?.sentAt?.S).toMatch(/^\d{4}-/);
     expect(Number(Item?.[LEDGER_SCHEMA.ttlAttribute]?.N) - Date.now() / 1000).toBeGreaterThan(24 * 3600 - 120);
     const reused = await post('fixture-slow', { payload: { ms: 6 } }, { 'idempotency-key': key });
     expect(reused.status).toBe(422);
