@@ -26,6 +26,8 @@ export class AppStack extends Stack {
       // deployment; locally a receiver on this machine (the embedded runtime also takes
       // PARTNER_WEBHOOK_URL from your shell).
       webhookUrls: { PARTNER_WEBHOOK_URL: this.node.tryGetContext('partnerWebhookUrl') ?? 'http://127.0.0.1:4010/orders' },
+      // The request API: POST /tasks/{name} over HTTPS, IAM-authorized (also served by `npm start`).
+      api: { rateLimit: 20, burstLimit: 40 },
     });
 
     this.taskgate.schedule('cleanup-stray-instances', 'rate(1 hour)');

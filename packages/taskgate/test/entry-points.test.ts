@@ -46,6 +46,13 @@ describe('the package entry points (built JavaScript)', () => {
     for (const name of [...WORKER_RUNTIME, ...LOCAL_SERVERS]) expect(packages).not.toContain(name);
   });
 
+  it('taskgate/client: typed sends over the SQS client, never aws-cdk-lib, the worker runtime or the local servers', async () => {
+    const { exports, packages } = await loadedPackages('taskgate/client');
+    expect(exports).toEqual(expect.arrayContaining(['createClient', 'clientConfig']));
+    expect(packages).toContain('@aws-sdk/client-sqs');
+    for (const name of ['aws-cdk-lib', 'constructs', '@middy/core', '@aws-lambda-powertools/metrics', '@aws-sdk/client-dynamodb', ...LOCAL_SERVERS]) expect(packages).not.toContain(name);
+  });
+
   it('the taskgate command is compiled JavaScript with a node shebang', async () => {
     const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { bin: Record<string, string> };
     const bin = path.join(ROOT, manifest.bin.taskgate!);

@@ -8,3 +8,4 @@ export * from './task-schedule';
 export * from './taskgate';
 export * from '../core/outputs';
 export * from '../core/schedule-expression';
+export * from './task-api';

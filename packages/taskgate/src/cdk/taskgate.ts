@@ -20,6 +20,8 @@ import { ScheduleDelivery } from './schedule-delivery';
 import { ScheduleNames } from './schedule-names';
 import { StackTaskgates } from './stack-taskgates';
 import { TaskSchedule, type ScheduleOptions } from './task-schedule';
+import { taskMetadata } from '../core/task-metadata';
+import { TaskApi, type TaskApiOptions } from './task-api';
 import { checkServedTasks, workerEntryFile } from './worker-entry';
 
 /** Lambda's limit on one function's environment: every name and value together. */
@@ -93,6 +95,12 @@ export interface TaskgateProps<T extends AnyTask> {
    * @default - none; a task with a `fromEnv` URL fails the synth without its value
    */
   readonly webhookUrls?: Readonly<Record<string, string>>;
+  /**
+   * The request API: an HTTPS endpoint (API Gateway HTTP API) that takes `POST /tasks/{name}` and
+   * `GET /runs/{task}/{runId}`, IAM-authorized unless told otherwise. `{}` turns it on with its defaults.
+   * @default - no API
+   */
+  readonly api?: TaskApiOptions;
 }
 
 /**
@@ -118,6 +126,8 @@ export class Taskgate<T extends AnyTask> extends Construct {
   readonly delivery: ScheduleDelivery;
   readonly monitoring: Monitoring;
   readonly operatorPolicy?: iam.ManagedPolicy;
+  /** The request API, when `api` was given. */
+  readonly api?: TaskApi;
   private readonly scheduleNames = new ScheduleNames();
 
   constructor(scope: Construct, id: string, props: TaskgateProps<T>) {
@@ -161,6 +171,9 @@ export class Taskgate<T extends AnyTask> extends Construct {
     this.monitoring = new Monitoring(this, 'Monitoring', { gates: gateList, tasks: this.registry.all(), alarmTopic: props.alarmTopic });
     if (props.operatorPolicy ?? true) {
       this.operatorPolicy = new OperatorPolicy(this, 'TaskgateOperatorPolicy', { gates: gateList, ledger: this.ledger, delivery: this.delivery, taskgate: this.identity }).policy;
+    }
+    if (props.api) {
+      this.api = new TaskApi(this, 'Api', { ...props.api, gates: gateList, ledger: this.ledger, delivery: this.delivery, tasks: this.registry.all().map(taskMetadata), taskgate: this.identity });
     }
     this.addOutputs(gateList);
     this.acknowledgeWildcards();
@@ -238,6 +251,31 @@ export class Taskgate<T extends AnyTask> extends Construct {
       acknowledgeWildcard(principal, schedules, "schedules of the group for schedules created at run time only: they are named at run time, so they cannot be listed in advance");
     }
     return manage.combine(list);
+  }
+
+  /**
+   * Lets a function of the team's own send tasks with `taskgate/client`: `sqs:SendMessage` on the
+   * task queues, one-time schedules in the app's group for runs beyond 15 minutes, and the
+   * environment variables the client reads (`clientConfig.fromEnvironment()`).
+   *
+   * @example
+   * taskgate.grantSend(checkoutFunction);
+   * // in the function: const client = createClient(tasks, clientConfig.fromEnvironment());
+   */
+  grantSend(fn: lambda.Function): void {
+    const stack = Stack.of(this);
+    const gates = [...this.gates.values()];
+    for (const gate of gates) gate.queue.grantSendMessages(fn);
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['scheduler:CreateSchedule'],
+        resources: [stack.formatArn({ service: 'scheduler', resource: 'schedule', resourceName: `${this.delivery.group.scheduleGroupName}/*` })],
+      }),
+    );
+    this.delivery.onceRole.grantPassRole(fn.grantPrincipal);
+    fn.addEnvironment(WORKER_ENV.queues, stack.toJsonString(Object.fromEntries(gates.map((gate) => [gate.gateName, { url: gate.queue.queueUrl, arn: gate.queue.queueArn }]))));
+    fn.addEnvironment(WORKER_ENV.onceScheduleRoleArn, this.delivery.onceRole.roleArn);
+    fn.addEnvironment(WORKER_ENV.scheduleGroup, this.delivery.group.scheduleGroupName);
   }
 
   /** The worker's contract (WORKER_ENV) and its least-privilege grants beyond its own queue and DLQ. */
@@ -381,6 +419,7 @@ export class Taskgate<T extends AnyTask> extends Construct {
       ['scheduleDeadLetterQueueUrl', this.delivery.deadLetterQueue.queueUrl, 'taskgate: DLQ of schedule deliveries that failed'],
     ];
     if (this.operatorPolicy) outputs.push(['operatorPolicyArn', this.operatorPolicy.managedPolicyArn, 'taskgate: managed policy for operators and the CLI']);
+    if (this.api) outputs.push(['apiUrl', this.api.url, 'taskgate request API URL']);
     // The construct ids stay the default's keys, so that the default Taskgate's template is unchanged.
     for (const [name, value, description] of outputs) output(outputKey(name), outputKey(name, this.identity), value, description);
   }

@@ -37,13 +37,7 @@ export function workerEntryFile(owner: string, source: WorkerSource): string {
     'exports.handler = createHandler(tasks);',
     '',
   ].join('\n');
-  const dir = path.join(bundlingRoot().projectRoot, 'node_modules', '.cache', 'taskgate');
-  const file = path.join(dir, `worker-${createHash('sha256').update(code).digest('hex').slice(0, 16)}.js`);
-  if (!fs.existsSync(file)) {
-    fs.mkdirSync(dir, { recursive: true });
-    fs.writeFileSync(file, code);
-  }
-  return file;
+  return generatedEntry('worker', code);
 }
 
 /**
@@ -93,8 +87,27 @@ function existing(owner: string, option: string, file: string): string {
   return resolved;
 }
 
-/** taskgate's own `createHandler`: compiled JavaScript in the package, TypeScript in its repository. */
+/** taskgate's own `createHandler`. */
 function createHandlerModule(): string {
-  const base = path.join(__dirname, '..', 'worker', 'create-handler');
+  return packageModule('worker', 'create-handler');
+}
+
+/** A module of taskgate's own by its path under src/: compiled JavaScript in the package, TypeScript in its repository. */
+export function packageModule(...segments: string[]): string {
+  const base = path.join(__dirname, '..', ...segments);
   return fs.existsSync(`${base}.js`) ? `${base}.js` : `${base}.ts`;
+}
+
+/**
+ * A generated entry file in the app's node_modules/.cache/taskgate (NodejsFunction bundles only
+ * entries inside the project root), named by a hash of its code so that a second synth reuses it.
+ */
+export function generatedEntry(prefix: string, code: string): string {
+  const dir = path.join(bundlingRoot().projectRoot, 'node_modules', '.cache', 'taskgate');
+  const file = path.join(dir, `${prefix}-${createHash('sha256').update(code).digest('hex').slice(0, 16)}.js`);
+  if (!fs.existsSync(file)) {
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(file, code);
+  }
+  return file;
 }

@@ -31,6 +31,8 @@ const OUTPUTS = {
   scheduleDeadLetterQueueUrl: 'ScheduleDeadLetterQueueUrl',
   /** The managed policy an operator or the CLI's role needs (`TaskgateOperatorPolicy`). */
   operatorPolicyArn: 'OperatorPolicyArn',
+  /** The request API's URL, where the Taskgate has one (its `api` option). */
+  apiUrl: 'ApiUrl',
 } as const;
 
 export type TaskgateOutput = keyof typeof OUTPUTS;
@@ -74,6 +76,8 @@ export const METADATA_KEYS = {
   tasks: 'taskgate:tasks',
   /** On the Scheduler group of a Taskgate's schedules created at run time: `true`. */
   dynamicSchedules: 'taskgate:dynamic-schedules',
+  /** On every resource of the request API (`Taskgate`'s `api`): the embedded runtime serves its routes itself. */
+  api: 'taskgate:api',
   /** On every queue, function, rule, schedule and table of a Taskgate: its {@link TaskgateIdentity}. */
   taskgate: 'taskgate:taskgate',
 } as const;

@@ -79,7 +79,8 @@ export interface PayloadIssue {
   readonly message: string;
 }
 
-function payloadIssues(issues: ReadonlyArray<{ readonly path: readonly PropertyKey[]; readonly message: string }>): PayloadIssue[] {
+/** zod's issues as fields at fault (`a.b`, or `(payload)` for the whole). */
+export function payloadIssues(issues: ReadonlyArray<{ readonly path: readonly PropertyKey[]; readonly message: string }>): PayloadIssue[] {
   return issues.map((issue) => ({ field: issue.path.length > 0 ? issue.path.map(String).join('.') : '(payload)', message: issue.message }));
 }
 

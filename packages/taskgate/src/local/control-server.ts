@@ -1,4 +1,5 @@
 import * as http from 'node:http';
+import type { ApiRouter } from '../api/router';
 import type { OnceSchedules } from './once-schedules';
 import { handleSchedulerApi, isSchedulerApiPath, schedulerApiUnavailable } from './scheduler-api';
 import type { ScheduleView } from './scheduler';
@@ -19,6 +20,8 @@ export interface ControlTarget {
   readonly onceSchedules?: OnceSchedules;
   /** The operator page (`taskgate ui`'s) and its API, once the runtime is up. */
   ui?(): UiRoutes | undefined;
+  /** The request API (`POST /tasks/{name}`, `GET /runs/{task}/{runId}`, …), once the runtime is up. */
+  api?(): ApiRouter | undefined;
 }
 
 /** The control server: where it listens, and the token its state-changing routes need (local.json's `token`). */
@@ -42,6 +45,9 @@ const ACTION = /^\/api\/schedules\/([^/]+)\/(pause|resume|fire)$/;
  * - `GET /` and `/ui/…` → the operator page (see `ui/server.ts`)
  * - EventBridge Scheduler's API (`/schedules…`, see `scheduler-api.ts`): the workers' and the CLI's
  *   Scheduler endpoint (`AWS_ENDPOINT_URL_SCHEDULER`)
+ * - the request API (`POST /tasks/{name}`, `GET /runs/{task}/{runId}`, see `api/task-routes.ts`):
+ *   the same routes as the deployed HTTP API, without IAM and without the token, so that scripts
+ *   call it as they would in AWS; its writes take JSON bodies only
  *
  * Every route checks the `Host` header and refuses other sites' browser requests; pause, resume,
  * fire and the page's actions need the token made here (`X-Taskgate-Token`); the Scheduler API,
@@ -64,6 +70,8 @@ export async function startControlServer(target: ControlTarget, setting: PortSet
 
 async function handle(target: ControlTarget, guard: RequestGuard, request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
   const url = new URL(request.url ?? '/', 'http://127.0.0.1');
+  const api = target.api?.();
+  if (api?.serves(url.pathname)) return serveApi(api, guard, request, response, url);
   const schedulerApi = isSchedulerApiPath(url.pathname);
   const refused = guard.check(request, { tokenless: schedulerApi });
   if (refused) return refuse(response, refused);
@@ -94,6 +102,16 @@ async function handle(target: ControlTarget, guard: RequestGuard, request: http.
     return;
   }
   send(response, 404, { error: `no route ${request.method} ${url.pathname}; see GET /api/schedules and GET /api/gates` });
+}
+
+/** A request API route: a local Host, no other site's browser, and a JSON body (no token: scripts call it as they call AWS). */
+async function serveApi(api: ApiRouter, guard: RequestGuard, request: http.IncomingMessage, response: http.ServerResponse, url: URL): Promise<void> {
+  const refused = guard.check(request, { tokenless: true });
+  if (refused) return refuse(response, refused);
+  const headers = Object.fromEntries(Object.entries(request.headers).map(([name, value]) => [name, Array.isArray(value) ? value.join(', ') : value]));
+  const answer = await api.handle({ method: request.method ?? 'GET', path: url.pathname, headers, body: await readBody(request) });
+  response.writeHead(answer.status, { ...answer.headers, 'content-type': 'application/json' });
+  response.end(JSON.stringify(answer.body));
 }
 
 async function readBody(request: http.IncomingMessage): Promise<string> {

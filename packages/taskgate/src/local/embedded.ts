@@ -9,6 +9,8 @@ import { writeConfig } from './local-json';
 import type { OnceTargetQueue } from './once-schedule-request';
 import { OnceSchedules } from './once-schedules';
 import type { RuntimeOptions } from './options';
+import type { ApiRouter } from '../api/router';
+import { runtimeApi } from './runtime-api';
 import { controlTarget } from './runtime-control';
 import { runtimeUi } from './runtime-ui';
 import { buildScheduler, clock, onceName, queueSender, startSchedules } from './runtime-schedules';
@@ -48,7 +50,8 @@ export async function startEmbedded(
     const onceSchedules = startOnceSchedules(runtimeClock, servers.sqs, onceQueues, scheduleGroups, options, out);
     closers.push(async () => onceSchedules.stop());
     let ui: UiRoutes | undefined;
-    const control = await startControlServer(controlTarget(() => scheduler!, () => gates, servers.sqs, onceSchedules, () => ui), {
+    let api: ApiRouter | undefined;
+    const control = await startControlServer(controlTarget(() => scheduler!, () => gates, servers.sqs, onceSchedules, () => ui, () => api), {
       port: options.uiPort,
       flag: '--ui-port',
       envVar: 'TASKGATE_UI_PORT',
@@ -74,6 +77,11 @@ export async function startEmbedded(
     );
     const configFile = writeConfig(projectRoot, stateDir, lock, options, config);
     ui = runtimeUi(configFile, scheduler, onceSchedules, control.token);
+    if (taskgates[0] && config.ledgerTable) {
+      const served = runtimeApi({ ...servers, region: options.region, schedulerEndpoint: control.endpoint, taskgate: taskgates[0], local: config, gates, out });
+      closers.push(async () => served.close());
+      api = served.router;
+    }
     startSchedules(scheduler, options);
 
     const finalScheduler = scheduler;

@@ -1,4 +1,5 @@
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { ApiRouter } from '../api/router';
 import type { UiRoutes } from '../ui/server';
 import type { ControlTarget } from './control-server';
 import type { OnceSchedules } from './once-schedules';
@@ -12,10 +13,12 @@ export function controlTarget(
   sqs: SQSClient,
   onceSchedules: OnceSchedules | undefined,
   ui: () => UiRoutes | undefined,
+  api: () => ApiRouter | undefined = () => undefined,
 ): ControlTarget {
   return {
     onceSchedules,
     ui,
+    api,
     list: () => [...scheduler().list(), ...(onceSchedules?.views() ?? [])],
     pause: (name) => scheduler().pause(name),
     resume: (name) => scheduler().resume(name),

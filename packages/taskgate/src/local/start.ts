@@ -57,6 +57,7 @@ function banner(runtime: LocalRuntime, options: RuntimeOptions, root: string): s
   lines.push(`  SQS endpoint       ${config.sqsEndpoint}`);
   lines.push(`  DynamoDB endpoint  ${config.dynamodbEndpoint}${config.ledgerTable ? `   ledger table ${config.ledgerTable}` : ''}`);
   lines.push(`  control / UI       ${config.ui}`);
+  if (options.target !== 'localstack' && config.ledgerTable) lines.push(`  request API        POST ${config.ui}/tasks/{name}   GET ${config.ui}/runs/{task}/{runId}`);
   lines.push(`  config             ${path.relative(root, runtime.configFile)} (removed on exit)`);
   if (config.taskgates) {
     lines.push('', `taskgates (address one with ${CLI} --taskgate NAME; another's gates and schedules are NAME/...):`);

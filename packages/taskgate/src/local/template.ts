@@ -314,7 +314,10 @@ export function modelFromTemplate(template: TemplateDocument, stackName: string,
         break;
       }
       default:
-        if (!IGNORED_TYPES.has(resource.Type) && !signingSecrets.has(id)) warnings.push(`${cdkPath(id)}: ${resource.Type} is not emulated by the embedded runtime`);
+        // A gate's signing secret is read from the state folder; the request API's routes are the control server's (runtime-api.ts).
+        if (!IGNORED_TYPES.has(resource.Type) && !signingSecrets.has(id) && resource.Metadata?.[METADATA_KEYS.api] !== true) {
+          warnings.push(`${cdkPath(id)}: ${resource.Type} is not emulated by the embedded runtime`);
+        }
     }
   }
   const resourceTypes = new Map(Object.entries(resources).map(([id, resource]) => [id, resource.Type]));

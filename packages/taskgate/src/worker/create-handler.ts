@@ -3,7 +3,6 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import type { NodeHttpHandlerOptions } from '@smithy/node-http-handler';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { ConfigurationError } from '../core/errors';
 import { DynamoLedger } from './ledger/dynamo-ledger';
@@ -12,24 +11,14 @@ import type { AnyTask } from '../core/task';
 import { PowertoolsRunMetrics } from './run-metrics';
 import { Triggers, type GateQueueEnv } from './triggers';
 import { Worker } from './worker';
+import { WORKER_HTTP_OPTIONS } from './http-options';
 import { WORKER_ENV } from './worker-env';
 
 export { WORKER_ENV } from './worker-env';
 
 const DEFAULT_RETENTION_DAYS = 30;
 
-/**
- * Time limits of the worker's SQS, DynamoDB and Scheduler calls. The SDK sets none by default (a
- * call waits on a silent connection for ever), so one hung connection would hold the whole batch
- * until the Lambda timeout, and its messages for the visibility timeout after that. With these the call fails as a TimeoutError, which the SDK's retry strategy retries
- * (3 attempts); a record whose ledger or SQS call still fails stays on the queue for another try.
- * These calls take milliseconds, so the limits are far from a healthy call.
- *
- * Options rather than a handler instance: each client builds the SDK's own NodeHttpHandler from
- * them (the runtime's SDK in Lambda), so the bundle carries no second HTTP handler (+128 KB).
- * `throwOnRequestTimeout`: without it, this handler only logs a warning when requestTimeout passes.
- */
-export const WORKER_HTTP_OPTIONS: NodeHttpHandlerOptions = { connectionTimeout: 3_000, requestTimeout: 5_000, throwOnRequestTimeout: true };
+export { WORKER_HTTP_OPTIONS } from './http-options';
 
 function required(env: NodeJS.ProcessEnv, name: string): string {
   const value = env[name];

@@ -35,6 +35,8 @@ const CONDITIONS: Record<string, (values: string[], actual: string | undefined) 
   StringNotEquals: (values, actual) => actual !== undefined && !values.includes(actual),
   StringLike: (values, actual) => actual !== undefined && matchesAny(values, actual, false),
   StringNotLike: (values, actual) => actual !== undefined && !matchesAny(values, actual, false),
+  // A request's single value (one item's key, as dynamodb:LeadingKeys of a PutItem) is a set of one.
+  'ForAllValues:StringLike': (values, actual) => actual === undefined || matchesAny(values, actual, false),
 };
 
 function conditionsHold(statement: ResolvedStatement, context: Readonly<Record<string, string>>): boolean {
