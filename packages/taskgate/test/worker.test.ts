@@ -10,7 +10,7 @@ import { PermanentError, RetryLaterError } from '../src/core/errors';
 import { defineTask } from '../src/core/task';
 import { createHandler } from '../src/worker/create-handler';
 import { readDeadLetter } from '../src/worker/dead-letter';
-import { DLQ_URL, QUEUE_URL, workerEnv } from './helpers/env';
+import { DLQ_URL, QUEUE_ARN, QUEUE_URL, workerEnv } from './helpers/env';
 import { sqsEvent, sqsRecord } from './helpers/sqs-records';
 
 const sqs = mockClient(SQSClient);
@@ -235,7 +235,7 @@ describe('gate worker: task context', () => {
       GroupName: 'taskgate-once',
       ActionAfterCompletion: 'DELETE',
       ScheduleExpression: expect.stringMatching(/^at\(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\)$/),
-      Target: { Arn: 'arn:aws:sqs:us-east-1:123456789012:tasks', RoleArn: 'arn:aws:iam::123456789012:role/once' },
+      Target: { Arn: QUEUE_ARN, RoleArn: 'arn:aws:iam::123456789012:role/once' },
     });
     expect(JSON.parse(once!.args[0].input.Target!.Input!)).toMatchObject({ task: 'greet', payload: { who: 'later' }, source: 'once' });
   });

@@ -17,6 +17,7 @@ import { METADATA_KEYS, type TaskgateIdentity } from '../core/outputs';
 import { bundlingRoot } from './bundling-root';
 import { checkRange } from './check-range';
 import { gateQueueName } from './physical-names';
+import { rootStack } from './root-stack';
 
 /** How one gate limits the throughput to its downstream. */
 export interface GateOptions {
@@ -227,7 +228,7 @@ export class Gate extends Construct {
     // worker moving a message to the DLQ) give only the message group: two sends of one body within
     // 5 minutes are one message, which for a task message with an `id` is the behaviour wanted.
     const fifoProps = fifo ? { fifo: true, contentBasedDeduplication: true } : {};
-    const stackName = Stack.of(this).stackName;
+    const stackName = rootStack(this).stackName;
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
       ...fifoProps,
       queueName: gateQueueName(stackName, gate, 'dlq', fifo, props.taskgate),
@@ -279,7 +280,7 @@ export class Gate extends Construct {
         externalModules: ['@aws-sdk/*'],
         forceDockerBundling: false,
       },
-      description: `taskgate worker for gate ${gate} (${Stack.of(this).stackName})`,
+      description: `taskgate worker for gate ${gate} (${stackName})`,
     });
     for (const construct of [this.queue, this.deadLetterQueue, this.worker]) {
       (construct.node.defaultChild as CfnResource).addMetadata(METADATA_KEYS.gate, gate);

@@ -6,6 +6,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import type { NodeHttpHandlerOptions } from '@smithy/node-http-handler';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { ConfigurationError } from '../core/errors';
+import { gateQueueNameOf, queueAddress } from '../core/queue-address';
 import { DynamoLedger } from './ledger/dynamo-ledger';
 import { TaskRegistry } from '../core/registry';
 import type { AnyTask } from '../core/task';
@@ -37,21 +38,23 @@ function required(env: NodeJS.ProcessEnv, name: string): string {
   return value;
 }
 
-function parseQueues(env: NodeJS.ProcessEnv): Record<string, GateQueueEnv> {
-  const raw = required(env, WORKER_ENV.queues);
-  try {
-    return JSON.parse(raw) as Record<string, GateQueueEnv>;
-  } catch {
-    throw new ConfigurationError(`${WORKER_ENV.queues} is not JSON: ${raw.slice(0, 80)}`);
-  }
+/**
+ * Every gate's task queue, derived from the queue name prefix and bases the Taskgate sets: the
+ * registry holds every task of the app, so its gates are every gate a run may chain to.
+ */
+function gateQueues(registry: TaskRegistry, env: NodeJS.ProcessEnv): Record<string, GateQueueEnv> {
+  const prefix = required(env, WORKER_ENV.queueNamePrefix);
+  const base = { url: required(env, WORKER_ENV.queueUrlBase), arn: required(env, WORKER_ENV.queueArnBase) };
+  const fifo = new Set((env[WORKER_ENV.fifoGates] ?? '').split(',').filter(Boolean));
+  return Object.fromEntries(registry.gates().map((gate) => [gate, queueAddress(base, gateQueueNameOf(prefix, gate, 'queue', fifo.has(gate)))]));
 }
 
 /** Builds the worker from the environment the `Gate` construct sets; exported for the embedded runtime's checks. */
 export function workerFromEnvironment(registry: TaskRegistry, logger: Logger, env: NodeJS.ProcessEnv): Worker {
   const gate = required(env, WORKER_ENV.gate);
-  const queues = parseQueues(env);
+  const queues = gateQueues(registry, env);
   const own = queues[gate];
-  if (!own) throw new ConfigurationError(`${WORKER_ENV.queues} has no queue for this worker's gate ${gate}`);
+  if (!own) throw new ConfigurationError(`this worker's gate ${gate} runs none of its tasks; the Gate construct sizes each gate for its tasks, so deploy the stack again`);
   const retentionDays = Number(env[WORKER_ENV.retentionDays] ?? DEFAULT_RETENTION_DAYS);
   let schedulerClient: SchedulerClient | undefined;
   // The regional endpoint, not the queue URL's host: the same in AWS, and it lets AWS_ENDPOINT_URL_SQS
