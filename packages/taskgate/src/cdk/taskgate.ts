@@ -10,7 +10,7 @@ import { checkRange } from './check-range';
 import { Gate, type GateOptions } from './gate';
 import { Ledger } from './ledger';
 import { Monitoring } from './monitoring';
-import { acknowledgeWildcard } from './nag-acknowledgements';
+import { acknowledgeNestedWildcard, acknowledgeWildcard } from './nag-acknowledgements';
 import { OperatorPolicy } from './operator-policy';
 import { METADATA_KEYS, gateOutputKey, outputKey, type TaskgateIdentity, type TaskgateOutput } from '../core/outputs';
 import { gateQueueName, physicalScheduleName } from './physical-names';
@@ -259,6 +259,7 @@ export class Taskgate<T extends AnyTask> extends Construct {
       // chain(): a task may request the next run on any gate of the app. In nested stacks one
       // pattern over the app's queue names, rather than a parameter per gate in each gate's stack.
       if (this.nested) {
+        acknowledgeNestedWildcard(gate, this.ledger.table.node.defaultChild!, 'Arn', '/index/*', "Query on the run ledger's own indexes (by-task, by-day); index/* covers this table's indexes only");
         gate.worker.addToRolePolicy(new iam.PolicyStatement({ actions: ['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'], resources: [queueArnPattern(gate, rulePrefix)] }));
       } else {
         for (const target of gates) target.queue.grantSendMessages(gate.worker);
