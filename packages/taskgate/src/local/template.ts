@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { METADATA_KEYS, type TaskgateIdentity } from '../core/outputs';
 import type { TaskMetadata } from '../core/task-metadata';
-import { inlineNestedStacks, type NestedTemplateLoader } from './nested-stacks';
+import { assemblyNestedTemplates, inlineNestedStacks } from './nested-stacks';
 import { tickTime } from '../core/task-message';
 import { LOCAL_ACCOUNT_ID, type StackEnvironment } from './stack-environment';
 
@@ -150,40 +150,6 @@ export function readTemplate(templateFile: string, stackName: string, environmen
   const template = JSON.parse(fs.readFileSync(templateFile, 'utf8')) as TemplateDocument;
   const outdir = path.dirname(templateFile);
   return modelFromTemplate(inlineNestedStacks(template, assemblyNestedTemplates(outdir)), stackName, outdir, environment);
-}
-
-/**
- * Loads a nested stack's template from the cloud assembly: the file its `aws:asset:path` metadata
- * names (a synth with asset metadata, as `taskgate dev` and the CDK CLI make), or else the file the
- * assets manifests publish under its TemplateURL's object key.
- */
-function assemblyNestedTemplates(outdir: string): NestedTemplateLoader {
-  let byObjectKey: Map<string, string> | undefined;
-  const read = (file: string) => JSON.parse(fs.readFileSync(path.join(outdir, file), 'utf8')) as TemplateDocument;
-  return (_id, resource) => {
-    const assetPath = resource.Metadata?.['aws:asset:path'];
-    if (typeof assetPath === 'string' && fs.existsSync(path.join(outdir, assetPath))) return read(assetPath);
-    const key = /[0-9a-f]{64}\.json/.exec(JSON.stringify(resource.Properties?.TemplateURL ?? ''))?.[0];
-    byObjectKey ??= assetFiles(outdir);
-    const file = key ? byObjectKey.get(key) : undefined;
-    return file ? read(file) : undefined;
-  };
-}
-
-/** Object key → source file of every file asset of the assembly's assets manifests. */
-function assetFiles(outdir: string): Map<string, string> {
-  const files = new Map<string, string>();
-  for (const manifest of fs.readdirSync(outdir).filter((file) => file.endsWith('.assets.json'))) {
-    const { files: assets = {} } = JSON.parse(fs.readFileSync(path.join(outdir, manifest), 'utf8')) as {
-      files?: Record<string, { source?: { path?: string }; destinations?: Record<string, { objectKey?: string }> }>;
-    };
-    for (const asset of Object.values(assets)) {
-      for (const destination of Object.values(asset.destinations ?? {})) {
-        if (asset.source?.path && destination.objectKey) files.set(destination.objectKey, asset.source.path);
-      }
-    }
-  }
-  return files;
 }
 
 /**
