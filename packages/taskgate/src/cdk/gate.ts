@@ -16,7 +16,7 @@ import { METRICS } from '../worker/metric-names';
 import { METADATA_KEYS, type TaskgateIdentity } from '../core/outputs';
 import { bundlingRoot } from './bundling-root';
 import { checkRange } from './check-range';
-import { gateQueueName } from './physical-names';
+import { gateQueueName, gateWorkerName } from './physical-names';
 import { rootStack } from './root-stack';
 
 /** How one gate limits the throughput to its downstream. */
@@ -83,6 +83,12 @@ export interface GateProps extends GateOptions {
    * @default - the stack's default Taskgate: queues `<stack>-<gate>`
    */
   readonly taskgate?: TaskgateIdentity;
+  /**
+   * Name the worker function `<stack>-<gate>` (see gateWorkerName), so that a dashboard in
+   * another stack names its metrics without a cross-stack reference (a Taskgate in nested stacks).
+   * @default false: CloudFormation generates the name
+   */
+  readonly nameWorker?: boolean;
 }
 
 /** Seconds the worker keeps for itself after the longest task's timeout (DLQ moves, logging). */
@@ -213,6 +219,12 @@ export class Gate extends Construct {
   readonly messageGroupId?: string;
   readonly functionTimeout: Duration;
   readonly maxMessageAge: Duration;
+  /** The task queue's name, known at synth. */
+  readonly queueName: string;
+  /** The DLQ's name, known at synth. */
+  readonly deadLetterQueueName: string;
+  /** The worker function's name where the Gate gives one (`nameWorker`); otherwise CloudFormation generates it. */
+  readonly workerName?: string;
 
   constructor(scope: Construct, id: string, props: GateProps) {
     super(scope, id);
@@ -229,16 +241,19 @@ export class Gate extends Construct {
     // 5 minutes are one message, which for a task message with an `id` is the behaviour wanted.
     const fifoProps = fifo ? { fifo: true, contentBasedDeduplication: true } : {};
     const stackName = rootStack(this).stackName;
+    this.queueName = gateQueueName(stackName, gate, 'queue', fifo, props.taskgate);
+    this.deadLetterQueueName = gateQueueName(stackName, gate, 'dlq', fifo, props.taskgate);
+    this.workerName = props.nameWorker ? gateWorkerName(stackName, gate, props.taskgate) : undefined;
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
       ...fifoProps,
-      queueName: gateQueueName(stackName, gate, 'dlq', fifo, props.taskgate),
+      queueName: this.deadLetterQueueName,
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       retentionPeriod: Duration.days(14),
     });
     this.queue = new sqs.Queue(this, 'Queue', {
       ...fifoProps,
-      queueName: gateQueueName(stackName, gate, 'queue', fifo, props.taskgate),
+      queueName: this.queueName,
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       visibilityTimeout: Duration.seconds(visibilityTimeout),
@@ -254,6 +269,7 @@ export class Gate extends Construct {
     logGroup.grantWrite(role);
     this.worker = new nodejs.NodejsFunction(this, 'Worker', {
       role,
+      functionName: this.workerName,
       entry: props.workerEntry,
       handler: 'handler',
       ...bundlingRoot(),

@@ -21,8 +21,10 @@ export interface MonitoringProps {
    */
   readonly dashboardName?: string;
   /**
-   * Each gate's alarms in the gate's own scope (its nested stack) rather than here: a Taskgate in
-   * nested stacks keeps its app stack's resources few.
+   * Each gate's alarms in the gate's own scope (its nested stack) rather than here, named after its
+   * worker, and the graphs naming queues and workers by the names known at synth: for gates in
+   * nested stacks (whose workers the Gate names, `nameWorker`), so the app stack takes no reference
+   * from them.
    * @default false
    */
   readonly alarmsBesideGates?: boolean;
@@ -81,38 +83,35 @@ export class Monitoring extends Construct {
   private addGateRows(props: MonitoringProps): void {
     const action = props.alarmTopic ? new SnsAction(props.alarmTopic) : undefined;
     for (const gate of props.gates) {
-      const backlog = gate.queue.metricApproximateNumberOfMessagesVisible({ period: PERIOD, statistic: 'Maximum', label: 'visible' });
-      const inFlight = gate.queue.metricApproximateNumberOfMessagesNotVisible({ period: PERIOD, statistic: 'Maximum', label: 'in flight' });
+      const names = this.namesOf(gate, props.alarmsBesideGates ?? false);
+      const metric = (namespace: 'AWS/SQS' | 'AWS/Lambda', metricName: string, dimension: string, statistic: string, label?: string) =>
+        new cloudwatch.Metric({ namespace, metricName, dimensionsMap: { [namespace === 'AWS/SQS' ? 'QueueName' : 'FunctionName']: dimension }, period: PERIOD, statistic, label });
       // Alarm metrics carry no label: a labelled metric makes CloudFormation's metric-math alarm form.
+      // They sit beside their queues, so they name them through the queue (a reference in the same stack).
       const oldest = gate.queue.metricApproximateAgeOfOldestMessage({ period: PERIOD, statistic: 'Maximum' });
       const dead = gate.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: PERIOD, statistic: 'Maximum' });
-      const alarmSpecs = [
+      const alarms = this.addAlarms(gate, props, action, [
         ['DeadLetters', dead, 0, `taskgate gate ${gate.gateName}: messages in the DLQ; inspect with \`taskgate dlq\`, redrive with \`taskgate redrive\``],
         ['Backlog', oldest, gate.maxMessageAge.toSeconds(), `taskgate gate ${gate.gateName}: the oldest waiting message is older than ${gate.maxMessageAge.toHumanString()}`],
-      ] as const;
-      const alarms = alarmSpecs.map(([name, metric, threshold, description]) => {
-        const alarm = new cloudwatch.Alarm(props.alarmsBesideGates ? gate : this, props.alarmsBesideGates ? `${name}Alarm` : `${name}-${gate.gateName}`, {
-          metric,
-          threshold,
-          evaluationPeriods: 1,
-          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-          alarmDescription: description,
-        });
-        if (action) {
-          alarm.addAlarmAction(action);
-          alarm.addOkAction(action);
-        }
-        this.alarms.push(alarm);
-        return alarm;
-      });
+      ]);
       const graphs: Graph[] = [
-        [`${gate.gateName}: queue`, [backlog, inFlight, dead.with({ label: 'DLQ depth' })]],
-        [`${gate.gateName}: oldest message`, [oldest.with({ label: 'oldest message (s)' })], { leftAnnotations: [{ value: gate.maxMessageAge.toSeconds(), label: 'alarm' }] }],
-        [`${gate.gateName}: worker errors and throttles`, [gate.worker.metricErrors({ period: PERIOD }), gate.worker.metricThrottles({ period: PERIOD })]],
+        [
+          `${gate.gateName}: queue`,
+          [
+            metric('AWS/SQS', 'ApproximateNumberOfMessagesVisible', names.queue, 'Maximum', 'visible'),
+            metric('AWS/SQS', 'ApproximateNumberOfMessagesNotVisible', names.queue, 'Maximum', 'in flight'),
+            metric('AWS/SQS', 'ApproximateNumberOfMessagesVisible', names.deadLetterQueue, 'Maximum', 'DLQ depth'),
+          ],
+        ],
+        [
+          `${gate.gateName}: oldest message`,
+          [metric('AWS/SQS', 'ApproximateAgeOfOldestMessage', names.queue, 'Maximum', 'oldest message (s)')],
+          { leftAnnotations: [{ value: gate.maxMessageAge.toSeconds(), label: 'alarm' }] },
+        ],
+        [`${gate.gateName}: worker errors and throttles`, ['Errors', 'Throttles'].map((name) => metric('AWS/Lambda', name, names.worker, 'Sum'))],
         [
           `${gate.gateName}: worker duration (ms)`,
-          ['Average', 'p99', 'Maximum'].map((statistic) => gate.worker.metricDuration({ period: PERIOD, statistic, label: statistic })),
+          ['Average', 'p99', 'Maximum'].map((statistic) => metric('AWS/Lambda', 'Duration', names.worker, statistic, statistic)),
           // A timeout known only at deployment cannot be converted to milliseconds: no line then.
           { leftAnnotations: gate.functionTimeout.isUnresolved() ? [] : [{ value: gate.functionTimeout.toMilliseconds(), label: 'timeout' }] },
         ],
@@ -120,6 +119,48 @@ export class Monitoring extends Construct {
       this.rows.push([new cloudwatch.AlarmStatusWidget({ title: `gate ${gate.gateName}`, alarms, width: 24, height: 2 })]);
       this.rows.push(graphs.map(([title, left, options]) => new cloudwatch.GraphWidget({ ...WIDGET, title, left, ...options })));
     }
+  }
+
+  /**
+   * The names the dashboard's graphs give: in one stack the resources' own (references); for gates
+   * in nested stacks the names known at synth, so that the dashboards take no reference from each
+   * gate's stack (a template of the app stack stays small, and its nested stacks' outputs few).
+   */
+  private namesOf(gate: Gate, literal: boolean): { queue: string; deadLetterQueue: string; worker: string } {
+    return literal && gate.workerName
+      ? { queue: gate.queueName, deadLetterQueue: gate.deadLetterQueueName, worker: gate.workerName }
+      : { queue: gate.queue.queueName, deadLetterQueue: gate.deadLetterQueue.queueName, worker: gate.worker.functionName };
+  }
+
+  /**
+   * A gate's alarms; what the alarm status widget shows. Beside the gate (its nested stack) they are
+   * named `<worker name>-<alarm>`, and the widget names them by that name instead of a reference.
+   */
+  private addAlarms(
+    gate: Gate,
+    props: MonitoringProps,
+    action: SnsAction | undefined,
+    specs: ReadonlyArray<readonly [string, cloudwatch.IMetric, number, string]>,
+  ): cloudwatch.IAlarm[] {
+    const beside = (props.alarmsBesideGates ?? false) && gate.workerName !== undefined;
+    return specs.map(([name, metric, threshold, description]) => {
+      const alarmName = beside ? `${gate.workerName}-${name}` : undefined;
+      const alarm = new cloudwatch.Alarm(beside ? gate : this, beside ? `${name}Alarm` : `${name}-${gate.gateName}`, {
+        alarmName,
+        metric,
+        threshold,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        alarmDescription: description,
+      });
+      if (action) {
+        alarm.addAlarmAction(action);
+        alarm.addOkAction(action);
+      }
+      this.alarms.push(alarm);
+      return alarmName ? cloudwatch.Alarm.fromAlarmName(this, `${name}-${gate.gateName}`, alarmName) : alarm;
+    });
   }
 
   private addTaskRows(tasks: readonly AnyTask[]): void {

@@ -58,3 +58,8 @@ export function physicalScheduleName(prefix: string, name: string): string {
 export function gateQueueName(stackName: string, gate: string, kind: 'queue' | 'dlq', fifo: boolean, taskgate?: TaskgateIdentity): string {
   return gateQueueNameOf(taskgateNamePrefix(stackName, taskgate), gate, kind, fifo);
 }
+
+/** A gate's worker function name where the Gate names it (a Taskgate in nested stacks): `<prefix><gate>`, at most 64 characters. */
+export function gateWorkerName(stackName: string, gate: string, taskgate?: TaskgateIdentity): string {
+  return boundedName(`${taskgateNamePrefix(stackName, taskgate)}${gate}`, 64);
+}

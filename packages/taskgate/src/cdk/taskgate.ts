@@ -168,7 +168,7 @@ export class Taskgate<T extends AnyTask> extends Construct {
       const scope = this.nested ? new NestedStack(this, `GateStack-${name}`, { description: `taskgate gate ${name} and its schedules (${Stack.of(this).stackName})` }) : this;
       gates.set(
         name,
-        new Gate(scope, `Gate-${name}`, { ...declared[name], gateName: name, tasks: this.registry.onGate(name), workerEntry, taskgate: this.identity }),
+        new Gate(scope, `Gate-${name}`, { ...declared[name], gateName: name, tasks: this.registry.onGate(name), workerEntry, taskgate: this.identity, nameWorker: this.nested }),
       );
     }
     this.gates = gates;
