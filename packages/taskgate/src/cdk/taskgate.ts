@@ -287,10 +287,6 @@ export class Taskgate<T extends AnyTask> extends Construct {
         "the app's rules, all named with the stack's prefix; one ARN per rule would outgrow the managed policy's size limit with a few hundred schedules",
       ],
       [
-        queueArnPattern(this, delivery.rulePrefix),
-        "the app's task queues, all named with its prefix (chain() may send to any gate; a Taskgate in nested stacks grants them by pattern)",
-      ],
-      [
         `arn:${stack.partition}:iam::${stack.account}:role${delivery.rolePath}*`,
         "PassRole only on the roles under the app's own IAM path (its Scheduler roles), and only to scheduler.amazonaws.com",
       ],
@@ -299,6 +295,9 @@ export class Taskgate<T extends AnyTask> extends Construct {
         "this stack by name; the stack id after the name is assigned at creation and cannot be known at synth",
       ],
     ];
+    if (this.nested) {
+      wildcards.push([queueArnPattern(this, delivery.rulePrefix), "the app's task queues, all named with its prefix: chain() may send to any gate, and one ARN per gate would take a parameter per gate in each nested stack"]);
+    }
     for (const [arn, reason] of wildcards) acknowledgeWildcard(this, arn, reason);
   }
 
