@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { CfnOutput, Duration, RemovalPolicy, Stack, TimeZone } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Fn, RemovalPolicy, Stack, TimeZone } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -149,9 +149,12 @@ export class HandWrittenStack extends Stack {
       workers.push(worker);
       dlqs.push(dlq);
     }
-    const queueJson = this.toJsonString(Object.fromEntries([...queues].map(([name, q]) => [name, { url: q.queueUrl, arn: q.queueArn }])));
+    const fifoGates = gates.filter((g) => g.concurrency === 1).map((g) => g.name).join(',');
     for (const worker of workers) {
-      worker.addEnvironment('TASKGATE_QUEUES', queueJson);
+      worker.addEnvironment('TASKGATE_QUEUE_PREFIX', `${this.stackName}-`);
+      worker.addEnvironment('TASKGATE_FIFO_GATES', fifoGates);
+      worker.addEnvironment('TASKGATE_QUEUE_URL_BASE', Fn.join('', ['https://sqs.', this.region, '.', this.urlSuffix, '/', this.account, '/']));
+      worker.addEnvironment('TASKGATE_QUEUE_ARN_BASE', Fn.join('', ['arn:', this.partition, ':sqs:', this.region, ':', this.account, ':']));
       for (const queue of queues.values()) queue.grantSendMessages(worker);
     }
     deliveryDlq.addToResourcePolicy(

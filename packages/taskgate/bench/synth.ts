@@ -1,7 +1,9 @@
 /**
- * Synth time of a Taskgate app of 20 gates and 200 schedules against a hand-written stack of the
- * same resources (bench/hand-written-stack.ts), in the same process, interleaved over several
- * rounds. Bundling and CloudFormation validation are off for both (each would add the same cost).
+ * Synth time of a Taskgate app against a hand-written app of the same resources, in the same
+ * process, interleaved over several rounds: 20 gates and 200 schedules in one stack
+ * (bench/hand-written-stack.ts), and 100 gates and 2,000 schedules in nested stacks
+ * (bench/hand-written-nested-stack.ts). Bundling and CloudFormation validation are off for both
+ * (each would add the same cost). Goal: taskgate ≤ 1.2× the hand-written app.
  *
  *   npx tsx bench/synth.ts [rounds]
  */
@@ -14,15 +16,36 @@ import { runInNewContext } from 'node:vm';
 import { App, Stack } from 'aws-cdk-lib';
 import { Taskgate } from '../src/cdk/taskgate';
 import { FIXTURE_TASK_MODULE, scaleGateNames, scaleSchedule, scaleTasks } from '../test/helpers/apps';
+import { HandWrittenNestedStack } from './hand-written-nested-stack';
 import { HandWrittenStack } from './hand-written-stack';
 
-const GATES = 20;
-const SCHEDULES = 200;
-const rounds = Number(process.argv[2] ?? 11);
+/** One figure of a benchmark, as `npm run bench` prints it. */
+export interface BenchRow {
+  readonly name: string;
+  readonly value: number;
+  readonly unit: string;
+  readonly baseline: number | null;
+  readonly ratio: number | null;
+  readonly goal: string;
+  readonly met: boolean;
+}
+
+const GOAL = 1.2;
+
+interface Scale {
+  readonly gates: number;
+  readonly schedules: number;
+  readonly nested: boolean;
+}
+
+const SCALES: readonly Scale[] = [
+  { gates: 20, schedules: 200, nested: false },
+  { gates: 100, schedules: 2000, nested: true },
+];
+
 // A full collection before each measurement, so one variant does not pay for the other's garbage.
 setFlagsFromString('--expose-gc');
 const collectGarbage = runInNewContext('gc') as () => void;
-const tasks = scaleTasks(GATES);
 const gateOptions = (i: number) => ({ concurrency: i === 0 ? 1 : 3 });
 
 function newApp(): { app: App; outdir: string } {
@@ -30,70 +53,104 @@ function newApp(): { app: App; outdir: string } {
   return { app: new App({ outdir, context: { 'aws:cdk:bundling-stacks': [] }, builtinCloudFormationValidation: false }), outdir };
 }
 
-function taskgateApp(app: App): Stack {
-  const stack = new Stack(app, 'ScaleApp');
-  const taskgate = new Taskgate(stack, 'Taskgate', { tasks, taskModule: FIXTURE_TASK_MODULE, gates: Object.fromEntries(scaleGateNames(GATES).map((g, i) => [g, gateOptions(i)])) });
-  for (let n = 0; n < SCHEDULES; n++) {
-    const { task, expression, timeZone } = scaleSchedule(n, tasks);
-    taskgate.schedule(task, expression, { timeZone });
-  }
-  return stack;
+function taskgateApp(scale: Scale): (app: App) => Stack {
+  const tasks = scaleTasks(scale.gates);
+  return (app) => {
+    const stack = new Stack(app, 'ScaleApp');
+    const gates = Object.fromEntries(scaleGateNames(scale.gates).map((g, i) => [g, gateOptions(i)]));
+    const taskgate = new Taskgate(stack, 'Taskgate', { tasks, taskModule: FIXTURE_TASK_MODULE, gates, nestedStacks: scale.nested });
+    for (let n = 0; n < scale.schedules; n++) {
+      const { task, expression, timeZone } = scaleSchedule(n, tasks);
+      taskgate.schedule(task, expression, { timeZone });
+    }
+    return stack;
+  };
 }
 
-function handWrittenApp(app: App): Stack {
-  const gates = scaleGateNames(GATES).map((name, i) => ({
+function handWrittenApp(scale: Scale): (app: App) => Stack {
+  const tasks = scaleTasks(scale.gates);
+  const gates = scaleGateNames(scale.gates).map((name, i) => ({
     name,
     concurrency: gateOptions(i).concurrency,
     timeoutSeconds: Math.max(...tasks.filter((t) => t.gate === name).map((t) => t.timeout)),
     tasks: tasks.filter((t) => t.gate === name).map((t) => t.name),
   }));
-  const schedules = Array.from({ length: SCHEDULES }, (_, n) => {
+  const schedules = Array.from({ length: scale.schedules }, (_, n) => {
     const line = scaleSchedule(n, tasks);
     return { ...line, gate: tasks.find((t) => t.name === line.task)!.gate };
   });
-  return new HandWrittenStack(app, 'ScaleApp', gates, schedules);
+  return (app) => (scale.nested ? new HandWrittenNestedStack(app, 'ScaleApp', gates, schedules) : new HandWrittenStack(app, 'ScaleApp', gates, schedules));
 }
 
-/** Builds and synthesizes one app; returns milliseconds and the template's resource count by type. */
-function measure(build: (app: App) => Stack): { ms: number; types: Map<string, number> } {
+/** Builds and synthesizes one app; returns milliseconds and the resource count by type over every template (nested ones too). */
+function synthOnce(build: (app: App) => Stack): { ms: number; types: Map<string, number> } {
   collectGarbage();
   const { app, outdir } = newApp();
   const start = performance.now();
-  const stack = build(app);
+  build(app);
   const assembly = app.synth();
   const ms = performance.now() - start;
-  const template = assembly.getStackByName(stack.stackName).template as { Resources: Record<string, { Type: string }> };
   const types = new Map<string, number>();
-  for (const resource of Object.values(template.Resources)) types.set(resource.Type, (types.get(resource.Type) ?? 0) + 1);
+  for (const file of fs.readdirSync(assembly.directory).filter((f) => f.endsWith('.template.json'))) {
+    const template = JSON.parse(fs.readFileSync(path.join(assembly.directory, file), 'utf8')) as { Resources: Record<string, { Type: string }> };
+    for (const resource of Object.values(template.Resources)) types.set(resource.Type, (types.get(resource.Type) ?? 0) + 1);
+  }
   fs.rmSync(outdir, { recursive: true, force: true });
   return { ms, types };
 }
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+const median = (values: readonly number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
-// One warm-up of each, so module loading and JIT do not count against the first measured.
-const warmTaskgate = measure(taskgateApp);
-const warmHand = measure(handWrittenApp);
-const differences = [...new Set([...warmTaskgate.types.keys(), ...warmHand.types.keys()])]
-  .filter((type) => warmTaskgate.types.get(type) !== warmHand.types.get(type))
-  .map((type) => `${type}: taskgate ${warmTaskgate.types.get(type) ?? 0}, hand-written ${warmHand.types.get(type) ?? 0}`);
-if (differences.length > 0) console.log(`resource counts differ:\n  ${differences.join('\n  ')}`);
-
-const taskgateMs: number[] = [];
-const handMs: number[] = [];
-for (let round = 0; round < rounds; round++) {
-  // Alternate which goes first, so neither always runs on a warmer heap.
-  const order = round % 2 === 0 ? ['taskgate', 'hand'] : ['hand', 'taskgate'];
-  for (const which of order) {
-    if (which === 'taskgate') taskgateMs.push(measure(taskgateApp).ms);
-    else handMs.push(measure(handWrittenApp).ms);
+/** One scale: a warm-up of each, then `rounds` interleaved rounds; the ratio is the median of per-round ratios. */
+function measureScale(scale: Scale, rounds: number, log: (line: string) => void): BenchRow {
+  const taskgate = taskgateApp(scale);
+  const hand = handWrittenApp(scale);
+  const warmTaskgate = synthOnce(taskgate);
+  const warmHand = synthOnce(hand);
+  const differences = [...new Set([...warmTaskgate.types.keys(), ...warmHand.types.keys()])]
+    .filter((type) => warmTaskgate.types.get(type) !== warmHand.types.get(type))
+    .map((type) => `${type}: taskgate ${warmTaskgate.types.get(type) ?? 0}, hand-written ${warmHand.types.get(type) ?? 0}`);
+  if (differences.length > 0) log(`  resource counts differ:\n    ${differences.join('\n    ')}`);
+  const taskgateMs: number[] = [];
+  const handMs: number[] = [];
+  for (let round = 0; round < rounds; round++) {
+    // Alternate which goes first, so neither always runs on a warmer heap.
+    if (round % 2 === 0) {
+      taskgateMs.push(synthOnce(taskgate).ms);
+      handMs.push(synthOnce(hand).ms);
+    } else {
+      handMs.push(synthOnce(hand).ms);
+      taskgateMs.push(synthOnce(taskgate).ms);
+    }
   }
+  // Per-round ratios pair each measurement with its neighbour, so a busy moment on a shared machine
+  // weighs on both sides of one ratio instead of on one variant's median.
+  const ratio = median(taskgateMs.map((ms, i) => ms / handMs[i]!));
+  const resources = [...warmTaskgate.types.values()].reduce((a, b) => a + b, 0);
+  log(`synth of ${scale.gates} gates + ${scale.schedules} schedules${scale.nested ? ' in nested stacks' : ''} (${resources} resources), ${rounds} interleaved rounds:`);
+  log(`  taskgate      median ${median(taskgateMs).toFixed(0)} ms  (${taskgateMs.map((m) => m.toFixed(0)).join(', ')})`);
+  log(`  hand-written  median ${median(handMs).toFixed(0)} ms  (${handMs.map((m) => m.toFixed(0)).join(', ')})`);
+  log(`  ratio         median per round ${ratio.toFixed(2)}x  (goal <= ${GOAL}x)`);
+  return {
+    name: `synth ${scale.gates} gates ${scale.schedules} schedules${scale.nested ? ' nested' : ''}`,
+    value: Math.round(median(taskgateMs)),
+    unit: 'ms',
+    baseline: Math.round(median(handMs)),
+    ratio: Number(ratio.toFixed(2)),
+    goal: `<= ${GOAL}x hand-written`,
+    met: ratio <= GOAL,
+  };
 }
-const resources = [...warmTaskgate.types.values()].reduce((a, b) => a + b, 0);
-console.log(`synth of ${GATES} gates + ${SCHEDULES} schedules (${resources} resources), ${rounds} interleaved rounds:`);
-console.log(`  taskgate      median ${median(taskgateMs).toFixed(0)} ms, min ${Math.min(...taskgateMs).toFixed(0)} ms  (${taskgateMs.map((m) => m.toFixed(0)).join(', ')})`);
-console.log(`  hand-written  median ${median(handMs).toFixed(0)} ms, min ${Math.min(...handMs).toFixed(0)} ms  (${handMs.map((m) => m.toFixed(0)).join(', ')})`);
-// Per-round ratios pair each measurement with its neighbour, so a busy moment on a shared machine
-// weighs on both sides of one ratio instead of on one variant's median.
-const paired = taskgateMs.map((ms, i) => ms / handMs[i]!);
-console.log(`  ratio         median of medians ${(median(taskgateMs) / median(handMs)).toFixed(2)}x, of mins ${(Math.min(...taskgateMs) / Math.min(...handMs)).toFixed(2)}x, median per round ${median(paired).toFixed(2)}x  (goal <= 1.2x)`);
+
+/**
+ * Synth time against the hand-written baselines, one row per scale.
+ *
+ * @param rounds interleaved rounds per scale (the larger scale runs a third as many, at least 3)
+ */
+export async function measure(rounds = 7, log: (line: string) => void = () => undefined): Promise<BenchRow[]> {
+  return SCALES.map((scale) => measureScale(scale, scale.nested ? Math.max(3, Math.round(rounds / 3)) : rounds, log));
+}
+
+if (require.main === module) {
+  void measure(Number(process.argv[2] ?? 7), (line) => console.log(line)).then((rows) => console.table(rows));
+}

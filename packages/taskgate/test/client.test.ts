@@ -79,9 +79,23 @@ describe('taskgate/client against the embedded SQS server', () => {
 
   it('reads its config from the environment grantSend sets, a stack\'s outputs or local.json, or says what to do', async () => {
     const client = createClient(tasks, clientConfig.fromEnvironment({}));
-    await expect(client.send('sweep')).rejects.toThrow('TASKGATE_QUEUES is not set; give this function the grant with taskgate.grantSend(fn) in the stack, and deploy');
-    const source = clientConfig.fromEnvironment({ [WORKER_ENV.queues]: JSON.stringify(config.queues), [WORKER_ENV.scheduleGroup]: 'g', [WORKER_ENV.onceScheduleRoleArn]: 'arn:aws:iam::1:role/r' });
-    expect(await (source as (gates: string[]) => Promise<ClientConfig>)(['default'])).toEqual({ queues: config.queues, scheduleGroup: 'g', onceScheduleRoleArn: 'arn:aws:iam::1:role/r' });
+    await expect(client.send('sweep')).rejects.toThrow('environment variable TASKGATE_QUEUE_PREFIX is not set; taskgate.grantSend(fn) in the stack (then deploy) sets it');
+    const source = clientConfig.fromEnvironment({
+      [WORKER_ENV.queueNamePrefix]: 'Shop-',
+      [WORKER_ENV.fifoGates]: 'serial',
+      [WORKER_ENV.queueUrlBase]: 'https://sqs.eu-west-1.amazonaws.com/1/',
+      [WORKER_ENV.queueArnBase]: 'arn:aws:sqs:eu-west-1:1:',
+      [WORKER_ENV.scheduleGroup]: 'g',
+      [WORKER_ENV.onceScheduleRoleArn]: 'arn:aws:iam::1:role/r',
+    });
+    expect(await (source as (gates: string[]) => Promise<ClientConfig>)(['default', 'serial'])).toEqual({
+      queues: {
+        default: { url: 'https://sqs.eu-west-1.amazonaws.com/1/Shop-default', arn: 'arn:aws:sqs:eu-west-1:1:Shop-default' },
+        serial: { url: 'https://sqs.eu-west-1.amazonaws.com/1/Shop-serial.fifo', arn: 'arn:aws:sqs:eu-west-1:1:Shop-serial.fifo' },
+      },
+      scheduleGroup: 'g',
+      onceScheduleRoleArn: 'arn:aws:iam::1:role/r',
+    });
     const cloudformation = mockClient(CloudFormationClient);
     cloudformation.on(DescribeStacksCommand).resolves({
       Stacks: [

@@ -67,13 +67,13 @@ describe('planDynamicSchedule', () => {
 
 describe('dynamicSchedulesConfigFromEnv', () => {
   it('reads the group, role and queues grantDynamicSchedules sets, and names a missing one', () => {
-    const env = { TASKGATE_DYNAMIC_SCHEDULE_GROUP: 'g', TASKGATE_DYNAMIC_SCHEDULE_ROLE_ARN: 'arn:r', TASKGATE_QUEUES: JSON.stringify(QUEUES) };
+    const env = { TASKGATE_DYNAMIC_SCHEDULE_GROUP: 'g', TASKGATE_DYNAMIC_SCHEDULE_ROLE_ARN: 'arn:r', TASKGATE_QUEUE_PREFIX: 'app-', TASKGATE_FIFO_GATES: 'serial', TASKGATE_QUEUE_URL_BASE: 'https://sqs.eu-west-1.amazonaws.com/1/', TASKGATE_QUEUE_ARN_BASE: 'arn:aws:sqs:eu-west-1:1:' };
     const scheduler = new SchedulerClient({ region: 'eu-west-1' });
     expect(dynamicSchedulesConfigFromEnv({ registry, scheduler, env })).toEqual({ scheduler, group: 'g', roleArn: 'arn:r', queues: QUEUES, registry });
     expect(() => dynamicSchedulesConfigFromEnv({ registry, scheduler, env: { ...env, TASKGATE_DYNAMIC_SCHEDULE_GROUP: undefined } })).toThrow(
       'TASKGATE_DYNAMIC_SCHEDULE_GROUP is not set; grant the function with taskgate.grantDynamicSchedules(fn), which sets it',
     );
-    expect(() => dynamicSchedulesConfigFromEnv({ registry, scheduler, env: { ...env, TASKGATE_QUEUES: '{' } })).toThrow(/TASKGATE_QUEUES is not JSON/);
+    expect(() => dynamicSchedulesConfigFromEnv({ registry, scheduler, env: { ...env, TASKGATE_QUEUE_PREFIX: undefined } })).toThrow(/TASKGATE_QUEUE_PREFIX is not set; taskgate.grantDynamicSchedules\(fn\) sets it/);
   });
 });
 

@@ -77,7 +77,7 @@ describe('TaskApi in the template', () => {
     const resources = templateOf(stack).toJSON().Resources as Resources;
     const fn = Object.values(resources).find((r) => r.Type === 'AWS::Lambda::Function' && r.Metadata?.['taskgate:api'] === true)!;
     expect(Object.keys((fn.Properties.Environment as { Variables: object }).Variables).sort()).toEqual(
-      [WORKER_ENV.queues, WORKER_ENV.ledgerTable, WORKER_ENV.onceScheduleRoleArn, WORKER_ENV.scheduleGroup, 'POWERTOOLS_SERVICE_NAME', 'NODE_OPTIONS'].sort(),
+      [WORKER_ENV.queueNamePrefix, WORKER_ENV.fifoGates, WORKER_ENV.queueUrlBase, WORKER_ENV.queueArnBase, WORKER_ENV.ledgerTable, WORKER_ENV.onceScheduleRoleArn, WORKER_ENV.scheduleGroup, 'POWERTOOLS_SERVICE_NAME', 'NODE_OPTIONS'].sort(),
     );
   });
 });
@@ -166,7 +166,7 @@ describe('Taskgate.grantSend', () => {
     const template = templateOf(stack).toJSON() as { Resources: Resources };
     const fn = Object.values(template.Resources).find((r) => r.Type === 'AWS::Lambda::Function' && JSON.stringify(r.Properties.Code).includes('exports.handler'))!;
     const variables = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
-    expect(Object.keys(variables).sort()).toEqual([WORKER_ENV.onceScheduleRoleArn, WORKER_ENV.queues, WORKER_ENV.scheduleGroup].sort());
+    expect(Object.keys(variables).sort()).toEqual([WORKER_ENV.onceScheduleRoleArn, WORKER_ENV.queueNamePrefix, WORKER_ENV.fifoGates, WORKER_ENV.queueUrlBase, WORKER_ENV.queueArnBase, WORKER_ENV.scheduleGroup].sort());
     const roleId = (fn.Properties.Role as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0];
     const policy = Object.values(template.Resources).find((r) => r.Type === 'AWS::IAM::Policy' && JSON.stringify(r.Properties.Roles).includes(String(roleId)))!;
     const statements = (policy.Properties.PolicyDocument as { Statement: Array<{ Action: string | string[]; Resource: unknown }> }).Statement;

@@ -31,12 +31,15 @@ describe('Taskgate', () => {
     expect(Object.keys(functions)).toHaveLength(3);
   });
 
-  it("sets every worker's WORKER_ENV contract: gate, DLQ, ledger, retention, all queues, one-time role and group", () => {
-    const queues = JSON.parse(evaluate(envOf('api')[WORKER_ENV.queues]));
-    expect(Object.keys(queues).sort()).toEqual(['api', 'default', 'serial']);
+  it("sets every worker's WORKER_ENV contract: gate, DLQ, ledger, retention, the queues' prefix and bases, one-time role and group", () => {
+    // The worker derives each gate's queue from these (core/queue-address.ts): they name the very queues of the template.
     for (const [name, gate] of taskgate.gates) {
-      const id = logicalId(stack, gate.queue);
-      expect(queues[name]).toEqual({ url: `ref:${id}`, arn: `${id}.Arn` });
+      const env = envOf('api');
+      const queueName = template.toJSON().Resources[logicalId(stack, gate.queue)].Properties.QueueName;
+      expect(`${env[WORKER_ENV.queueNamePrefix]}${name}${gate.fifo ? '.fifo' : ''}`).toBe(queueName);
+      expect(evaluate(env[WORKER_ENV.queueUrlBase])).toBe('https://sqs.ref:AWS::Region.ref:AWS::URLSuffix/ref:AWS::AccountId/');
+      expect(evaluate(env[WORKER_ENV.queueArnBase])).toBe('arn:ref:AWS::Partition:sqs:ref:AWS::Region:ref:AWS::AccountId:');
+      expect(env[WORKER_ENV.fifoGates]).toBe('serial');
     }
     for (const gate of ['api', 'default', 'serial']) {
       const env = envOf(gate);
@@ -132,11 +135,15 @@ describe('Taskgate', () => {
       ).toThrow('Taskgate: gates x and x-dlq would both name a queue Fixture-x-dlq; rename one of the gates');
     });
 
-    it('so many gates that the worker environment would pass Lambda’s 4 KB', () => {
-      const gates = Array.from({ length: 30 }, (_, i) => `downstream-number-${i}`);
+    it('so many FIFO gates of long names that the worker environment would pass Lambda’s 4 KB', () => {
+      const gates = Array.from({ length: 100 }, (_, i) => `serial-downstream-with-a-long-name-${i}`);
       expect(() =>
-        taskgateStack(testApp(), { tasks: gates.map((g) => fixtureTask(`t-${g}`, g)), gates: Object.fromEntries(gates.map((g) => [g, {}])) }),
-      ).toThrow(/^Taskgate: the worker environment of gate downstream-number-0 could reach \d+ bytes, above Lambda's 4096; TASKGATE_QUEUES lists all 30 gates' queues/);
+        taskgateStack(testApp(), {
+          tasks: gates.map((g) => fixtureTask(`t-${g}`, g)),
+          gates: Object.fromEntries(gates.map((g) => [g, { concurrency: 1 }])),
+          nestedStacks: true,
+        }),
+      ).toThrow(/^Taskgate: the worker environment of gate serial-downstream-with-a-long-name-0 could reach \d+ bytes, above Lambda's 4096; TASKGATE_FIFO_GATES lists every gate of concurrency 1/);
     });
   });
 });

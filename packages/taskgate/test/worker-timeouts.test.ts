@@ -3,6 +3,7 @@ import type { Context, SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createHandler } from '../src/worker/create-handler';
 import { fixtureTask } from './helpers/apps';
+import { workerEnv } from './helpers/env';
 import { sqsRecord } from './helpers/sqs-records';
 
 // A server that accepts connections and never answers: the hung connection the SDK, without a
@@ -34,12 +35,7 @@ afterAll(async () => {
 });
 
 it('a worker call on a connection that never answers fails, and its record stays on the queue for another try', async () => {
-  const handler = createHandler([fixtureTask('sweep')], {
-    TASKGATE_GATE: 'default',
-    TASKGATE_DLQ_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/tasks-dlq',
-    TASKGATE_LEDGER_TABLE: 'runs',
-    TASKGATE_QUEUES: JSON.stringify({ default: { url: 'https://sqs.us-east-1.amazonaws.com/123456789012/tasks' } }),
-  });
+  const handler = createHandler([fixtureTask('sweep')], workerEnv());
   // One record whose first call is the ledger claim (DynamoDB), one whose first call is the move to the DLQ (SQS).
   const event: SQSEvent = { Records: [sqsRecord('{"task":"sweep"}', { messageId: 'valid' }), sqsRecord('{"task": "x", "payload": {oops', { messageId: 'malformed' })] };
   const context = { getRemainingTimeInMillis: () => 60_000, functionName: 'worker', awsRequestId: 'r1' } as unknown as Context;

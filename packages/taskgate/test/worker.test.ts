@@ -10,7 +10,7 @@ import { PermanentError, RetryLaterError } from '../src/core/errors';
 import { defineTask } from '../src/core/task';
 import { createHandler } from '../src/worker/create-handler';
 import { readDeadLetter } from '../src/worker/dead-letter';
-import { DLQ_URL, QUEUE_URL, workerEnv } from './helpers/env';
+import { DLQ_URL, QUEUE_ARN, QUEUE_URL, workerEnv } from './helpers/env';
 import { sqsEvent, sqsRecord } from './helpers/sqs-records';
 
 const sqs = mockClient(SQSClient);
@@ -235,9 +235,23 @@ describe('gate worker: task context', () => {
       GroupName: 'taskgate-once',
       ActionAfterCompletion: 'DELETE',
       ScheduleExpression: expect.stringMatching(/^at\(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\)$/),
-      Target: { Arn: 'arn:aws:sqs:us-east-1:123456789012:tasks', RoleArn: 'arn:aws:iam::123456789012:role/once' },
+      Target: { Arn: QUEUE_ARN, RoleArn: 'arn:aws:iam::123456789012:role/once' },
     });
     expect(JSON.parse(once!.args[0].input.Target!.Input!)).toMatchObject({ task: 'greet', payload: { who: 'later' }, source: 'once' });
+  });
+
+  it("sends to another gate's queue as derived from the queue name prefix: a FIFO gate's `.fifo` name, its group, a one-time schedule's target ARN", async () => {
+    const serial = defineTask({ name: 'serial-step', gate: 'serial', run: () => undefined });
+    const handOff = defineTask({ name: 'hand-off', run: async (_payload, { scheduleOnce }) => {
+      await scheduleOnce(new Date(Date.now() - 1000), 'serial-step');
+      await scheduleOnce(new Date(Date.now() + 3 * 3600_000), 'serial-step');
+    } });
+    const env = workerEnv({ TASKGATE_FIFO_GATES: 'serial', TASKGATE_ONCE_ROLE_ARN: 'arn:aws:iam::123456789012:role/once', TASKGATE_SCHEDULE_GROUP: 'taskgate-once' });
+    await createHandler([handOff, serial], env)(sqsEvent(sqsRecord({ task: 'hand-off', id: 'h-1' })), context);
+    const [sent] = sqs.commandCalls(SendMessageCommand, { QueueUrl: 'https://sqs.us-east-1.amazonaws.com/123456789012/App-serial.fifo' });
+    expect(sent!.args[0].input).toMatchObject({ MessageGroupId: 'serial', MessageDeduplicationId: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    const [once] = scheduler.commandCalls(CreateScheduleCommand);
+    expect(once!.args[0].input.Target).toMatchObject({ Arn: 'arn:aws:sqs:us-east-1:123456789012:App-serial.fifo', SqsParameters: { MessageGroupId: 'serial' } });
   });
 
   it('chains with the same id when the run is retried, so the ledger dedupes the second chain', async () => {

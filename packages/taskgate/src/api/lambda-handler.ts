@@ -9,7 +9,7 @@ import type { TaskMetadata } from '../core/task-metadata';
 import { WORKER_HTTP_OPTIONS } from '../worker/http-options';
 import { DynamoLedger } from '../worker/ledger/dynamo-ledger';
 import { SdkSendPorts } from '../worker/send-adapter';
-import type { GateQueueEnv } from '../worker/triggers';
+import { gateQueuesFromEnvironment } from '../core/gate-queues';
 import { WORKER_ENV } from '../worker/worker-env';
 import type { ApiRequest, ApiResponse, Route } from './http';
 import { DynamoIdempotencyStore } from './idempotency';
@@ -32,7 +32,7 @@ function required(env: NodeJS.ProcessEnv, name: string): string {
 
 /** The task routes' ports from the environment the construct sets: the gates' queues, the ledger, one-time scheduling. */
 export function apiDepsFromEnvironment(tasks: readonly TaskMetadata[], env: NodeJS.ProcessEnv): TaskRouteDeps {
-  const queues = JSON.parse(required(env, WORKER_ENV.queues)) as Record<string, GateQueueEnv>;
+  const queues = gateQueuesFromEnvironment(new Set(tasks.map((task) => task.gate)), env, "the Taskgate construct's api option");
   const table = required(env, WORKER_ENV.ledgerTable);
   const dynamodb = new DynamoDBClient({ requestHandler: WORKER_HTTP_OPTIONS });
   let scheduler: SchedulerClient | undefined;

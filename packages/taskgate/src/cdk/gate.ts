@@ -18,7 +18,8 @@ import { METADATA_KEYS, type TaskgateIdentity } from '../core/outputs';
 import { bundlingRoot } from './bundling-root';
 import { checkRange } from './check-range';
 import { wireGateWebhooks } from './gate-webhooks';
-import { gateQueueName } from './physical-names';
+import { gateQueueName, gateWorkerName } from './physical-names';
+import { rootStack } from './root-stack';
 
 /** How one gate limits the throughput to its downstream. */
 export interface GateOptions {
@@ -95,6 +96,12 @@ export interface GateProps extends GateOptions {
    * @default - none
    */
   readonly webhookUrls?: Readonly<Record<string, string>>;
+  /**
+   * Name the worker function `<stack>-<gate>` (see gateWorkerName), so that a dashboard in
+   * another stack names its metrics without a cross-stack reference (a Taskgate in nested stacks).
+   * @default false: CloudFormation generates the name
+   */
+  readonly nameWorker?: boolean;
 }
 
 /** Seconds the worker keeps for itself after the longest task's timeout (DLQ moves, logging). */
@@ -229,6 +236,12 @@ export class Gate extends Construct {
   readonly webhookSecret?: secretsmanager.ISecret;
   /** The variables the gate's webhook tasks add to its worker's environment (the secret's ARN, fromEnv URLs). */
   readonly webhookEnvironment: Readonly<Record<string, string>>;
+  /** The task queue's name, known at synth. */
+  readonly queueName: string;
+  /** The DLQ's name, known at synth. */
+  readonly deadLetterQueueName: string;
+  /** The worker function's name where the Gate gives one (`nameWorker`); otherwise CloudFormation generates it. */
+  readonly workerName?: string;
 
   constructor(scope: Construct, id: string, props: GateProps) {
     super(scope, id);
@@ -244,17 +257,20 @@ export class Gate extends Construct {
     // worker moving a message to the DLQ) give only the message group: two sends of one body within
     // 5 minutes are one message, which for a task message with an `id` is the behaviour wanted.
     const fifoProps = fifo ? { fifo: true, contentBasedDeduplication: true } : {};
-    const stackName = Stack.of(this).stackName;
+    const stackName = rootStack(this).stackName;
+    this.queueName = gateQueueName(stackName, gate, 'queue', fifo, props.taskgate);
+    this.deadLetterQueueName = gateQueueName(stackName, gate, 'dlq', fifo, props.taskgate);
+    this.workerName = props.nameWorker ? gateWorkerName(stackName, gate, props.taskgate) : undefined;
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
       ...fifoProps,
-      queueName: gateQueueName(stackName, gate, 'dlq', fifo, props.taskgate),
+      queueName: this.deadLetterQueueName,
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       retentionPeriod: Duration.days(14),
     });
     this.queue = new sqs.Queue(this, 'Queue', {
       ...fifoProps,
-      queueName: gateQueueName(stackName, gate, 'queue', fifo, props.taskgate),
+      queueName: this.queueName,
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       visibilityTimeout: Duration.seconds(visibilityTimeout),
@@ -270,6 +286,7 @@ export class Gate extends Construct {
     logGroup.grantWrite(role);
     this.worker = new nodejs.NodejsFunction(this, 'Worker', {
       role,
+      functionName: this.workerName,
       entry: props.workerEntry,
       handler: 'handler',
       ...bundlingRoot(),
@@ -296,7 +313,7 @@ export class Gate extends Construct {
         externalModules: ['@aws-sdk/*'],
         forceDockerBundling: false,
       },
-      description: `taskgate worker for gate ${gate} (${Stack.of(this).stackName})`,
+      description: `taskgate worker for gate ${gate} (${stackName})`,
     });
     for (const construct of [this.queue, this.deadLetterQueue, this.worker]) {
       (construct.node.defaultChild as CfnResource).addMetadata(METADATA_KEYS.gate, gate);

@@ -4,6 +4,7 @@ import { Construct } from 'constructs';
 import type { TaskgateIdentity } from '../core/outputs';
 import type { Gate } from './gate';
 import { acknowledgeWildcard } from './nag-acknowledgements';
+import { queueArnPattern } from './queue-pattern';
 import type { Ledger } from './ledger';
 import type { ScheduleDelivery } from './schedule-delivery';
 
@@ -16,6 +17,13 @@ export interface OperatorPolicyProps {
    * @default - the stack's default Taskgate
    */
   readonly taskgate?: TaskgateIdentity;
+  /**
+   * Grant on the patterns of the app's queue names (`<prefix>*` for the task queues, `<prefix>*-dlq`
+   * for the DLQs) instead of one ARN per queue: for a Taskgate in nested stacks, whose 100 gates'
+   * ARNs would outgrow IAM's 6,144 characters.
+   * @default false
+   */
+  readonly queuePatterns?: boolean;
 }
 
 /**
@@ -34,8 +42,15 @@ export class OperatorPolicy extends Construct {
     super(scope, id);
     const stack = Stack.of(this);
     const { delivery } = props;
-    const queues = props.gates.map((gate) => gate.queue.queueArn);
-    const deadLetterQueues = [...props.gates.map((gate) => gate.deadLetterQueue.queueArn), delivery.deadLetterQueue.queueArn];
+    const prefix = delivery.rulePrefix;
+    const queues = props.queuePatterns ? [queueArnPattern(this, prefix)] : props.gates.map((gate) => gate.queue.queueArn);
+    const gateDeadLetterQueues = props.queuePatterns
+      ? [queueArnPattern(this, prefix, '*-dlq'), queueArnPattern(this, prefix, '*-dlq.fifo')]
+      : props.gates.map((gate) => gate.deadLetterQueue.queueArn);
+    const deadLetterQueues = [...gateDeadLetterQueues, delivery.deadLetterQueue.queueArn];
+    // A Taskgate in nested stacks: the CLI reads its gate stacks too, named `<stack>-<logical id>-<suffix>` by CloudFormation.
+    const stacks = [stack.formatArn({ service: 'cloudformation', resource: 'stack', resourceName: `${stack.stackName}/*` })];
+    if (props.queuePatterns) stacks.push(stack.formatArn({ service: 'cloudformation', resource: 'stack', resourceName: `${stack.stackName}-*/*` }));
     const statement = (sid: string, actions: string[], resources: string[], conditions?: Record<string, unknown>) =>
       new iam.PolicyStatement({ sid, actions, resources, conditions });
     this.policy = new iam.ManagedPolicy(this, 'Policy', {
@@ -87,12 +102,17 @@ export class OperatorPolicy extends Construct {
         statement(
           'ReadStack',
           ['cloudformation:DescribeStacks', 'cloudformation:GetTemplate', 'cloudformation:ListStackResources'],
-          [stack.formatArn({ service: 'cloudformation', resource: 'stack', resourceName: `${stack.stackName}/*` })],
+          stacks,
         ),
         // `status`'s age of the oldest message. GetMetricData has no resource-level permissions.
         statement('ReadQueueMetrics', ['cloudwatch:GetMetricData'], ['*']),
       ],
     });
+    if (props.queuePatterns) {
+      const reason = "the app's queues by its name prefix: one ARN per gate's queue would outgrow the managed policy's 6,144 characters with 100 gates";
+      for (const pattern of [...queues, ...gateDeadLetterQueues]) acknowledgeWildcard(this, pattern, reason);
+      acknowledgeWildcard(this, stacks[1]!, 'the nested stacks of the app, which CloudFormation names <stack>-<logical id>-<suffix>');
+    }
     acknowledgeWildcard(
       this,
       '*',

@@ -1,24 +1,15 @@
-import { createHash } from 'node:crypto';
 import { ConfigurationError } from '../core/errors';
 import type { TaskgateIdentity } from '../core/outputs';
+import { boundedName, gateQueueNameOf, shortHash } from '../core/queue-address';
+
+export { boundedName, shortHash } from '../core/queue-address';
 
 /**
  * Physical names taskgate gives its resources. Rules and Scheduler schedules are named so that one
- * ARN pattern covers them all in the operator policy; queues are named after their gate so that a
- * queue URL stays short (every worker carries every gate's queue URL and ARN in its environment,
- * which Lambda caps at 4 KB) and readable in the console.
+ * ARN pattern covers them all in the operator policy; queues are named after their gate, under the
+ * Taskgate's prefix, so that a worker derives any gate's queue from the prefix (core/queue-address.ts)
+ * and one ARN pattern covers the app's queues.
  */
-
-/** 8 hex characters of SHA-256: a short, stable stand-in for `text` in a name. */
-export function shortHash(text: string): string {
-  return createHash('sha256').update(text).digest('hex').slice(0, 8);
-}
-
-/** `text` with characters AWS rejects replaced by `-`, cut to `max` with a hash suffix when too long. */
-export function boundedName(text: string, max: number): string {
-  const clean = text.replace(/[^A-Za-z0-9._-]/g, '-');
-  return clean.length <= max ? clean : `${clean.slice(0, max - 9)}-${shortHash(clean)}`;
-}
 
 /**
  * The start of every rule and queue name of one stack (`Taskgate-`), so that one ARN pattern
@@ -63,12 +54,12 @@ export function physicalScheduleName(prefix: string, name: string): string {
   return boundedName(`${prefix}${name}`, 64);
 }
 
-/**
- * A gate's queue name (`Taskgate-email-api`, `Taskgate-email-api-dlq`, `.fifo` for a FIFO gate;
- * `Taskgate-orders-email-api` in Taskgate `orders`): at most 80 characters. Switching a gate to or
- * from FIFO changes the name, so CloudFormation can replace the queue.
- */
+/** A gate's queue name (see gateQueueNameOf): `Taskgate-email-api`, `Taskgate-orders-email-api` in Taskgate `orders`. */
 export function gateQueueName(stackName: string, gate: string, kind: 'queue' | 'dlq', fifo: boolean, taskgate?: TaskgateIdentity): string {
-  const suffix = fifo ? '.fifo' : '';
-  return `${boundedName(`${taskgateNamePrefix(stackName, taskgate)}${gate}${kind === 'dlq' ? '-dlq' : ''}`, 80 - suffix.length)}${suffix}`;
+  return gateQueueNameOf(taskgateNamePrefix(stackName, taskgate), gate, kind, fifo);
+}
+
+/** A gate's worker function name where the Gate names it (a Taskgate in nested stacks): `<prefix><gate>`, at most 64 characters. */
+export function gateWorkerName(stackName: string, gate: string, taskgate?: TaskgateIdentity): string {
+  return boundedName(`${taskgateNamePrefix(stackName, taskgate)}${gate}`, 64);
 }

@@ -5,7 +5,10 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { Gate } from './gate';
 import { METADATA_KEYS, type TaskgateIdentity } from '../core/outputs';
+import { acknowledgeWildcard } from './nag-acknowledgements';
 import { schedulerRolePath, taskgateNamePrefix } from './physical-names';
+import { queueArnPattern } from './queue-pattern';
+import { rootStack } from './root-stack';
 
 export interface ScheduleDeliveryProps {
   /** Every gate of the app: the one-time role may send to each gate's task queue. */
@@ -15,6 +18,13 @@ export interface ScheduleDeliveryProps {
    * @default - the stack's default Taskgate: rules `<stack>-*`, roles under `/taskgate/<stack>/`
    */
   readonly taskgate?: TaskgateIdentity;
+  /**
+   * Whether the gates sit in nested stacks: the one-time role then sends to every queue under the
+   * Taskgate's name prefix (one pattern, not one ARN per gate from each nested stack), and each
+   * gate's Scheduler role is made in the gate's own stack.
+   * @default false
+   */
+  readonly nested?: boolean;
 }
 
 /**
@@ -48,7 +58,7 @@ export class ScheduleDelivery extends Construct {
 
   constructor(scope: Construct, id: string, props: ScheduleDeliveryProps) {
     super(scope, id);
-    const stack = Stack.of(this);
+    const stack = rootStack(this);
     this.rulePrefix = taskgateNamePrefix(stack.stackName, props.taskgate);
     this.rolePath = schedulerRolePath(stack.stackName, props.taskgate);
     this.group = new scheduler.ScheduleGroup(this, 'Group');
@@ -61,20 +71,34 @@ export class ScheduleDelivery extends Construct {
       id: 'AwsSolutions-SQS3',
       reason: "this queue is itself a DLQ: the dead-letter target of the app's EventBridge rule and Scheduler targets, which cdk-nag does not follow",
     });
-    this.onceRole = this.schedulerRole('OnceRole', 'taskgate one-time schedules: send a task message to a gate queue');
-    for (const gate of props.gates) gate.queue.grantSendMessages(this.onceRole);
+    this.onceRole = this.schedulerRole(this, 'OnceRole', 'taskgate one-time schedules: send a task message to a gate queue');
+    if (props.nested) {
+      const queues = queueArnPattern(this, this.rulePrefix);
+      this.onceRole.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [queues] }));
+      acknowledgeWildcard(this.onceRole, queues, "the task queues of the app, all named with its prefix; one ARN per gate would take a parameter per gate in each nested stack");
+    } else {
+      for (const gate of props.gates) gate.queue.grantSendMessages(this.onceRole);
+    }
     this.dynamicGroup = new scheduler.ScheduleGroup(this, 'DynamicGroup');
     // The template readers (CLI, embedded runtime) find the group by this mark, not by its name.
     (this.dynamicGroup.node.defaultChild as CfnResource).addMetadata(METADATA_KEYS.dynamicSchedules, true);
-    this.dynamicRole = this.schedulerRole('DynamicRole', 'taskgate schedules created at run time: send a task message to a gate queue', this.dynamicGroup);
-    for (const gate of props.gates) gate.queue.grantSendMessages(this.dynamicRole);
+    this.dynamicRole = this.schedulerRole(this, 'DynamicRole', 'taskgate schedules created at run time: send a task message to a gate queue', this.dynamicGroup);
+    if (props.nested) {
+      const queues = queueArnPattern(this, this.rulePrefix);
+      this.dynamicRole.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [queues] }));
+      acknowledgeWildcard(this.dynamicRole, queues, "the task queues of the app, all named with its prefix; one ARN per gate would take a parameter per gate in each nested stack");
+    } else {
+      for (const gate of props.gates) gate.queue.grantSendMessages(this.dynamicRole);
+    }
   }
 
   /** The role a recurring Scheduler schedule on `gate` runs as: it may send to that gate's queue (and the delivery DLQ) only. */
   roleFor(gate: Gate): iam.Role {
     let role = this.schedulerRoles.get(gate.gateName);
     if (!role) {
-      role = this.schedulerRole(`SchedulerRole-${gate.gateName}`, `taskgate schedules of gate ${gate.gateName}`);
+      // A gate in a nested stack gets its role there, next to its schedules, so the stack passes no role ARN around.
+      const scope = Stack.of(gate) === Stack.of(this) ? this : gate;
+      role = this.schedulerRole(scope, `SchedulerRole-${gate.gateName}`, `taskgate schedules of gate ${gate.gateName}`);
       this.schedulerRoles.set(gate.gateName, role);
     }
     return role;
@@ -103,11 +127,11 @@ export class ScheduleDelivery extends Construct {
     );
   }
 
-  private schedulerRole(id: string, description: string, group: scheduler.ScheduleGroup = this.group): iam.Role {
-    const stack = Stack.of(this);
+  private schedulerRole(scope: Construct, id: string, description: string, group: scheduler.ScheduleGroup = this.group): iam.Role {
+    const stack = Stack.of(scope);
     // The confused-deputy conditions AWS recommends: only Scheduler acting for this account's
     // schedule group may assume the role.
-    return new iam.Role(this, id, {
+    return new iam.Role(scope, id, {
       description,
       path: this.rolePath,
       assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {

@@ -44,6 +44,8 @@ export interface TaskApiOptions {
 
 export interface TaskApiProps extends TaskApiOptions {
   readonly gates: readonly Gate[];
+  /** The variables from which the function derives each gate's task queue (`gateQueueEnvironment`). */
+  readonly queueEnvironment: Readonly<Record<string, string>>;
   readonly ledger: Ledger;
   readonly delivery: ScheduleDelivery;
   /** The tasks the API accepts, as the template's metadata describes them. */
@@ -164,7 +166,6 @@ export class TaskApi extends Construct {
     ];
     for (const statement of statements) role.addToPrincipalPolicy(statement);
     delivery.onceRole.grantPassRole(role);
-    const queues = stack.toJsonString(Object.fromEntries(props.gates.map((gate) => [gate.gateName, { url: gate.queue.queueUrl, arn: gate.queue.queueArn }])));
     const handler = new nodejs.NodejsFunction(this, 'Handler', {
       role,
       entry: apiEntryFile(props.tasks),
@@ -176,7 +177,7 @@ export class TaskApi extends Construct {
       timeout: Duration.seconds(10),
       logGroup,
       environment: {
-        [WORKER_ENV.queues]: queues,
+        ...props.queueEnvironment,
         [WORKER_ENV.ledgerTable]: ledger.table.tableName,
         [WORKER_ENV.onceScheduleRoleArn]: delivery.onceRole.roleArn,
         [WORKER_ENV.scheduleGroup]: delivery.group.scheduleGroupName,

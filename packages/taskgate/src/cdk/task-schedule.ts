@@ -83,6 +83,12 @@ export interface TaskScheduleProps extends ScheduleOptions {
   readonly delivery: ScheduleDelivery;
   /** `rate(...)`, `cron(...)` (six AWS fields) or `at(...)`. */
   readonly expression: string;
+  /**
+   * An EventBridge Scheduler schedule even where a rule would do: a Taskgate in nested stacks puts
+   * every schedule on Scheduler, beyond EventBridge's 300 rules per bus.
+   * @default false
+   */
+  readonly useScheduler?: boolean;
 }
 
 /**
@@ -181,6 +187,7 @@ export class TaskSchedule extends Construct {
     super(scope, id);
     // A rule is UTC-only, fixed-time and takes no at(); anything else needs EventBridge Scheduler.
     const useScheduler =
+      props.useScheduler === true ||
       props.expression.trim().startsWith('at(') ||
       props.timeZone !== undefined ||
       props.flexibleWindow !== undefined ||

@@ -1,4 +1,4 @@
-import { Annotations, CfnOutput, CfnResource, type RemovalPolicy, Stack, Token, Tokenization } from 'aws-cdk-lib';
+import { Annotations, CfnOutput, CfnResource, NestedStack, type RemovalPolicy, Stack, Token, Tokenization } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sns from 'aws-cdk-lib/aws-sns';
@@ -12,12 +12,15 @@ import { checkRange } from './check-range';
 import { Gate, type GateOptions } from './gate';
 import { Ledger } from './ledger';
 import { Monitoring } from './monitoring';
-import { acknowledgeWildcard } from './nag-acknowledgements';
+import { acknowledgeNestedWildcard, acknowledgeWildcard } from './nag-acknowledgements';
 import { OperatorPolicy } from './operator-policy';
 import { METADATA_KEYS, gateOutputKey, outputKey, type TaskgateIdentity, type TaskgateOutput } from '../core/outputs';
 import { gateQueueName, physicalScheduleName } from './physical-names';
+import { gateQueueEnvironment, queueArnPattern } from './queue-pattern';
+import { awsQueueBase } from '../core/queue-address';
 import { ScheduleDelivery } from './schedule-delivery';
 import { ScheduleNames } from './schedule-names';
+import { quotaErrors } from './stack-quotas';
 import { StackTaskgates } from './stack-taskgates';
 import { TaskSchedule, type ScheduleOptions } from './task-schedule';
 import { taskMetadata } from '../core/task-metadata';
@@ -34,6 +37,30 @@ const UNRESOLVED_VALUE_LENGTH = 128;
 const GATE_OWN_ENVIRONMENT = 320;
 /** The resource types the template readers (CLI, embedded runtime) group by Taskgate. */
 const TAGGED_TYPES = new Set(['AWS::SQS::Queue', 'AWS::Lambda::Function', 'AWS::Events::Rule', 'AWS::Scheduler::Schedule', 'AWS::Scheduler::ScheduleGroup', 'AWS::DynamoDB::Table']);
+
+/**
+ * Fails the synth when a worker's environment could outgrow Lambda's 4 KB once deployed: each
+ * value known at synth by its length, each one known only at deployment at its longest.
+ */
+function checkEnvironmentSize(gate: Gate, env: Readonly<Record<string, string>>): void {
+  const { partition, region, account } = WORST_CASE_DEPLOYMENT;
+  const worstBase = awsQueueBase(partition, region, account, 'amazonaws.com.cn');
+  const worst: Record<string, number> = { [WORKER_ENV.queueUrlBase]: worstBase.url.length, [WORKER_ENV.queueArnBase]: worstBase.arn.length };
+  const size =
+    GATE_OWN_ENVIRONMENT +
+    gate.gateName.length +
+    // The gate's webhook variables too: a long URL in webhookUrls counts against the same 4 KB.
+    Object.entries({ ...env, ...gate.webhookEnvironment }).reduce(
+      (sum, [name, value]) => sum + name.length + (worst[name] ?? (Token.isUnresolved(value) ? UNRESOLVED_VALUE_LENGTH : value.length)),
+      0,
+    );
+  if (size > LAMBDA_ENVIRONMENT_LIMIT) {
+    const webhook = Object.values(gate.webhookEnvironment).reduce((sum, value) => sum + (Token.isUnresolved(value) ? UNRESOLVED_VALUE_LENGTH : value.length), 0);
+    throw new ConfigurationError(
+      `Taskgate: the worker environment of gate ${gate.gateName} could reach ${size} bytes, above Lambda's ${LAMBDA_ENVIRONMENT_LIMIT}; ${WORKER_ENV.fifoGates} lists every gate of concurrency 1 (${env[WORKER_ENV.fifoGates]!.length} characters) and its webhook variables take ${webhook}. Use shorter names for those gates, or shorter webhook URLs`,
+    );
+  }
+}
 
 export interface TaskgateProps<T extends AnyTask> {
   /**
@@ -101,6 +128,17 @@ export interface TaskgateProps<T extends AnyTask> {
    * @default - no API
    */
   readonly api?: TaskApiOptions;
+  /**
+   * Puts each gate, with its schedules, Scheduler role and alarms, in a nested stack of its own
+   * (aws-cdk-lib `NestedStack`), and every schedule on EventBridge Scheduler: for an app beyond
+   * one stack's quotas (CloudFormation's 500 resources and 200 outputs, EventBridge's 300 rules per
+   * bus). A schedule lives in its gate's stack, so adding or removing one never moves another.
+   * Without it, a synth that outgrows a quota fails saying to set it. Turning it on for a deployed
+   * stack moves every gate and schedule to new resources of the same names: deploy it to a new
+   * stack, or drain the queues and remove the Taskgate first.
+   * @default false
+   */
+  readonly nestedStacks?: boolean;
 }
 
 /**
@@ -128,6 +166,8 @@ export class Taskgate<T extends AnyTask> extends Construct {
   readonly operatorPolicy?: iam.ManagedPolicy;
   /** The request API, when `api` was given. */
   readonly api?: TaskApi;
+  /** Whether each gate and its schedules sit in a nested stack of their own (`nestedStacks`). */
+  readonly nested: boolean;
   private readonly scheduleNames = new ScheduleNames();
 
   constructor(scope: Construct, id: string, props: TaskgateProps<T>) {
@@ -147,18 +187,13 @@ export class Taskgate<T extends AnyTask> extends Construct {
         );
       }
     }
+    this.nested = props.nestedStacks ?? false;
     const gates = new Map<string, Gate>();
     for (const name of new Set([...Object.keys(declared), ...this.registry.gates()])) {
+      const scope = this.nested ? new NestedStack(this, `GateStack-${name}`, { description: `taskgate gate ${name} and its schedules (${Stack.of(this).stackName})` }) : this;
       gates.set(
         name,
-        new Gate(this, `Gate-${name}`, {
-          ...declared[name],
-          gateName: name,
-          tasks: this.registry.onGate(name),
-          workerEntry,
-          taskgate: this.identity,
-          webhookUrls: props.webhookUrls,
-        }),
+        new Gate(scope, `Gate-${name}`, { ...declared[name], gateName: name, tasks: this.registry.onGate(name), workerEntry, taskgate: this.identity, nameWorker: this.nested, webhookUrls: props.webhookUrls }),
       );
     }
     this.gates = gates;
@@ -166,15 +201,25 @@ export class Taskgate<T extends AnyTask> extends Construct {
     const gateList = [...gates.values()];
     this.takeQueueNames(gateList);
     this.ledger = new Ledger(this, 'Ledger', { removalPolicy: props.ledgerRemovalPolicy });
-    this.delivery = new ScheduleDelivery(this, 'ScheduleDelivery', { gates: gateList, taskgate: this.identity });
+    this.delivery = new ScheduleDelivery(this, 'ScheduleDelivery', { gates: gateList, taskgate: this.identity, nested: this.nested });
     this.wireWorkers(gateList, retentionDays);
-    this.monitoring = new Monitoring(this, 'Monitoring', { gates: gateList, tasks: this.registry.all(), alarmTopic: props.alarmTopic });
+    this.monitoring = new Monitoring(this, 'Monitoring', { gates: gateList, tasks: this.registry.all(), alarmTopic: props.alarmTopic, alarmsBesideGates: this.nested });
     if (props.operatorPolicy ?? true) {
-      this.operatorPolicy = new OperatorPolicy(this, 'TaskgateOperatorPolicy', { gates: gateList, ledger: this.ledger, delivery: this.delivery, taskgate: this.identity }).policy;
+      this.operatorPolicy = new OperatorPolicy(this, 'TaskgateOperatorPolicy', {
+        gates: gateList,
+        ledger: this.ledger,
+        delivery: this.delivery,
+        taskgate: this.identity,
+        queuePatterns: this.nested,
+      }).policy;
     }
     if (props.api) {
-      this.api = new TaskApi(this, 'Api', { ...props.api, gates: gateList, ledger: this.ledger, delivery: this.delivery, tasks: this.registry.all().map(taskMetadata), taskgate: this.identity });
+      this.api = new TaskApi(this, 'Api', { ...props.api, gates: gateList, ledger: this.ledger, delivery: this.delivery, tasks: this.registry.all().map(taskMetadata), taskgate: this.identity, queueEnvironment: gateQueueEnvironment(this, this.delivery.rulePrefix, gateList) });
     }
+    const fix = this.nested
+      ? 'spread the schedules over more gates (each gate and its schedules share one nested stack)'
+      : 'set `nestedStacks: true` on the Taskgate (each gate and its schedules in a nested stack, every schedule on EventBridge Scheduler)';
+    this.node.addValidation({ validate: () => quotaErrors(Stack.of(this), fix).map((error) => `Taskgate ${this.node.path}: ${error}`) });
     this.addOutputs(gateList);
     this.acknowledgeWildcards();
     this.tag(this);
@@ -191,12 +236,16 @@ export class Taskgate<T extends AnyTask> extends Construct {
     if (!definition) throw new ConfigurationError(this.registry.unknownTaskMessage(task));
     const { name, sameTicksAs } = this.scheduleNames.add({ task, expression, timeZone: options.timeZone, payload: options.payload, name: options.name });
     // The id follows the name (see ScheduleNames): removing or moving a line changes no other id.
-    const schedule = new TaskSchedule(this, `Schedule-${name}`, {
+    const gate = this.gates.get(definition.gate)!;
+    // Nested: in its gate's stack, whose queue and Scheduler role it uses, so that nothing moves when lines come and go.
+    const scope = this.nested ? Stack.of(gate) : this;
+    const schedule = new TaskSchedule(scope, `Schedule-${name}`, {
       ...options,
+      useScheduler: this.nested,
       scheduleName: name,
       task: definition,
       registry: this.registry as TaskRegistry,
-      gate: this.gates.get(definition.gate)!,
+      gate,
       delivery: this.delivery,
       expression,
     });
@@ -242,7 +291,7 @@ export class Taskgate<T extends AnyTask> extends Construct {
     if (grantee instanceof lambda.Function) {
       grantee.addEnvironment(DYNAMIC_SCHEDULES_ENV.group, dynamicGroup.scheduleGroupName);
       grantee.addEnvironment(DYNAMIC_SCHEDULES_ENV.roleArn, dynamicRole.roleArn);
-      grantee.addEnvironment(DYNAMIC_SCHEDULES_ENV.queues, this.queuesJson([...this.gates.values()]));
+      for (const [name, value] of Object.entries(this.queueEnvironment(grantee))) grantee.addEnvironment(name, value);
     }
     // The grantee's policy may live outside this construct (the API's function): acknowledge on its principal.
     const principal = grantee.grantPrincipal;
@@ -273,7 +322,7 @@ export class Taskgate<T extends AnyTask> extends Construct {
       }),
     );
     this.delivery.onceRole.grantPassRole(fn.grantPrincipal);
-    fn.addEnvironment(WORKER_ENV.queues, stack.toJsonString(Object.fromEntries(gates.map((gate) => [gate.gateName, { url: gate.queue.queueUrl, arn: gate.queue.queueArn }]))));
+    for (const [name, value] of Object.entries(this.queueEnvironment(fn))) fn.addEnvironment(name, value);
     fn.addEnvironment(WORKER_ENV.onceScheduleRoleArn, this.delivery.onceRole.roleArn);
     fn.addEnvironment(WORKER_ENV.scheduleGroup, this.delivery.group.scheduleGroupName);
   }
@@ -281,55 +330,39 @@ export class Taskgate<T extends AnyTask> extends Construct {
   /** The worker's contract (WORKER_ENV) and its least-privilege grants beyond its own queue and DLQ. */
   private wireWorkers(gates: readonly Gate[], retentionDays: number): void {
     const stack = Stack.of(this);
-    const queues = this.queuesJson(gates);
-    const { group, onceRole } = this.delivery;
+    const { group, onceRole, rulePrefix } = this.delivery;
     const createOnce = new iam.PolicyStatement({
       actions: ['scheduler:CreateSchedule'],
       resources: [stack.formatArn({ service: 'scheduler', resource: 'schedule', resourceName: `${group.scheduleGroupName}/*` })],
     });
-    const longestGate = Math.max(...gates.map((gate) => gate.gateName.length));
-    const queuesLength = JSON.stringify(
-      Object.fromEntries(
-        gates.map((gate) => {
-          const name = gateQueueName(stack.stackName, gate.gateName, 'queue', gate.fifo, this.identity);
-          const { partition, region, account } = WORST_CASE_DEPLOYMENT;
-          return [gate.gateName, { url: `https://sqs.${region}.amazonaws.com/${account}/${name}`, arn: `arn:${partition}:sqs:${region}:${account}:${name}` }];
-        }),
-      ),
-    ).length;
     for (const gate of gates) {
       const env: Record<string, string> = {
         [WORKER_ENV.ledgerTable]: this.ledger.table.tableName,
         [WORKER_ENV.retentionDays]: Tokenization.stringifyNumber(retentionDays),
-        [WORKER_ENV.queues]: queues,
+        ...gateQueueEnvironment(gate.worker, rulePrefix, gates),
         [WORKER_ENV.onceScheduleRoleArn]: onceRole.roleArn,
         [WORKER_ENV.scheduleGroup]: group.scheduleGroupName,
       };
-      const size =
-        GATE_OWN_ENVIRONMENT +
-        longestGate +
-        // The gate's webhook variables too: a long URL in webhookUrls counts against the same 4 KB.
-        Object.entries({ ...env, ...gate.webhookEnvironment }).reduce(
-          (sum, [name, value]) => sum + name.length + (name === WORKER_ENV.queues ? queuesLength : Token.isUnresolved(value) ? UNRESOLVED_VALUE_LENGTH : value.length),
-          0,
-        );
-      if (size > LAMBDA_ENVIRONMENT_LIMIT) {
-        throw new ConfigurationError(
-          `Taskgate: the worker environment of gate ${gate.gateName} could reach ${size} bytes, above Lambda's ${LAMBDA_ENVIRONMENT_LIMIT}; ${WORKER_ENV.queues} lists all ${gates.length} gates' queues (${queuesLength} bytes). Use fewer gates or shorter gate and stack names`,
-        );
-      }
+      checkEnvironmentSize(gate, env);
       for (const [name, value] of Object.entries(env)) gate.worker.addEnvironment(name, value);
       this.ledger.grantReadWrite(gate.worker);
-      // chain(): a task may request the next run on any gate of the app.
-      for (const target of gates) target.queue.grantSendMessages(gate.worker);
+      // chain(): a task may request the next run on any gate of the app. In nested stacks one
+      // pattern over the app's queue names, rather than a parameter per gate in each gate's stack.
+      if (this.nested) {
+        acknowledgeNestedWildcard(gate, this.ledger.table.node.defaultChild!, 'Arn', '/index/*', "Query on the run ledger's own indexes (by-task, by-day); index/* covers this table's indexes only");
+        gate.worker.addToRolePolicy(new iam.PolicyStatement({ actions: ['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'], resources: [queueArnPattern(gate, rulePrefix)] }));
+      } else {
+        for (const target of gates) target.queue.grantSendMessages(gate.worker);
+      }
       gate.worker.addToRolePolicy(createOnce);
       onceRole.grantPassRole(gate.worker.grantPrincipal);
     }
   }
 
   /** `{ "<gate>": { url, arn } }` of every gate's task queue, as the workers and grantees get it. */
-  private queuesJson(gates: readonly Gate[]): string {
-    return Stack.of(this).toJsonString(Object.fromEntries(gates.map((gate) => [gate.gateName, { url: gate.queue.queueUrl, arn: gate.queue.queueArn }])));
+  /** The variables from which `fn` derives every gate's task queue (core/gate-queues.ts). */
+  private queueEnvironment(fn: Construct): Record<string, string> {
+    return gateQueueEnvironment(fn, this.delivery.rulePrefix, [...this.gates.values()]);
   }
 
   /**
@@ -362,6 +395,9 @@ export class Taskgate<T extends AnyTask> extends Construct {
         "this stack by name; the stack id after the name is assigned at creation and cannot be known at synth",
       ],
     ];
+    if (this.nested) {
+      wildcards.push([queueArnPattern(this, delivery.rulePrefix), "the app's task queues, all named with its prefix: chain() may send to any gate, and one ARN per gate would take a parameter per gate in each nested stack"]);
+    }
     for (const [arn, reason] of wildcards) acknowledgeWildcard(this, arn, reason);
   }
 
@@ -396,17 +432,20 @@ export class Taskgate<T extends AnyTask> extends Construct {
   }
 
   private addOutputs(gates: readonly Gate[]): void {
-    const output = (id: string, key: string, value: string, description: string) => {
+    const output = (id: string, key: string, value: string, description: string, scope: Construct = this) => {
       StackTaskgates.of(Stack.of(this)).take(this.node.path, 'write output', key);
-      new CfnOutput(this, id, { key, value, description: this.identity.default ? description : `${description} (Taskgate ${this.identity.name})` });
+      new CfnOutput(scope, id, { key, value, description: this.identity.default ? description : `${description} (Taskgate ${this.identity.name})` });
     };
     for (const gate of gates) {
-      output(`QueueUrl-${gate.gateName}`, gateOutputKey(gate.gateName, 'QueueUrl', this.identity), gate.queue.queueUrl, `taskgate gate ${gate.gateName}: task queue URL`);
+      // Nested: in the gate's own stack, as the app stack's 200 outputs would not hold two per gate of 100.
+      const scope = this.nested ? gate : this;
+      output(`QueueUrl-${gate.gateName}`, gateOutputKey(gate.gateName, 'QueueUrl', this.identity), gate.queue.queueUrl, `taskgate gate ${gate.gateName}: task queue URL`, scope);
       output(
         `DeadLetterQueueUrl-${gate.gateName}`,
         gateOutputKey(gate.gateName, 'DeadLetterQueueUrl', this.identity),
         gate.deadLetterQueue.queueUrl,
         `taskgate gate ${gate.gateName}: DLQ URL`,
+        scope,
       );
     }
     const outputs: Array<[TaskgateOutput, string, string]> = [

@@ -4,6 +4,9 @@ import {
   GetTemplateCommand,
   paginateListStackResources,
 } from '@aws-sdk/client-cloudformation';
+import { gateOutputKey } from '../core/outputs';
+import { awsQueueBase, queueAddress } from '../core/queue-address';
+import { inlineNestedStacks, NESTED_ID_SEPARATOR } from '../local/nested-stacks';
 import { modelFromTemplate, type AppModel, type TemplateDocument } from '../local/template';
 import { CliError } from './errors';
 
@@ -18,16 +21,20 @@ export class DeployedStack {
     readonly template: TemplateDocument,
     readonly model: AppModel,
     private readonly cloudformation: CloudFormationClient,
+    /** The nested stacks taken into `template`: logical id → stack ARN. */
+    private readonly nestedStacks: ReadonlyMap<string, string>,
   ) {}
 
   /** Reads the stack; a stack that does not exist is a CliError naming the region looked in. */
   static async load(cloudformation: CloudFormationClient, name: string): Promise<DeployedStack> {
     const region = await cloudformation.config.region();
     let outputs: Map<string, string>;
+    let stackId: string | undefined;
     try {
       const { Stacks = [] } = await cloudformation.send(new DescribeStacksCommand({ StackName: name }));
       const stack = Stacks[0];
       if (!stack) throw notFound(name, region);
+      stackId = stack.StackId;
       outputs = new Map((stack.Outputs ?? []).filter((o) => o.OutputKey && o.OutputValue).map((o) => [o.OutputKey!, o.OutputValue!]));
     } catch (error) {
       // CloudFormation says "Stack with id X does not exist" as a generic ValidationError; the
@@ -35,19 +42,47 @@ export class DeployedStack {
       if ((error as Error).name === 'ValidationError' && /does not exist/.test((error as Error).message)) throw notFound(name, region);
       throw error;
     }
-    const { TemplateBody } = await cloudformation.send(new GetTemplateCommand({ StackName: name }));
-    let template: TemplateDocument;
-    try {
-      template = JSON.parse(TemplateBody ?? '{}') as TemplateDocument;
-    } catch {
-      throw new CliError(`stack ${name}'s template is not JSON (a YAML template?); taskgate reads the JSON templates that cdk deploy uploads`);
+    const template = await readTemplate(cloudformation, name);
+    const deployed = new DeployedStack(name, region, outputs, template, modelFromTemplate(template, name), cloudformation, new Map());
+    return deployed.nested.size === 0 ? deployed : deployed.withNestedStacks(stackId);
+  }
+
+  /** Logical id → physical id of the template's nested stacks (`AWS::CloudFormation::Stack`): their stack ARNs once deployed. */
+  private get nested(): ReadonlyMap<string, string> {
+    return new Map(Object.entries(this.template.Resources ?? {}).filter(([, r]) => r.Type === 'AWS::CloudFormation::Stack').map(([id]) => [id, id]));
+  }
+
+  /**
+   * The stack with its nested stacks' resources taken in (a Taskgate of `nestedStacks`: a gate and
+   * its schedules in each), as local/nested-stacks.ts inlines them, and the gates' queue URLs,
+   * whose outputs sit in the nested stacks, derived from their names (core/queue-address.ts).
+   */
+  private async withNestedStacks(stackId: string | undefined): Promise<DeployedStack> {
+    const physical = await this.physicalIds();
+    const templates = new Map<string, TemplateDocument>();
+    await Promise.all(
+      [...this.nested.keys()].map(async (id) => {
+        const arn = physical.get(id);
+        if (arn) templates.set(id, await readTemplate(this.cloudformation, arn));
+      }),
+    );
+    const template = inlineNestedStacks(this.template, (id) => templates.get(id));
+    const model = modelFromTemplate(template, this.name);
+    const outputs = new Map(this.outputs);
+    const [, partition = 'aws', , , account = ''] = (stackId ?? '').split(':');
+    const base = awsQueueBase(partition, this.region, account, partition === 'aws-cn' ? 'amazonaws.com.cn' : 'amazonaws.com');
+    for (const queue of model.queues.values()) {
+      if (!queue.gate || !queue.queueName) continue;
+      const key = gateOutputKey(queue.gate, queue.redrive ? 'QueueUrl' : 'DeadLetterQueueUrl', queue.taskgate);
+      if (!outputs.has(key)) outputs.set(key, queueAddress(base, queue.queueName).url);
     }
-    return new DeployedStack(name, region, outputs, template, modelFromTemplate(template, name), cloudformation);
+    const nestedArns = new Map([...templates.keys()].map((id) => [id, physical.get(id)!]));
+    return new DeployedStack(this.name, this.region, outputs, template, model, this.cloudformation, nestedArns);
   }
 
   /** The same stack seen through `model`: the resources of one of its Taskgates. */
   withModel(model: AppModel): DeployedStack {
-    return new DeployedStack(this.name, this.region, this.outputs, this.template, model, this.cloudformation);
+    return new DeployedStack(this.name, this.region, this.outputs, this.template, model, this.cloudformation, this.nestedStacks);
   }
 
   /** An output's value, or a CliError naming the output and what to do. */
@@ -59,15 +94,15 @@ export class DeployedStack {
     return value;
   }
 
-  /** Logical id → physical id (a rule's or schedule's name), from ListStackResources. */
+  /**
+   * Logical id → physical id (a rule's or schedule's name), from ListStackResources; a nested
+   * stack's resources under `<nested stack's id>/<id>`, as the inlined template names them.
+   */
   physicalIds(): Promise<ReadonlyMap<string, string>> {
     this.physical ??= (async () => {
-      const ids = new Map<string, string>();
-      for await (const page of paginateListStackResources({ client: this.cloudformation }, { StackName: this.name })) {
-        for (const resource of page.StackResourceSummaries ?? []) {
-          if (resource.LogicalResourceId && resource.PhysicalResourceId) ids.set(resource.LogicalResourceId, resource.PhysicalResourceId);
-        }
-      }
+      const ids = await listResources(this.cloudformation, this.name, '');
+      const nested = await Promise.all([...this.nestedStacks].map(([id, arn]) => listResources(this.cloudformation, arn, `${id}${NESTED_ID_SEPARATOR}`)));
+      for (const more of nested) for (const [id, physical] of more) ids.set(id, physical);
       return ids;
     })();
     return this.physical;
@@ -97,6 +132,26 @@ export class DeployedStack {
       if (typeof queue === 'string' && this.model.queues.get(queue)?.gate === gate && typeof properties.Threshold === 'number') return properties.Threshold;
     }
     return undefined;
+  }
+}
+
+async function listResources(cloudformation: CloudFormationClient, stack: string, prefix: string): Promise<Map<string, string>> {
+  const ids = new Map<string, string>();
+  for await (const page of paginateListStackResources({ client: cloudformation }, { StackName: stack })) {
+    for (const resource of page.StackResourceSummaries ?? []) {
+      if (resource.LogicalResourceId && resource.PhysicalResourceId) ids.set(`${prefix}${resource.LogicalResourceId}`, resource.PhysicalResourceId);
+    }
+  }
+  return ids;
+}
+
+/** A stack's template (by name or ARN); CliError when it is not JSON. */
+async function readTemplate(cloudformation: CloudFormationClient, stack: string): Promise<TemplateDocument> {
+  const { TemplateBody } = await cloudformation.send(new GetTemplateCommand({ StackName: stack }));
+  try {
+    return JSON.parse(TemplateBody ?? '{}') as TemplateDocument;
+  } catch {
+    throw new CliError(`stack ${stack}'s template is not JSON (a YAML template?); taskgate reads the JSON templates that cdk deploy uploads`);
   }
 }
 

@@ -4,6 +4,8 @@ import { gateOutputKey, outputKey, type TaskgateIdentity } from '../core/outputs
 import { localConfigPath, type LocalConfig } from '../local/local-config';
 import { WORKER_ENV } from '../worker/worker-env';
 
+import { gateQueuesFromEnvironment } from '../core/gate-queues';
+
 /** Where a client sends: each gate's task queue, and what one-time schedules (beyond 15 minutes) need. */
 export interface ClientConfig {
   /** Each gate's task queue by gate name; the ARN is looked up (GetQueueAttributes) when a schedule needs it and it is absent. */
@@ -27,18 +29,11 @@ export type ClientConfigSource = ClientConfig | ((gates: readonly string[]) => P
 
 /**
  * The config `taskgate.grantSend(fn)` puts in a function's environment (the variables the gate
- * workers read too: TASKGATE_QUEUES, TASKGATE_ONCE_ROLE_ARN, TASKGATE_SCHEDULE_GROUP).
+ * workers read too: the queue name prefix and bases, TASKGATE_ONCE_ROLE_ARN, TASKGATE_SCHEDULE_GROUP).
  */
 function fromEnvironment(env: NodeJS.ProcessEnv = process.env): ClientConfigSource {
-  return async () => {
-    const raw = env[WORKER_ENV.queues];
-    if (!raw) throw new ConfigurationError(`${WORKER_ENV.queues} is not set; give this function the grant with taskgate.grantSend(fn) in the stack, and deploy`);
-    let queues: ClientConfig['queues'];
-    try {
-      queues = JSON.parse(raw) as ClientConfig['queues'];
-    } catch {
-      throw new ConfigurationError(`${WORKER_ENV.queues} is not JSON: ${raw.slice(0, 80)}`);
-    }
+  return async (gates) => {
+    const queues = gateQueuesFromEnvironment(gates, env, 'taskgate.grantSend(fn) in the stack (then deploy)');
     return { queues, onceScheduleRoleArn: env[WORKER_ENV.onceScheduleRoleArn], scheduleGroup: env[WORKER_ENV.scheduleGroup] };
   };
 }
@@ -101,6 +96,6 @@ function fromLocal(options: { readonly projectRoot?: string; readonly file?: str
  * a deployed stack's outputs, or the embedded runtime's local.json.
  *
  * @example
- * const client = createClient(tasks, process.env.TASKGATE_QUEUES ? clientConfig.fromEnvironment() : clientConfig.fromLocal());
+ * const client = createClient(tasks, process.env.TASKGATE_QUEUE_PREFIX ? clientConfig.fromEnvironment() : clientConfig.fromLocal());
  */
 export const clientConfig = { fromEnvironment, fromStack, fromLocal };

@@ -1,4 +1,3 @@
-import { WORKER_ENV } from '../worker/worker-env';
 
 /**
  * Environment variables `Taskgate.grantDynamicSchedules(fn)` sets on a Lambda function, from which
@@ -10,6 +9,4 @@ export const DYNAMIC_SCHEDULES_ENV = {
   group: 'TASKGATE_DYNAMIC_SCHEDULE_GROUP',
   /** The role those schedules send as. */
   roleArn: 'TASKGATE_DYNAMIC_SCHEDULE_ROLE_ARN',
-  /** JSON `{ "<gate>": { "url", "arn" } }` of every gate's task queue, as the workers get it. */
-  queues: WORKER_ENV.queues,
 } as const;

@@ -14,6 +14,7 @@ import { DynamicScheduleError } from '../core/dynamic-schedule-error';
 import type { TaskRegistry } from '../core/registry';
 import { gateQueue, type GateQueue } from '../core/send-path';
 import { DYNAMIC_SCHEDULES_ENV } from './dynamic-schedules-env';
+import { gateQueuesFromEnvironment } from '../core/gate-queues';
 
 /** Where schedules created at run time live and what they may target: the Taskgate's outputs, or the embedded runtime's local.json. */
 export interface DynamicSchedulesConfig {
@@ -23,7 +24,7 @@ export interface DynamicSchedulesConfig {
   readonly group: string;
   /** The role the schedules send as (output `TaskgateDynamicScheduleRoleArn`): it may send to the task queues only. */
   readonly roleArn: string;
-  /** Each gate's task queue by gate name, `{ url, arn }`, as the worker's `TASKGATE_QUEUES` lists them. */
+  /** Each gate's task queue by gate name, `{ url, arn }`, as derived from the queue name prefix and bases (core/gate-queues.ts). */
   readonly queues: Readonly<Record<string, { readonly url: string; readonly arn: string }>>;
   /** The app's tasks: names, gates and payload schemas. */
   readonly registry: TaskRegistry;
@@ -62,7 +63,7 @@ export interface DynamicSchedulePage {
 /**
  * The config from the environment `Taskgate.grantDynamicSchedules(fn)` sets on a Lambda function.
  *
- * @throws DynamicScheduleError naming the variable that is missing or not JSON.
+ * @throws DynamicScheduleError naming the variable that is missing.
  * @example
  * const config = dynamicSchedulesConfigFromEnv({ registry: new TaskRegistry(tasks) });
  */
@@ -81,10 +82,9 @@ export function dynamicSchedulesConfigFromEnv(options: {
   };
   let queues: DynamicSchedulesConfig['queues'];
   try {
-    queues = JSON.parse(read(DYNAMIC_SCHEDULES_ENV.queues)) as DynamicSchedulesConfig['queues'];
+    queues = gateQueuesFromEnvironment(options.registry.gates(), env, 'taskgate.grantDynamicSchedules(fn)');
   } catch (error) {
-    if (error instanceof DynamicScheduleError) throw error;
-    throw new DynamicScheduleError('invalid', `${DYNAMIC_SCHEDULES_ENV.queues} is not JSON (${(error as Error).message}); deploy the stack again`);
+    throw new DynamicScheduleError('invalid', (error as Error).message);
   }
   return {
     scheduler: options.scheduler ?? new SchedulerClient({}),

@@ -1,5 +1,6 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SQSClient } from '@aws-sdk/client-sqs';
+import { queueUrlBase } from '../core/queue-address';
 import { EMBEDDED_EXECUTION_ENV, WORKER_ENV } from '../worker/worker-env';
 import { FunctionHost } from './function-host';
 import { resolveIntrinsics, type LocalResource } from './intrinsics';
@@ -113,6 +114,7 @@ function startGate(
   const placement = functionPlacement(model, fn, options.region);
   const taskgate = taskgateOf(ctx.taskgates, model.stackName, fn.taskgate);
   const { environment, ledgerTable } = functionEnvironment(model, fn, placement, provisioned, resource, taskgate, stacks);
+  pointQueueBasesAt(environment, queue);
   const gate = queueModel.gate ?? fn.gate ?? fn.logicalId;
   const gateName = qualifiedName(taskgate, gate);
   Object.assign(
@@ -181,6 +183,16 @@ function functionEnvironment(
     found.set(taskgate.key, { ledgerTable, ...(scheduleGroup && onceScheduleRoleArn ? { scheduleGroup, onceScheduleRoleArn } : {}) });
   }
   return { environment, ledgerTable };
+}
+
+/**
+ * The worker derives every gate's queue from a base and the gate's queue name; the template's base
+ * names AWS (`https://sqs.<region>.amazonaws.com/<account>/`), here it is the embedded server's,
+ * taken from a queue it made (`http://sqs.<region>.localhost:PORT/<account>/`).
+ */
+function pointQueueBasesAt(environment: Record<string, string>, queue: LocalQueue): void {
+  if (environment[WORKER_ENV.queueUrlBase] !== undefined) environment[WORKER_ENV.queueUrlBase] = queueUrlBase(queue.url);
+  if (environment[WORKER_ENV.queueArnBase] !== undefined) environment[WORKER_ENV.queueArnBase] = queue.arn.slice(0, queue.arn.length - queue.name.length);
 }
 
 /** The function's host: its bundle in worker threads, with the environment Lambda would give it. */

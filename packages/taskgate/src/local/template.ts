@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { METADATA_KEYS, type TaskgateIdentity } from '../core/outputs';
 import type { TaskMetadata } from '../core/task-metadata';
+import { assemblyNestedTemplates, inlineNestedStacks } from './nested-stacks';
 import { tickTime } from '../core/task-message';
 import { WORKER_ENV } from '../worker/worker-env';
 import { LOCAL_ACCOUNT_ID, type StackEnvironment } from './stack-environment';
@@ -150,7 +151,8 @@ export interface TemplateDocument {
 
 export function readTemplate(templateFile: string, stackName: string, environment: StackEnvironment = {}): AppModel {
   const template = JSON.parse(fs.readFileSync(templateFile, 'utf8')) as TemplateDocument;
-  return modelFromTemplate(template, stackName, path.dirname(templateFile), environment);
+  const outdir = path.dirname(templateFile);
+  return modelFromTemplate(inlineNestedStacks(template, assemblyNestedTemplates(outdir)), stackName, outdir, environment);
 }
 
 /** The secrets workers sign webhooks with: the embedded runtime stands in for them with a local file (see webhook-secrets.ts). */

@@ -5,6 +5,7 @@ import type { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { ConfigurationError } from '../core/errors';
+import { gateQueuesFromEnvironment } from '../core/gate-queues';
 import { DynamoLedger } from './ledger/dynamo-ledger';
 import { TaskRegistry } from '../core/registry';
 import type { AnyTask } from '../core/task';
@@ -26,21 +27,20 @@ function required(env: NodeJS.ProcessEnv, name: string): string {
   return value;
 }
 
-function parseQueues(env: NodeJS.ProcessEnv): Record<string, GateQueueEnv> {
-  const raw = required(env, WORKER_ENV.queues);
-  try {
-    return JSON.parse(raw) as Record<string, GateQueueEnv>;
-  } catch {
-    throw new ConfigurationError(`${WORKER_ENV.queues} is not JSON: ${raw.slice(0, 80)}`);
-  }
+/**
+ * Every gate's task queue, derived from the queue name prefix and bases the Taskgate sets: the
+ * registry holds every task of the app, so its gates are every gate a run may chain to.
+ */
+function gateQueues(registry: TaskRegistry, env: NodeJS.ProcessEnv): Record<string, GateQueueEnv> {
+  return gateQueuesFromEnvironment(registry.gates(), env, 'the Gate construct');
 }
 
 /** Builds the worker from the environment the `Gate` construct sets; exported for the embedded runtime's checks. */
 export function workerFromEnvironment(registry: TaskRegistry, logger: Logger, env: NodeJS.ProcessEnv): Worker {
   const gate = required(env, WORKER_ENV.gate);
-  const queues = parseQueues(env);
+  const queues = gateQueues(registry, env);
   const own = queues[gate];
-  if (!own) throw new ConfigurationError(`${WORKER_ENV.queues} has no queue for this worker's gate ${gate}`);
+  if (!own) throw new ConfigurationError(`this worker's gate ${gate} runs none of its tasks; the Gate construct sizes each gate for its tasks, so deploy the stack again`);
   const retentionDays = Number(env[WORKER_ENV.retentionDays] ?? DEFAULT_RETENTION_DAYS);
   let schedulerClient: SchedulerClient | undefined;
   // The regional endpoint, not the queue URL's host: the same in AWS, and it lets AWS_ENDPOINT_URL_SQS

@@ -6,7 +6,7 @@ import { dedupeId, gateQueue, sendTask, type SendRequest } from '../core/send-pa
 import { SdkSendPorts } from './send-adapter';
 import { WORKER_ENV } from './worker-env';
 
-/** A gate's task queue as TASKGATE_QUEUES lists it. */
+/** A gate's task queue, as the worker derives it from its environment (core/queue-address.ts). */
 export interface GateQueueEnv {
   readonly url: string;
   readonly arn?: string;
@@ -15,7 +15,7 @@ export interface GateQueueEnv {
 export interface TriggersOptions {
   readonly registry: TaskRegistry;
   readonly sqs: SQSClient;
-  /** Every gate's task queue, by gate name (TASKGATE_QUEUES). */
+  /** Every gate's task queue, by gate name. */
   readonly queues: Readonly<Record<string, GateQueueEnv>>;
   /**
    * Needed only for runs more than 15 minutes ahead (or delayed on a FIFO gate); a factory, so
@@ -60,7 +60,7 @@ export class Triggers {
     this.options.registry.parsePayload(task, request.payload ?? {});
     const queue = this.options.queues[task.gate];
     if (!queue) {
-      throw new ConfigurationError(`no queue is known for gate ${task.gate} (${WORKER_ENV.queues}); deploy the stack again so the worker gets every gate's queue`);
+      throw new ConfigurationError(`no queue is known for gate ${task.gate} (${WORKER_ENV.queueNamePrefix}); deploy the stack again so the worker gets every gate's queue`);
     }
     await sendTask({ ...request, task: task.name }, gateQueue(task.gate, queue.url, queue.arn), this.ports, new Date(this.now()));
   }

@@ -10,8 +10,18 @@ export const WORKER_ENV = {
   ledgerTable: 'TASKGATE_LEDGER_TABLE',
   /** Days a run record is kept before its TTL deletes it. */
   retentionDays: 'TASKGATE_RETENTION_DAYS',
-  /** JSON `{ "<gate>": { "url": "...", "arn": "..." } }` of every gate's task queue, for chain() and scheduleOnce(). */
-  queues: 'TASKGATE_QUEUES',
+  /**
+   * The start of every gate queue's name (`<stack>-`): with the two bases below, the worker derives
+   * any gate's queue URL and ARN (core/queue-address.ts), for chain() and scheduleOnce(). A fixed
+   * size whatever the number of gates, where a list of every queue would outgrow Lambda's 4 KB.
+   */
+  queueNamePrefix: 'TASKGATE_QUEUE_PREFIX',
+  /** The gates of concurrency 1, comma-separated: their queue names end in `.fifo`. */
+  fifoGates: 'TASKGATE_FIFO_GATES',
+  /** `https://sqs.<region>.<url suffix>/<account>/`; the embedded runtime sets its own server's. */
+  queueUrlBase: 'TASKGATE_QUEUE_URL_BASE',
+  /** `arn:<partition>:sqs:<region>:<account>:` */
+  queueArnBase: 'TASKGATE_QUEUE_ARN_BASE',
   /** The role EventBridge Scheduler assumes to send a one-time schedule's message. */
   onceScheduleRoleArn: 'TASKGATE_ONCE_ROLE_ARN',
   /** The Scheduler schedule group that holds one-time schedules. */

@@ -22,7 +22,10 @@ export const QUEUES = {
   default: { url: 'https://sqs.eu-west-1.amazonaws.com/111122223333/App-default', arn: 'arn:aws:sqs:eu-west-1:111122223333:App-default' },
 };
 export const API_ENV = {
-  [WORKER_ENV.queues]: JSON.stringify(QUEUES),
+  [WORKER_ENV.queueNamePrefix]: 'App-',
+  [WORKER_ENV.fifoGates]: '',
+  [WORKER_ENV.queueUrlBase]: 'https://sqs.eu-west-1.amazonaws.com/111122223333/',
+  [WORKER_ENV.queueArnBase]: 'arn:aws:sqs:eu-west-1:111122223333:',
   [WORKER_ENV.ledgerTable]: 'App-Ledger',
   [WORKER_ENV.onceScheduleRoleArn]: 'arn:aws:iam::111122223333:role/taskgate/App-Once',
   [WORKER_ENV.scheduleGroup]: 'App-schedules',

@@ -1,4 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { queueUrlBase } from '../../src/core/queue-address';
 import * as net from 'node:net';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { DeleteMessageBatchCommand, type Message, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
@@ -63,7 +64,9 @@ beforeAll(async () => {
   });
   process.env.HOOK_URL = `${receiver.url}/hook`;
   await createLedgerTable(dynamo, table);
-  gate = await createGateQueues(sqs, `hooks-${randomUUID().slice(0, 8)}`, 5);
+  // Named as a Taskgate names a gate's queue, `<prefix>hooks`: the worker derives its URL from the prefix and the server's base.
+  const prefix = `w${randomUUID().slice(0, 8)}-`;
+  gate = await createGateQueues(sqs, `${prefix}hooks`, 5);
   // Every line the worker logs, with every key it gives, as the Lambda's log would have it.
   const record = (level: string) => (message: string, ...extra: Record<string, unknown>[]) => void logged.push(JSON.stringify({ level, message, ...Object.assign({}, ...extra) }));
   const logger: TaskLogger = { debug: record('debug'), info: record('info'), warn: record('warn'), error: record('error') };
@@ -72,7 +75,9 @@ beforeAll(async () => {
     TASKGATE_GATE: 'hooks',
     TASKGATE_DLQ_URL: gate.dlqUrl,
     TASKGATE_LEDGER_TABLE: table,
-    TASKGATE_QUEUES: JSON.stringify({ hooks: { url: gate.queueUrl } }),
+    TASKGATE_QUEUE_PREFIX: prefix,
+    TASKGATE_QUEUE_URL_BASE: queueUrlBase(gate.queueUrl),
+    TASKGATE_QUEUE_ARN_BASE: 'arn:aws:sqs:us-east-1:000000000000:',
   });
 });
 

@@ -4,6 +4,7 @@ import * as z from 'zod/mini';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { DynamoLedger } from '../../src/worker/ledger/dynamo-ledger';
 import { defineTask } from '../../src/core/task';
+import { queueUrlBase } from '../../src/core/queue-address';
 import { createHandler } from '../../src/worker/create-handler';
 import { PermanentError } from '../../src/core/errors';
 import { DEAD_LETTER_ATTRIBUTE, MAX_ERROR_BYTES, ownAttributes, readDeadLetter } from '../../src/worker/dead-letter';
@@ -55,12 +56,16 @@ let handler: ReturnType<typeof createHandler>;
 
 beforeAll(async () => {
   await createLedgerTable(dynamo, table);
-  gate = await createGateQueues(sqs, `tasks-${randomUUID().slice(0, 8)}`, 3);
+  // Named as a Taskgate names a gate's queue, `<prefix>default`: the worker derives its URL from the prefix and the server's base.
+  const prefix = `t${randomUUID().slice(0, 8)}-`;
+  gate = await createGateQueues(sqs, `${prefix}default`, 3);
   handler = createHandler([sum, broken, refused], {
     TASKGATE_GATE: 'default',
     TASKGATE_DLQ_URL: gate.dlqUrl,
     TASKGATE_LEDGER_TABLE: table,
-    TASKGATE_QUEUES: JSON.stringify({ default: { url: gate.queueUrl } }),
+    TASKGATE_QUEUE_PREFIX: prefix,
+    TASKGATE_QUEUE_URL_BASE: queueUrlBase(gate.queueUrl),
+    TASKGATE_QUEUE_ARN_BASE: 'arn:aws:sqs:us-east-1:000000000000:',
   });
 });
 
