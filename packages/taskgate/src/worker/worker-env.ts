@@ -16,4 +16,6 @@ export const WORKER_ENV = {
   onceScheduleRoleArn: 'TASKGATE_ONCE_ROLE_ARN',
   /** The Scheduler schedule group that holds one-time schedules. */
   scheduleGroup: 'TASKGATE_SCHEDULE_GROUP',
+  /** JSON `{ "perSecond": n, "burst": n }`: the gate's rate (rate/rate-limit.ts); unset for a gate without one. */
+  rate: 'TASKGATE_RATE',
 } as const;
