@@ -68,6 +68,8 @@ export const METADATA_KEYS = {
   gate: 'taskgate:gate',
   /** On a gate's worker function: the names of the tasks it runs. */
   tasks: 'taskgate:tasks',
+  /** On a gate's worker function: its rate `{ perSecond, burst }`, when it has one. */
+  rate: 'taskgate:rate',
   /** On every queue, function, rule, schedule and table of a Taskgate: its {@link TaskgateIdentity}. */
   taskgate: 'taskgate:taskgate',
 } as const;

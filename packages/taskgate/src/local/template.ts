@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { METADATA_KEYS, type TaskgateIdentity } from '../core/outputs';
 import type { TaskMetadata } from '../core/task-metadata';
 import { tickTime } from '../core/task-message';
+import { decodeRateLimit, type RateLimit } from '../worker/rate/rate-limit';
 import { LOCAL_ACCOUNT_ID, type StackEnvironment } from './stack-environment';
 
 /**
@@ -64,6 +65,8 @@ export interface FunctionModel {
   /** `MemorySize`; undefined when the template leaves Lambda's default. */
   readonly memoryMb?: number;
   readonly reservedConcurrency?: number;
+  /** A gate worker's rate, from the template metadata (`taskgate:rate`). */
+  readonly rate?: RateLimit;
   readonly environment: Readonly<Record<string, unknown>>;
   /** The bundle's folder, from the asset metadata; undefined when bundling was skipped. */
   readonly assetPath?: string;
@@ -205,6 +208,7 @@ export function modelFromTemplate(template: TemplateDocument, stackName: string,
           timeoutSeconds: Number(p.Timeout ?? 3),
           memoryMb: p.MemorySize === undefined ? undefined : Number(p.MemorySize),
           reservedConcurrency: p.ReservedConcurrentExecutions === undefined ? undefined : Number(p.ReservedConcurrentExecutions),
+          rate: decodeRateLimit(resource.Metadata?.[METADATA_KEYS.rate], `${cdkPath(id)}'s ${METADATA_KEYS.rate} metadata`),
           environment: ((p.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {}),
           assetPath: typeof assetDir === 'string' && outdir !== undefined ? path.resolve(outdir, assetDir) : undefined,
         });

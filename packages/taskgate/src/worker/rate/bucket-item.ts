@@ -40,3 +40,10 @@ export function tokensInLastMinute(item: Readonly<Record<string, unknown>> | und
   const elapsed = (now - minute * 60_000) / 60_000;
   return Math.round(current + previous * (1 - elapsed));
 }
+
+/** Tokens the bucket holds at `now`: the burst, less one per interval its tat runs ahead of now. */
+export function tokensLeft(item: Readonly<Record<string, unknown>> | undefined, rate: { readonly perSecond: number; readonly burst: number }, now: number): number {
+  const tat = Number(item?.[BUCKET_ITEM.tat] ?? 0);
+  const ahead = Math.max(0, tat - now) * (rate.perSecond / 1000);
+  return Math.max(0, Math.min(rate.burst, Math.floor(rate.burst - ahead)));
+}
