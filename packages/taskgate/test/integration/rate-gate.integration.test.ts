@@ -1,0 +1,162 @@
+import { randomUUID } from 'node:crypto';
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand, type Message } from '@aws-sdk/client-sqs';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import type { Context, SQSEvent } from 'aws-lambda';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { defineTask } from '../../src/core/task';
+import { createHandler } from '../../src/worker/create-handler';
+import { DynamoLedger } from '../../src/worker/ledger/dynamo-ledger';
+import { bucketKey, tokensInLastMinute } from '../../src/worker/rate/bucket-item';
+import { DynamoTokenBucket } from '../../src/worker/rate/token-bucket';
+import { ATTEMPTS_ATTRIBUTE } from '../../src/worker/rate/wait-message';
+import { toRecord } from '../../src/local/poller';
+import { createGateQueues, createLedgerTable, dynamoClient, sqsClient } from '../helpers/local-servers';
+
+const sqsEndpoint = inject('sqsEndpoint');
+const dynamodbEndpoint = inject('dynamodbEndpoint');
+Object.assign(process.env, { AWS_ENDPOINT_URL_SQS: sqsEndpoint, AWS_ENDPOINT_URL_DYNAMODB: dynamodbEndpoint, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local' });
+const sqs = sqsClient(sqsEndpoint);
+const dynamo = dynamoClient(dynamodbEndpoint);
+const table = `rate-${randomUUID().slice(0, 8)}`;
+
+const ran: string[] = [];
+const call = defineTask({ name: 'call', gate: 'paced', run: (_payload, { runId }) => void ran.push(runId) });
+
+beforeAll(async () => {
+  await createLedgerTable(dynamo, table);
+});
+
+/** The most grants inside any window of `windowMs`, over sorted times. */
+function busiestWindow(times: readonly number[], windowMs: number): number {
+  const sorted = [...times].sort((a, b) => a - b);
+  let best = 0;
+  for (let start = 0, end = 0; end < sorted.length; end++) {
+    while (sorted[end]! - sorted[start]! >= windowMs) start++;
+    best = Math.max(best, end - start + 1);
+  }
+  return best;
+}
+
+describe('the token bucket on dynalite', () => {
+  it('gives the burst at once, then one token per interval, and counts them by minute', async () => {
+    const bucket = new DynamoTokenBucket(dynamo, table, `burst-${randomUUID()}`, { perSecond: 10, burst: 5 });
+    const results = [];
+    for (let i = 0; i < 6; i++) results.push(await bucket.take());
+    expect(results.slice(0, 5).every((r) => r.granted)).toBe(true);
+    expect(results[5]).toEqual({ granted: false, waitMs: expect.any(Number) });
+    const waitMs = (results[5] as { waitMs: number }).waitMs;
+    expect(waitMs).toBeGreaterThan(0);
+    expect(waitMs).toBeLessThanOrEqual(100);
+    await new Promise((resolve) => setTimeout(resolve, waitMs + 5));
+    expect(await bucket.take()).toEqual({ granted: true });
+    expect(bucket.writes).toBe(6);
+    const gate = (bucket as unknown as { key: string }).key;
+    const { Item } = await dynamo.send(new GetItemCommand({ TableName: table, Key: { pk: { S: gate } }, ConsistentRead: true }));
+    expect(tokensInLastMinute(unmarshall(Item!), Date.now())).toBeGreaterThanOrEqual(6);
+  });
+
+  it('never issues more than the rate to 20 workers taking tokens at once', async () => {
+    const gate = `race-${randomUUID()}`;
+    const rate = { perSecond: 40, burst: 4 };
+    const grants: number[] = [];
+    let writes = 0;
+    const until = Date.now() + 2_500;
+    await Promise.all(
+      Array.from({ length: 20 }, async () => {
+        let decidedAt = 0;
+        const bucket = new DynamoTokenBucket(dynamo, table, gate, rate, () => (decidedAt = Date.now()));
+        while (Date.now() < until) {
+          const token = await bucket.take();
+          if (token.granted) grants.push(decidedAt);
+          else await new Promise((resolve) => setTimeout(resolve, token.waitMs));
+        }
+        writes += bucket.writes;
+      }),
+    );
+    // GCRA: at most burst + rate x window in any window, by the times the workers decided at.
+    expect(busiestWindow(grants, 1000)).toBeLessThanOrEqual(rate.burst + rate.perSecond);
+    expect(grants.length).toBeLessThanOrEqual(rate.burst + rate.perSecond * 2.5 + 1);
+    // And it does issue: most of what the rate allows, over a store that answers ~300 writes/s.
+    expect(grants.length).toBeGreaterThan(rate.perSecond * 2.5 * 0.6);
+    expect(writes).toBeGreaterThanOrEqual(grants.length);
+  });
+});
+
+describe('a worker on a rate gate', () => {
+  const context = { getRemainingTimeInMillis: () => 60_000 } as Context;
+
+  async function receive(queueUrl: string, count: number, waitSeconds = 0): Promise<Message[]> {
+    const { Messages = [] } = await sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: count, WaitTimeSeconds: waitSeconds, MessageSystemAttributeNames: ['All'], MessageAttributeNames: ['All'] }),
+    );
+    return Messages;
+  }
+
+  function handlerFor(queueUrl: string, dlqUrl: string, ledgerTable = table) {
+    return createHandler([call], {
+      TASKGATE_GATE: 'paced',
+      TASKGATE_DLQ_URL: dlqUrl,
+      TASKGATE_LEDGER_TABLE: ledgerTable,
+      TASKGATE_QUEUES: JSON.stringify({ paced: { url: queueUrl } }),
+      TASKGATE_RATE: JSON.stringify({ perSecond: 0.5, burst: 1 }),
+    });
+  }
+
+  it('runs what has a token and re-sends the rest with a delay, its attempts carried, reporting it done', async () => {
+    const gate = await createGateQueues(sqs, `paced-${randomUUID().slice(0, 8)}`, 5);
+    const handler = handlerFor(gate.queueUrl, gate.dlqUrl);
+    for (const id of ['w-1', 'w-2', 'w-3']) await sqs.send(new SendMessageCommand({ QueueUrl: gate.queueUrl, MessageBody: JSON.stringify({ task: 'call', id, source: 'manual' }) }));
+    const messages = await receive(gate.queueUrl, 3);
+    expect(messages).toHaveLength(3);
+    const records = messages.map((message) => toRecord(message, 'arn:aws:sqs:us-east-1:000000000000:paced', 'us-east-1'));
+    // The third came back for its second delivery: its receive count counts, and one attempt was carried.
+    (records[2]!.attributes as { ApproximateReceiveCount: string }).ApproximateReceiveCount = '2';
+    const response = await handler({ Records: records } as SQSEvent, context);
+    expect(response.batchItemFailures).toEqual([]);
+    expect(ran.filter((id) => id.startsWith('w-'))).toHaveLength(1);
+    const waiting = ['w-1', 'w-2', 'w-3'].filter((id) => !ran.includes(id));
+    // Re-sent with a delay: not visible at once, back after it (the next token at 0.5/s is 2 s away).
+    expect(await receive(gate.queueUrl, 10)).toEqual([]);
+    const back: Message[] = [];
+    const deadline = Date.now() + 8_000;
+    while (back.length < 2 && Date.now() < deadline) back.push(...(await receive(gate.queueUrl, 10, 1)));
+    expect(back.map((m) => JSON.parse(m.Body!).id).sort()).toEqual(waiting.sort());
+    for (const message of back) {
+      const id = JSON.parse(message.Body!).id as string;
+      expect(JSON.parse(message.Body!)).toMatchObject({ task: 'call', id, source: 'manual' });
+      const carried = message.MessageAttributes?.[ATTEMPTS_ATTRIBUTE]?.StringValue;
+      expect(carried).toBe(id === JSON.parse(records[2]!.body).id ? '1' : '0');
+    }
+  });
+
+  it('records the carried attempts in the ledger when a re-sent message runs', async () => {
+    const gate = await createGateQueues(sqs, `paced-${randomUUID().slice(0, 8)}`, 5);
+    const handler = handlerFor(gate.queueUrl, gate.dlqUrl, table);
+    await new Promise((resolve) => setTimeout(resolve, 2_100)); // the earlier test's token interval
+    await sqs.send(new SendMessageCommand({ QueueUrl: gate.queueUrl, MessageBody: JSON.stringify({ task: 'call', id: 'carried-1' }), MessageAttributes: { [ATTEMPTS_ATTRIBUTE]: { DataType: 'Number', StringValue: '2' } } }));
+    const [message] = await receive(gate.queueUrl, 1);
+    await handler({ Records: [toRecord(message!, 'arn:aws:sqs:us-east-1:000000000000:paced', 'us-east-1')] } as SQSEvent, context);
+    expect(ran).toContain('carried-1');
+    expect(await new DynamoLedger(dynamo, table, 30).get('call', 'carried-1')).toMatchObject({ status: 'succeeded', attempts: 3 });
+  });
+
+  it('fails closed: when the bucket cannot be written, the message waits and does not run', async () => {
+    const gate = await createGateQueues(sqs, `paced-${randomUUID().slice(0, 8)}`, 5);
+    const handler = handlerFor(gate.queueUrl, gate.dlqUrl, 'no-such-table');
+    await sqs.send(new SendMessageCommand({ QueueUrl: gate.queueUrl, MessageBody: JSON.stringify({ task: 'call', id: 'closed-1' }) }));
+    const [message] = await receive(gate.queueUrl, 1);
+    const response = await handler({ Records: [toRecord(message!, 'arn:aws:sqs:us-east-1:000000000000:paced', 'us-east-1')] } as SQSEvent, context);
+    expect(ran).not.toContain('closed-1');
+    // Re-sent to wait (5 to 10 s), so this delivery is done and spends no retry.
+    expect(response.batchItemFailures).toEqual([]);
+    const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: gate.queueUrl, AttributeNames: ['ApproximateNumberOfMessagesDelayed'] }));
+    expect(Attributes?.ApproximateNumberOfMessagesDelayed).toBe('1');
+  });
+});
+
+describe('the bucket item', () => {
+  it('lives beside the runs under a key no run can have', () => {
+    expect(bucketKey('email-api')).toBe('taskgate:rate#email-api');
+  });
+});
