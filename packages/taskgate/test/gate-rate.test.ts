@@ -29,7 +29,7 @@ function workerGrants(rate: GateOptions['rate']) {
   const { stack, taskgate } = taskgateStack(testApp(), { tasks, gates: { api: { concurrency: 3, rate } } });
   const template = Template.fromStack(stack);
   const gate = taskgate.gates.get('api')!;
-  const roleId = stack.resolve((gate.worker.role!.node.defaultChild as { logicalId: string }).logicalId) as string;
+  const roleId = stack.resolve((gate.worker.role!.node.defaultChild as unknown as { logicalId: string }).logicalId) as string;
   const policy = Object.values(template.findResources('AWS::IAM::Policy')).find((p) => JSON.stringify(p.Properties.Roles) === JSON.stringify([{ Ref: roleId }]))!;
   const grants = new Map<string, string[]>();
   for (const statement of policy.Properties.PolicyDocument.Statement as Array<{ Action: string | string[]; Resource: unknown }>) {

@@ -1,4 +1,4 @@
-import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { bucketKey, tokensInLastMinute, tokensLeft } from '../worker/rate/bucket-item';
 import type { RateLimit } from '../worker/rate/rate-limit';
 import type { GateEndpoints, Target } from './target';
@@ -11,17 +11,29 @@ export interface RateUsage {
   readonly tokens: number;
 }
 
-/** One gate's bucket, read from its item in the ledger table (one consistent GetItem). */
-export async function readRateUsage(dynamodb: DynamoDBDocumentClient, table: string, gate: string, rate: RateLimit, now = Date.now()): Promise<RateUsage> {
-  const { Item } = await dynamodb.send(new GetCommand({ TableName: table, Key: { pk: bucketKey(gate) }, ConsistentRead: true }));
-  return { usedLastMinute: tokensInLastMinute(Item, now), tokens: tokensLeft(Item, rate, now) };
+/**
+ * Rate gates' buckets, read from their items in the ledger table: one consistent BatchGetItem for
+ * all of them (the operator policy's ledger read), up to 100 gates.
+ */
+export async function readRateUsage(
+  dynamodb: DynamoDBDocumentClient,
+  table: string,
+  gates: ReadonlyArray<{ readonly name: string; readonly rate: RateLimit }>,
+  now = Date.now(),
+): Promise<Map<string, RateUsage>> {
+  if (gates.length === 0) return new Map();
+  const { Responses } = await dynamodb.send(new BatchGetCommand({ RequestItems: { [table]: { Keys: gates.map((gate) => ({ pk: bucketKey(gate.name) })), ConsistentRead: true } } }));
+  const items = new Map((Responses?.[table] ?? []).map((item) => [String(item.pk), item]));
+  return new Map(
+    gates.map((gate) => {
+      const item = items.get(bucketKey(gate.name));
+      return [gate.name, { usedLastMinute: tokensInLastMinute(item, now), tokens: tokensLeft(item, gate.rate, now) }];
+    }),
+  );
 }
 
 /** Each rate gate's bucket; gates without a rate are left out. */
 export async function rateUsage(target: Pick<Target, 'dynamodb' | 'ledgerTable'>, gates: readonly GateEndpoints[], now = Date.now()): Promise<Map<string, RateUsage>> {
   const rated = gates.filter((gate): gate is GateEndpoints & { rate: RateLimit } => gate.rate !== undefined);
-  if (rated.length === 0) return new Map();
-  const table = target.ledgerTable();
-  const usage = await Promise.all(rated.map((gate) => readRateUsage(target.dynamodb, table, gate.name, gate.rate, now)));
-  return new Map(rated.map((gate, index) => [gate.name, usage[index]!]));
+  return rated.length === 0 ? new Map() : readRateUsage(target.dynamodb, target.ledgerTable(), rated, now);
 }

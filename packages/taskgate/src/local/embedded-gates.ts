@@ -150,7 +150,7 @@ function rateOf(rate: RateLimit | undefined, dynamodb: DynamoDBClient, table: st
   if (!rate) return {};
   if (!table) return { rate };
   const documents = DynamoDBDocumentClient.from(dynamodb);
-  return { rate, rateUsage: () => readRateUsage(documents, table, gate, rate) };
+  return { rate, rateUsage: async () => (await readRateUsage(documents, table, [{ name: gate, rate }])).get(gate)! };
 }
 
 /**
