@@ -40,14 +40,15 @@ function busiestWindow(times: readonly number[], windowMs: number): number {
 
 describe('the token bucket on dynalite', () => {
   it('gives the burst at once, then one token per interval, and counts them by minute', async () => {
-    const bucket = new DynamoTokenBucket(dynamo, table, `burst-${randomUUID()}`, { perSecond: 10, burst: 5 });
+    // Slow enough that a busy machine takes the six tokens within one interval.
+    const bucket = new DynamoTokenBucket(dynamo, table, `burst-${randomUUID()}`, { perSecond: 1, burst: 5 });
     const results = [];
     for (let i = 0; i < 6; i++) results.push(await bucket.take());
     expect(results.slice(0, 5).every((r) => r.granted)).toBe(true);
     expect(results[5]).toEqual({ granted: false, waitMs: expect.any(Number) });
     const waitMs = (results[5] as { waitMs: number }).waitMs;
     expect(waitMs).toBeGreaterThan(0);
-    expect(waitMs).toBeLessThanOrEqual(100);
+    expect(waitMs).toBeLessThanOrEqual(1000);
     await new Promise((resolve) => setTimeout(resolve, waitMs + 5));
     expect(await bucket.take()).toEqual({ granted: true });
     expect(bucket.writes).toBe(6);
@@ -77,8 +78,8 @@ describe('the token bucket on dynalite', () => {
     // GCRA: at most burst + rate x window in any window, by the times the workers decided at.
     expect(busiestWindow(grants, 1000)).toBeLessThanOrEqual(rate.burst + rate.perSecond);
     expect(grants.length).toBeLessThanOrEqual(rate.burst + rate.perSecond * 2.5 + 1);
-    // And it does issue: most of what the rate allows, over a store that answers ~300 writes/s.
-    expect(grants.length).toBeGreaterThan(rate.perSecond * 2.5 * 0.6);
+    // And it does issue: more than a second's worth (the machine's load decides how close to the rate).
+    expect(grants.length).toBeGreaterThan(rate.perSecond);
     expect(writes).toBeGreaterThanOrEqual(grants.length);
   });
 });
@@ -139,6 +140,32 @@ describe('a worker on a rate gate', () => {
     await handler({ Records: [toRecord(message!, 'arn:aws:sqs:us-east-1:000000000000:paced', 'us-east-1')] } as SQSEvent, context);
     expect(ran).toContain('carried-1');
     expect(await new DynamoLedger(dynamo, table, 30).get('call', 'carried-1')).toMatchObject({ status: 'succeeded', attempts: 3 });
+  });
+
+  it('paces a FIFO batch inside its one worker: each record sleeps until its token, none is re-sent', async () => {
+    const gate = await createGateQueues(sqs, `paced-${randomUUID().slice(0, 8)}`, 5);
+    // A table of its own: the other tests' bucket for gate `paced` runs at another rate.
+    const fifoTable = `rate-fifo-${randomUUID().slice(0, 8)}`;
+    await createLedgerTable(dynamo, fifoTable);
+    const handler = createHandler([call], {
+      TASKGATE_GATE: 'paced',
+      TASKGATE_DLQ_URL: gate.dlqUrl,
+      TASKGATE_LEDGER_TABLE: fifoTable,
+      // A FIFO gate's queue URL: the worker paces in place; nothing is sent to it.
+      TASKGATE_QUEUES: JSON.stringify({ paced: { url: `${gate.queueUrl}-serial.fifo` } }),
+      TASKGATE_RATE: JSON.stringify({ perSecond: 4, burst: 1 }),
+    });
+    for (const id of ['f-1', 'f-2', 'f-3']) await sqs.send(new SendMessageCommand({ QueueUrl: gate.queueUrl, MessageBody: JSON.stringify({ task: 'call', id }) }));
+    const records = (await receive(gate.queueUrl, 3)).map((message) => {
+      const record = toRecord(message, 'arn:aws:sqs:us-east-1:000000000000:paced.fifo', 'us-east-1');
+      return { ...record, attributes: { ...record.attributes, MessageGroupId: 'paced' } };
+    });
+    const started = Date.now();
+    const response = await handler({ Records: records } as SQSEvent, { getRemainingTimeInMillis: () => 120_000 } as Context);
+    expect(response.batchItemFailures).toEqual([]);
+    expect(ran.filter((id) => id.startsWith('f-'))).toEqual(['f-1', 'f-2', 'f-3']);
+    // One token every 250 ms, the first at once: at least 2 intervals for 3 records.
+    expect(Date.now() - started).toBeGreaterThanOrEqual(490);
   });
 
   it('fails closed: when the bucket cannot be written, the message waits and does not run', async () => {
