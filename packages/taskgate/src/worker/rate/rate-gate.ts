@@ -3,7 +3,7 @@ import type { Envelope } from '../../core/envelope';
 import { MAX_DELAY_SECONDS, type SendPorts } from '../../core/send-path';
 import type { TaskLogger } from '../../core/task';
 import type { RecordOutcome } from '../worker';
-import type { TokenBucket } from './token-bucket';
+import type { TokenBucket, TokenResult } from './token-bucket';
 import { sendToWait } from './wait-message';
 
 export interface RateGateOptions {
@@ -39,6 +39,13 @@ export type RateVerdict = { readonly admitted: true } | { readonly admitted: fal
  * more keeps the gate at its rate while the backlog lasts, at the cost of a few more re-sends.
  */
 const SPREAD_FACTOR = 1.25;
+/**
+ * A standard gate's worker reserves a token up to this far ahead and waits for it in place: workers
+ * that ask together each get the next slot (instead of all but one being refused, which costs a
+ * write each), and a run starts exactly at its slot. Longer waits are re-sent, which costs nothing
+ * while it waits.
+ */
+const MAX_IN_PLACE_WAIT_MS = 1_000;
 /** After the bucket failed, a message waits this long (plus up to as much again, jittered) before it asks again. */
 const FAIL_CLOSED_DELAY_SECONDS = 5;
 
@@ -62,23 +69,23 @@ export class RateGate {
 
   /** Never throws: a failure of the bucket or of the re-send becomes the record's outcome. */
   async admit(request: RateRequest): Promise<RateVerdict> {
-    for (;;) {
-      let waitMs: number;
-      try {
-        const token = await this.options.bucket.take();
-        if (token.granted) return { admitted: true };
-        waitMs = token.waitMs;
-      } catch (error) {
-        return this.failClosed(request, error);
-      }
-      if (!this.options.fifo) return this.resend(request, await this.spreadSeconds(waitMs));
-      if (waitMs > request.waitBudgetMs()) {
-        // Sized at synth so this does not happen (the worker's timeout allows a token interval per record); should it, the record returns to the queue.
-        const delaySeconds = Math.max(1, Math.ceil(waitMs / 1000));
-        return { admitted: false, outcome: { status: 'retry', task: request.envelope.task, error: `the gate's next token is ${waitMs} ms away, longer than the worker has left`, delaySeconds } };
-      }
-      await this.sleep(waitMs);
+    // A FIFO gate waits in place as long as it can; a standard one up to a second, the rest re-sent.
+    const budget = Math.max(0, request.waitBudgetMs());
+    const horizonMs = this.options.fifo ? budget : Math.min(MAX_IN_PLACE_WAIT_MS, budget);
+    let token: TokenResult;
+    try {
+      token = await this.options.bucket.take(horizonMs);
+    } catch (error) {
+      return this.failClosed(request, error);
     }
+    if (token.granted) {
+      if (token.waitMs > 0) await this.sleep(token.waitMs);
+      return { admitted: true };
+    }
+    if (!this.options.fifo) return this.resend(request, await this.spreadSeconds(token.waitMs));
+    // Sized at synth so this does not happen (the worker's timeout allows a token interval per record); should it, the record returns to the queue.
+    const delaySeconds = Math.max(1, Math.ceil(token.waitMs / 1000));
+    return { admitted: false, outcome: { status: 'retry', task: request.envelope.task, error: `the gate's next token is ${Math.round(token.waitMs)} ms away, longer than the worker has left`, delaySeconds } };
   }
 
   /** Seconds a re-sent message waits: the next token, plus its random place in the time the backlog takes at the rate. */

@@ -4,23 +4,29 @@ import { BUCKET_ITEM, bucketKey, epochMinute, usedAttribute } from './bucket-ite
 import { Gcra } from './gcra';
 import type { RateLimit } from './rate-limit';
 
-/** What taking a token came to. */
-export type TokenResult = { readonly granted: true } | { readonly granted: false; readonly waitMs: number };
+/** What taking a token came to: granted, good in `waitMs` (0: now); or refused, the next one in `waitMs`. */
+export type TokenResult = { readonly granted: boolean; readonly waitMs: number };
 
 /** A gate's token bucket, shared by all of its workers. */
 export interface TokenBucket {
   readonly rate: RateLimit;
   /**
-   * Takes one token if there is one now.
+   * Takes one token if there is one now or within `horizonMs` (reserved: the caller waits `waitMs` for it).
    * @throws whatever the store throws (a throttle, a network error): the caller fails closed.
    */
-  take(): Promise<TokenResult>;
+  take(horizonMs?: number): Promise<TokenResult>;
 }
 
 /** A bucket whose tat is this far in the past was idle long enough that its minute counters are stale: the item is written anew. */
 const IDLE_RESET_MS = 120_000;
-/** Conflicting writes tolerated before a take gives up for one interval (each conflict means another worker just took a token). */
-const MAX_TRIES = 3;
+/**
+ * Tokens are taken for this many ms ahead and the run waits for its slot: a write that takes
+ * longer than the slot's time to land would start its run late, and late runs bunch, which the
+ * downstream sees as more than the rate. A few ms of DynamoDB fit well within it.
+ */
+const LEAD_MS = 20;
+/** The most workers a lost race makes a worker assume it competes with: it then holds back for up to this many intervals. */
+const MAX_CONTENTION = 64;
 /**
  * Counters of these minutes back are removed at each write. A write sees its item's last write at
  * most IDLE_RESET_MS + MAX_REFILL_SECONDS (3 minutes) before, so older counters are already gone,
@@ -35,12 +41,23 @@ const STALE_MINUTES = [2, 3, 4, 5];
  * stored value means they never issue more than the rate allows together. A worker remembers the
  * last `tat` it saw; `tat` only grows, so that is a lower bound, and a worker that knows the bucket
  * is empty waits without writing. No transactions, so the embedded DynamoDB runs it as AWS does.
+ *
+ * Where many workers wait for the same next token, all of them would write when it comes and all
+ * but one would be refused: a refused conditional write costs a write all the same. So a worker
+ * that loses a race holds back for a random share of `contention` intervals (doubled at each lost
+ * race, halved at each win), as exponential backoff with jitter does, and on average about one
+ * worker asks per token. Takes of one worker (the records of a batch) go one after another, so
+ * they never race each other.
  */
 export class DynamoTokenBucket implements TokenBucket {
   private readonly documents: DynamoDBDocumentClient;
   private readonly gcra: Gcra;
   private readonly key: string;
   private knownTat?: number;
+  /** Until when this worker holds back after a lost race (epoch ms). */
+  private holdUntil = 0;
+  private contention = 1;
+  private queue: Promise<unknown> = Promise.resolve();
   /** Write requests made (granted or refused), for the benchmark's writes per dispatch. */
   writes = 0;
 
@@ -50,26 +67,46 @@ export class DynamoTokenBucket implements TokenBucket {
     gate: string,
     readonly rate: RateLimit,
     private readonly now: () => number = Date.now,
+    private readonly random: () => number = Math.random,
   ) {
     this.documents = DynamoDBDocumentClient.from(client);
     this.gcra = new Gcra(rate);
     this.key = bucketKey(gate);
   }
 
-  async take(): Promise<TokenResult> {
-    if (this.knownTat === undefined) await this.refresh();
-    for (let tries = 0; tries < MAX_TRIES; tries++) {
-      const now = this.now();
-      const state = this.gcra.state(this.knownTat, now);
-      if (state.kind === 'empty') return { granted: false, waitMs: state.waitMs };
-      if (await this.write(state.kind, now)) return { granted: true };
-      await this.refresh();
-    }
-    return { granted: false, waitMs: this.gcra.intervalMs };
+  take(horizonMs = 0): Promise<TokenResult> {
+    const result = this.queue.then(() => this.takeNow(horizonMs));
+    this.queue = result.catch(() => undefined);
+    return result;
   }
 
-  /** One conditional write for the state the worker believes the bucket is in; false when the stored value says otherwise. */
-  private async write(kind: 'idle' | 'busy', now: number): Promise<boolean> {
+  private async takeNow(horizonMs: number): Promise<TokenResult> {
+    if (this.knownTat === undefined) await this.refresh();
+    const now = this.now() + LEAD_MS;
+    if (now < this.holdUntil) return { granted: false, waitMs: this.holdUntil - now };
+    const state = this.gcra.state(this.knownTat, now, horizonMs);
+    if (state.kind === 'empty') return { granted: false, waitMs: state.waitMs };
+    const slot = await this.write(state.kind, now, horizonMs);
+    if (slot !== undefined) {
+      this.contention = Math.max(1, this.contention / 2);
+      return { granted: true, waitMs: Math.max(0, slot - this.now()) };
+    }
+    // Refused: the stored value moved on (other workers took the tokens this one saw).
+    await this.refresh();
+    return this.lost();
+  }
+
+  /** Another worker took the token: hold back for a random share of the intervals the contention suggests. */
+  private lost(): TokenResult {
+    this.contention = Math.min(MAX_CONTENTION, this.contention * 2);
+    const now = this.now() + LEAD_MS;
+    const next = this.gcra.nextTokenAt(this.knownTat, now);
+    this.holdUntil = next + this.random() * this.contention * this.gcra.intervalMs;
+    return { granted: false, waitMs: Math.max(1, this.holdUntil - now + LEAD_MS) };
+  }
+
+  /** One conditional write for the state the worker believes the bucket is in: the token's slot, or undefined when the stored value says otherwise. */
+  private async write(kind: 'idle' | 'busy', now: number, horizonMs: number): Promise<number | undefined> {
     const interval = this.gcra.intervalMs;
     const minute = epochMinute(now);
     this.writes++;
@@ -85,7 +122,7 @@ export class DynamoTokenBucket implements TokenBucket {
           }),
         );
         this.knownTat = now + interval;
-        return true;
+        return now;
       }
       const names = { '#tat': BUCKET_ITEM.tat, '#used': usedAttribute(minute), ...Object.fromEntries(STALE_MINUTES.map((back) => [`#old${back}`, usedAttribute(minute - back)])) };
       const counters = `#used = if_not_exists(#used, :zero) + :one REMOVE ${STALE_MINUTES.map((back) => `#old${back}`).join(', ')}`;
@@ -102,16 +139,17 @@ export class DynamoTokenBucket implements TokenBucket {
             : {
                 UpdateExpression: `SET #tat = #tat + :interval, ${counters}`,
                 ConditionExpression: '#tat BETWEEN :now AND :limit',
-                ExpressionAttributeValues: { ':interval': interval, ':now': now, ':limit': now + this.gcra.toleranceMs, ':zero': 0, ':one': 1 },
+                ExpressionAttributeValues: { ':interval': interval, ':now': now, ':limit': now + this.gcra.toleranceMs + horizonMs, ':zero': 0, ':one': 1 },
               }),
           ExpressionAttributeNames: names,
           ReturnValues: 'UPDATED_NEW',
         }),
       );
-      this.knownTat = Math.max(this.knownTat ?? 0, Number(Attributes?.[BUCKET_ITEM.tat] ?? 0));
-      return true;
+      const newTat = Number(Attributes?.[BUCKET_ITEM.tat] ?? now + interval);
+      this.knownTat = Math.max(this.knownTat ?? 0, newTat);
+      return this.gcra.slotOf(newTat, now);
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
+      if (error instanceof ConditionalCheckFailedException) return undefined;
       throw error;
     }
   }
