@@ -58,6 +58,8 @@ describe(`the outage drill: ${RUNS} runs piled up behind a gate of ${RATE.perSec
   }, 120_000);
 
   afterAll(async () => {
+    // The runtime's run lines, to see where a failed drill's runs went.
+    if (process.env.DRILL_DEBUG) console.log(app?.output().slice(-6000));
     await app?.dispose();
     await endpoint.close();
   });
