@@ -256,7 +256,8 @@ describe('status', () => {
     expect(rows.find((r) => r.gate === 'rates-api')).toMatchObject({ visible: 21, concurrency: 1, buildingUp: true, oldestAgeSeconds: null });
     expect(rows.find((r) => r.gate === 'email-api')).toMatchObject({ buildingUp: false });
     const table = (await cli('status')).stdout;
-    expect(table).toMatch(/rates-api\s+21\s+0\s+0\s+0\s+0\s+-\s+1\s+building up/);
+    // RATE, TOKENS 1 MIN and WAITING are '-' for a gate without a rate.
+    expect(table).toMatch(/rates-api\s+21\s+0\s+0\s+0\s+0\s+-\s+1\s+-\s+-\s+-\s+building up/);
     expect(table).toContain('OLDEST: the embedded SQS server does not report it');
     // Piped output has no colors unless forced.
     expect(table).not.toContain('\u001b[');

@@ -20,6 +20,8 @@ import { checkRange } from './check-range';
 import { wireGateWebhooks } from './gate-webhooks';
 import { gateQueueName, gateWorkerName } from './physical-names';
 import { rootStack } from './root-stack';
+import { checkGateRate, fifoPacingSeconds } from './gate-rate';
+import { encodeRateLimit, type RateLimit } from '../worker/rate/rate-limit';
 
 /** How one gate limits the throughput to its downstream. */
 export interface GateOptions {
@@ -31,6 +33,15 @@ export interface GateOptions {
    * @default 2
    */
   readonly concurrency?: number;
+  /**
+   * Runs started per second across all of the gate's workers, with a burst: a token bucket in the
+   * ledger table, one conditional write per run. A run that finds no token waits (re-sent with a
+   * delay, which spends no retry); a FIFO gate (concurrency 1) sleeps until its token, and its
+   * worker timeout grows by one token interval per record. perSecond from 1/60 to 500, burst 1 to
+   * 1000 and at most 60 s of tokens.
+   * @default - no rate: the gate limits concurrency only
+   */
+  readonly rate?: RateLimit;
   /**
    * Messages handed to one invocation (1 to 10). On a standard gate the records of a batch run at
    * the same time, so up to `concurrency x batchSize` runs are in flight: raise it for many short
@@ -119,6 +130,7 @@ interface GateSizing {
   readonly visibilityTimeout: number;
   readonly maxReceiveCount: number;
   readonly maxMessageAge: Duration;
+  readonly rate?: RateLimit;
 }
 
 /**
@@ -142,26 +154,27 @@ function sizeGate(props: GateProps): GateSizing {
   checkRange(subject, 'maxBatchingWindow (seconds)', window, 0, 300);
   // A concurrency known only at deployment cannot pick the queue type: the gate is a standard one.
   const fifo = concurrency === 1;
+  const rate = checkGateRate(gate, props.rate);
   if (fifo && props.maxBatchingWindow !== undefined) {
     throw new ConfigurationError(
       `gate ${gate}: concurrency 1 makes the gate a FIFO queue, and Lambda has no batching window on FIFO queues; remove maxBatchingWindow or raise concurrency to 2`,
     );
   }
-  const functionTimeout = sizeFunctionTimeout(props, fifo, batchSize);
+  const functionTimeout = sizeFunctionTimeout(props, fifo, batchSize, fifoPacingSeconds(rate, fifo, batchSize));
   const visibilityTimeout = sizeVisibilityTimeout(props, functionTimeout, window);
   const maxReceiveCount = props.maxReceiveCount ?? Math.max(5, ...props.tasks.map((task) => task.retry.maxAttempts));
   checkRange(subject, 'maxReceiveCount', maxReceiveCount, 5, 1000);
   const maxMessageAge = props.maxMessageAge ?? Duration.minutes(15);
   checkRange(subject, 'maxMessageAge (seconds)', maxMessageAge.toSeconds(), 60, 14 * 86_400);
-  return { concurrency, fifo, batchSize, memorySize, functionTimeout, visibilityTimeout, maxReceiveCount, maxMessageAge };
+  return { concurrency, fifo, batchSize, memorySize, functionTimeout, visibilityTimeout, maxReceiveCount, maxMessageAge, rate };
 }
 
 /** The worker's timeout: the given one, checked, or the longest task's (a FIFO batch's) plus the margin. */
-function sizeFunctionTimeout(props: GateProps, fifo: boolean, batchSize: number): number {
+function sizeFunctionTimeout(props: GateProps, fifo: boolean, batchSize: number, pacingSeconds: number): number {
   const gate = props.gateName;
   const longest = props.tasks.reduce((a, b) => (b.timeout > a.timeout ? b : a));
   // A FIFO worker runs its batch in order, one record after another; a standard one runs them together.
-  const batchTime = fifo && Token.isUnresolved(batchSize) ? undefined : (fifo ? batchSize : 1) * longest.timeout;
+  const batchTime = fifo && Token.isUnresolved(batchSize) ? undefined : (fifo ? batchSize : 1) * longest.timeout + pacingSeconds;
   if (props.timeout === undefined && batchTime === undefined) {
     throw new ConfigurationError(
       `gate ${gate}: a FIFO batch runs one record after another and its batchSize is known only at deployment, so the worker timeout cannot be derived; give timeout`,
@@ -242,11 +255,14 @@ export class Gate extends Construct {
   readonly deadLetterQueueName: string;
   /** The worker function's name where the Gate gives one (`nameWorker`); otherwise CloudFormation generates it. */
   readonly workerName?: string;
+  /** Runs per second across the gate's workers, when it has a rate. */
+  readonly rate?: RateLimit;
 
   constructor(scope: Construct, id: string, props: GateProps) {
     super(scope, id);
     const gate = props.gateName;
-    const { concurrency, fifo, batchSize, memorySize, functionTimeout, visibilityTimeout, maxReceiveCount, maxMessageAge } = sizeGate(props);
+    const { concurrency, fifo, batchSize, memorySize, functionTimeout, visibilityTimeout, maxReceiveCount, maxMessageAge, rate } = sizeGate(props);
+    this.rate = rate;
     this.gateName = gate;
     this.concurrency = concurrency;
     this.fifo = fifo;
@@ -301,6 +317,7 @@ export class Gate extends Construct {
       environment: {
         [WORKER_ENV.gate]: gate,
         [WORKER_ENV.deadLetterQueueUrl]: this.deadLetterQueue.queueUrl,
+        ...(rate ? { [WORKER_ENV.rate]: encodeRateLimit(rate) } : {}),
         POWERTOOLS_SERVICE_NAME: METRICS.service,
         POWERTOOLS_METRICS_NAMESPACE: METRICS.namespace,
         NODE_OPTIONS: '--enable-source-maps',
@@ -319,6 +336,7 @@ export class Gate extends Construct {
       (construct.node.defaultChild as CfnResource).addMetadata(METADATA_KEYS.gate, gate);
     }
     (this.worker.node.defaultChild as CfnResource).addMetadata(METADATA_KEYS.tasks, props.tasks.map(taskMetadata));
+    if (rate) (this.worker.node.defaultChild as CfnResource).addMetadata(METADATA_KEYS.rate, { perSecond: rate.perSecond, burst: rate.burst });
     this.deadLetterQueue.grantSendMessages(this.worker);
     const webhooks = wireGateWebhooks(this, { gateName: gate, tasks: props.tasks, worker: this.worker, secret: props.webhookSecret, urls: props.webhookUrls ?? {} });
     this.webhookSecret = webhooks.secret;

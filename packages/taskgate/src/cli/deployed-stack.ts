@@ -8,6 +8,7 @@ import { gateOutputKey } from '../core/outputs';
 import { awsQueueBase, queueAddress } from '../core/queue-address';
 import { inlineNestedStacks, NESTED_ID_SEPARATOR } from '../local/nested-stacks';
 import { modelFromTemplate, type AppModel, type TemplateDocument } from '../local/template';
+import type { RateLimit } from '../worker/rate/rate-limit';
 import { CliError } from './errors';
 
 /** A deployed taskgate stack: its outputs and its template, read once per command. */
@@ -117,6 +118,12 @@ export class DeployedStack {
       const worker = this.model.functions.get(mapping.function);
       if (worker?.gate === gate) return mapping.maxConcurrency ?? worker.reservedConcurrency;
     }
+    return undefined;
+  }
+
+  /** The gate's rate: its worker's `taskgate:rate` metadata, when it has one. */
+  rate(gate: string): RateLimit | undefined {
+    for (const worker of this.model.functions.values()) if (worker.gate === gate && worker.rate) return worker.rate;
     return undefined;
   }
 

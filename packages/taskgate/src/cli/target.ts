@@ -10,6 +10,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { closest, TaskRegistry } from '../core/registry';
 import { gateOutputKey, outputKey } from '../core/outputs';
 import type { AnyTask } from '../core/task';
+import type { RateLimit } from '../worker/rate/rate-limit';
 import type { LocalConfig, LocalTaskgate } from '../local/local-config';
 import { appTaskgates, type AppTaskgate } from '../local/taskgates';
 import type { AppModel, TriggerModel } from '../local/template';
@@ -39,6 +40,8 @@ export interface GateEndpoints {
   readonly dlqUrl: string;
   /** The gate's concurrency cap, when the target says. */
   readonly concurrency?: number;
+  /** The gate's rate, when it has one (from the template's metadata). */
+  readonly rate?: RateLimit;
   /** Seconds past which the gate's oldest message sets off its alarm, when the target says (a stack). */
   readonly maxMessageAgeSeconds?: number;
 }
@@ -270,7 +273,7 @@ async function awsTarget(stackName: string, region: string | undefined, wanted: 
       warnings.push(`gate ${gate} has no ${gateOutputKey(gate, 'QueueUrl', identity)} output in stack ${stackName}; redeploy the stack with this code`);
       continue;
     }
-    gates.set(gate, { name: gate, queueUrl, dlqUrl, concurrency: stack.concurrency(gate), maxMessageAgeSeconds: stack.maxMessageAge(gate) });
+    gates.set(gate, { name: gate, queueUrl, dlqUrl, concurrency: stack.concurrency(gate), rate: stack.rate(gate), maxMessageAgeSeconds: stack.maxMessageAge(gate) });
   }
   const scheduler = explainErrors(new SchedulerClient(clientOptions), awsContext);
   const dynamicGroup = stack.outputs.get(outputKey('dynamicScheduleGroup', identity));

@@ -78,6 +78,8 @@ export const METADATA_KEYS = {
   dynamicSchedules: 'taskgate:dynamic-schedules',
   /** On every resource of the request API (`Taskgate`'s `api`): the embedded runtime serves its routes itself. */
   api: 'taskgate:api',
+  /** On a gate's worker function: its rate `{ perSecond, burst }`, when it has one. */
+  rate: 'taskgate:rate',
   /** On every queue, function, rule, schedule and table of a Taskgate: its {@link TaskgateIdentity}. */
   taskgate: 'taskgate:taskgate',
 } as const;

@@ -48,16 +48,24 @@ export interface QueueEntry {
   readonly DelaySeconds?: number;
   readonly MessageGroupId?: string;
   readonly MessageDeduplicationId?: string;
+  /** Numeric message attributes (the rate gate's carried attempts). */
+  readonly MessageAttributes?: Readonly<Record<string, { readonly DataType: 'Number'; readonly StringValue: string }>>;
 }
 
 /**
  * The SQS entry of a body: the group when one is given, a dedupe id hashed from `dedupeKey`, and a
  * delay only above 0 (FIFO queues take no per-message delay; the send plan never asks for one there).
  */
-export function queueEntry(body: string, delivery: { readonly groupId?: string; readonly dedupeKey?: string; readonly delaySeconds?: number } = {}): QueueEntry {
+export function queueEntry(
+  body: string,
+  delivery: { readonly groupId?: string; readonly dedupeKey?: string; readonly delaySeconds?: number; readonly attributes?: Readonly<Record<string, string>> } = {},
+): QueueEntry {
   return {
     MessageBody: body,
     ...(delivery.delaySeconds ? { DelaySeconds: delivery.delaySeconds } : {}),
+    ...(delivery.attributes
+      ? { MessageAttributes: Object.fromEntries(Object.entries(delivery.attributes).map(([name, value]) => [name, { DataType: 'Number' as const, StringValue: value }])) }
+      : {}),
     ...(delivery.groupId !== undefined ? { MessageGroupId: delivery.groupId } : {}),
     ...(delivery.dedupeKey !== undefined ? { MessageDeduplicationId: dedupeId(delivery.dedupeKey) } : {}),
   };

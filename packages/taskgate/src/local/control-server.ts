@@ -41,7 +41,8 @@ const ACTION = /^\/api\/schedules\/([^/]+)\/(pause|resume|fire)$/;
  *   one-time schedule made through the Scheduler API also `oneTime: { group, arn, status, actionAfterCompletion, queue }`
  * - `POST /api/schedules/<name>/pause|resume|fire` → `{ name, enabled }`; 404 `{ error }` for an unknown name
  * - `GET /api/gates` → each gate's queue URLs, concurrency and message counts, and `stalled`: its
- *   messages in flight longer than their tasks' timeout
+ *   messages in flight longer than their tasks' timeout; for a rate gate `rate: { perSecond, burst,
+ *   usedLastMinute, tokens, waiting }` (waiting: messages re-sent to wait for a token)
  * - `GET /` and `/ui/…` → the operator page (see `ui/server.ts`)
  * - EventBridge Scheduler's API (`/schedules…`, see `scheduler-api.ts`): the workers' and the CLI's
  *   Scheduler endpoint (`AWS_ENDPOINT_URL_SCHEDULER`)

@@ -1,4 +1,7 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { readRateUsage } from '../cli/rate-usage';
+import type { RateLimit } from '../worker/rate/rate-limit';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { queueUrlBase } from '../core/queue-address';
 import { EMBEDDED_EXECUTION_ENV, WORKER_ENV } from '../worker/worker-env';
@@ -149,7 +152,15 @@ function startGate(
   });
   const dlq = queueModel.redrive ? provisioned.queues.get(queueModel.redrive.deadLetterQueue) : undefined;
   const concurrencyCap = concurrency === Infinity ? UNCAPPED_CONCURRENCY : concurrency;
-  gates.push({ name: gateName, gate, taskgate: taskgate?.key, queue, deadLetterQueue: dlq, concurrency: concurrencyCap, poller });
+  gates.push({ name: gateName, gate, taskgate: taskgate?.key, queue, deadLetterQueue: dlq, concurrency: concurrencyCap, ...rateOf(fn.rate, ctx.dynamodb, ledgerTable, gate), poller });
+}
+
+/** A rate gate's rate and the reader of its bucket, for the gates' status API. */
+function rateOf(rate: RateLimit | undefined, dynamodb: DynamoDBClient, table: string | undefined, gate: string): Pick<GateRuntime, 'rate' | 'rateUsage'> {
+  if (!rate) return {};
+  if (!table) return { rate };
+  const documents = DynamoDBDocumentClient.from(dynamodb);
+  return { rate, rateUsage: async () => (await readRateUsage(documents, table, [{ name: gate, rate }])).get(gate)! };
 }
 
 /**

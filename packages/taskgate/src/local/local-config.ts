@@ -1,12 +1,13 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import type { RateLimit } from '../worker/rate/rate-limit';
 import type { AppTaskgate } from './taskgates';
 import type { AppModel, TriggerModel } from './template';
 
 /** What local.json says of one Taskgate: its ledger, gates and tasks, and what one-time schedules need. */
 export interface LocalTaskgate {
   readonly ledgerTable: string;
-  readonly gates: Readonly<Record<string, { readonly queueUrl: string; readonly dlqUrl: string; readonly concurrency: number }>>;
+  readonly gates: Readonly<Record<string, { readonly queueUrl: string; readonly dlqUrl: string; readonly concurrency: number; readonly rate?: RateLimit }>>;
   readonly tasks: Readonly<Record<string, string>>;
   /**
    * The Scheduler group of one-time schedules and the role they send with (placeholders locally, as
@@ -56,6 +57,7 @@ interface LocalGate {
   readonly queue: { readonly url: string };
   readonly deadLetterQueue?: { readonly url: string };
   readonly concurrency: number;
+  readonly rate?: RateLimit;
 }
 
 /** A Taskgate's ledger and one-time scheduling, as its workers' environment gives them. */
@@ -78,7 +80,9 @@ export function localTaskgates(
         ledgerTable: '',
         ...found.get(taskgate.key),
         ...(taskgate.model.dynamicScheduleGroups[0] ? { dynamicScheduleGroup: taskgate.model.dynamicScheduleGroups[0].name } : {}),
-        gates: Object.fromEntries(own.map((gate) => [gate.gate, { queueUrl: gate.queue.url, dlqUrl: gate.deadLetterQueue?.url ?? '', concurrency: gate.concurrency }])),
+        gates: Object.fromEntries(
+          own.map((gate) => [gate.gate, { queueUrl: gate.queue.url, dlqUrl: gate.deadLetterQueue?.url ?? '', concurrency: gate.concurrency, ...(gate.rate ? { rate: gate.rate } : {}) }]),
+        ),
         tasks: tasksOf(taskgate.model, gateOf),
       },
     ];

@@ -61,7 +61,7 @@ export async function startLocalStackScheduler(
       const concurrency = Math.min(mapping.maxConcurrency ?? Infinity, fn?.reservedConcurrency ?? Infinity);
       const taskgate = taskgateOf(taskgates, model.stackName, fn?.taskgate ?? queueModel.taskgate);
       const gate = queueModel.gate ?? fn?.gate ?? mapping.function;
-      gates.push({ name: qualifiedName(taskgate, gate), gate, taskgate: taskgate?.key, queue, deadLetterQueue: dlq, concurrency: concurrency === Infinity ? UNCAPPED_CONCURRENCY : concurrency });
+      gates.push({ name: qualifiedName(taskgate, gate), gate, taskgate: taskgate?.key, queue, deadLetterQueue: dlq, concurrency: concurrency === Infinity ? UNCAPPED_CONCURRENCY : concurrency, ...(fn?.rate ? { rate: fn.rate } : {}) });
     }
     for (const taskgate of taskgates.filter((t) => t.stackName === model.stackName)) {
       const table = [...taskgate.model.tables.values()].map((t) => physical.get(t.logicalId)).find(Boolean);

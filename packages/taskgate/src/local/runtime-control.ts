@@ -28,8 +28,9 @@ export function controlTarget(
       Promise.all(
         gates().map(async (gate) => {
           const { Attributes = {} } = await sqs.send(
-            new GetQueueAttributesCommand({ QueueUrl: gate.queue.url, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
+            new GetQueueAttributesCommand({ QueueUrl: gate.queue.url, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'] }),
           );
+          const delayed = Number(Attributes.ApproximateNumberOfMessagesDelayed ?? 0);
           return {
             name: gate.name,
             concurrency: gate.concurrency,
@@ -37,6 +38,9 @@ export function controlTarget(
             dlqUrl: gate.deadLetterQueue?.url ?? null,
             visible: Number(Attributes.ApproximateNumberOfMessages ?? 0),
             inFlight: Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0),
+            delayed,
+            // A rate gate: its rate, its bucket now, and the messages re-sent to wait for a token (delayed).
+            rate: gate.rate ? { ...gate.rate, ...(await gate.rateUsage?.()), waiting: delayed } : null,
             peakBatchesInFlight: gate.poller?.peakInFlight ?? null,
             // Messages in flight past their tasks' timeout: only the poller knows how long each has been.
             stalled: gate.poller?.stalledMessages() ?? null,

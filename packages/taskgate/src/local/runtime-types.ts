@@ -3,6 +3,8 @@ import type { MappingPoller } from './poller';
 import type { LocalQueue } from './provision';
 import type { Scheduler } from './scheduler';
 import type { AppModel } from './template';
+import type { RateLimit } from '../worker/rate/rate-limit';
+import type { RateUsage } from '../cli/rate-usage';
 
 /** Batches at once for a mapping with neither maximum concurrency nor reserved concurrency. */
 export const UNCAPPED_CONCURRENCY = 10;
@@ -17,6 +19,10 @@ export interface GateRuntime {
   readonly queue: LocalQueue;
   readonly deadLetterQueue?: LocalQueue;
   readonly concurrency: number;
+  /** The gate's rate, when it has one (its worker's `taskgate:rate` metadata). */
+  readonly rate?: RateLimit;
+  /** Its bucket now (tokens taken in the last minute, tokens left), for a gate with a rate and a ledger. */
+  rateUsage?(): Promise<RateUsage>;
   readonly poller?: MappingPoller;
 }
 

@@ -5,6 +5,7 @@ import type { TaskMetadata } from '../core/task-metadata';
 import { assemblyNestedTemplates, inlineNestedStacks } from './nested-stacks';
 import { tickTime } from '../core/task-message';
 import { WORKER_ENV } from '../worker/worker-env';
+import { decodeRateLimit, type RateLimit } from '../worker/rate/rate-limit';
 import { LOCAL_ACCOUNT_ID, type StackEnvironment } from './stack-environment';
 
 /**
@@ -68,6 +69,8 @@ export interface FunctionModel {
   /** `MemorySize`; undefined when the template leaves Lambda's default. */
   readonly memoryMb?: number;
   readonly reservedConcurrency?: number;
+  /** A gate worker's rate, from the template metadata (`taskgate:rate`). */
+  readonly rate?: RateLimit;
   readonly environment: Readonly<Record<string, unknown>>;
   /** The bundle's folder, from the asset metadata; undefined when bundling was skipped. */
   readonly assetPath?: string;
@@ -223,6 +226,7 @@ export function modelFromTemplate(template: TemplateDocument, stackName: string,
           timeoutSeconds: Number(p.Timeout ?? 3),
           memoryMb: p.MemorySize === undefined ? undefined : Number(p.MemorySize),
           reservedConcurrency: p.ReservedConcurrentExecutions === undefined ? undefined : Number(p.ReservedConcurrentExecutions),
+          rate: decodeRateLimit(resource.Metadata?.[METADATA_KEYS.rate], `${cdkPath(id)}'s ${METADATA_KEYS.rate} metadata`),
           environment: ((p.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {}),
           assetPath: typeof assetDir === 'string' && outdir !== undefined ? path.resolve(outdir, assetDir) : undefined,
         });

@@ -14,11 +14,6 @@ import { BacklogSamples, backlogGrowing, Cached, chart, CHART_MINUTES, RecentRun
 export interface GateView extends GateStatus {
   /** The age past which the gate's alarm fires (the Gate's `maxMessageAge` from the stack's alarm; else 15 minutes, its default). */
   readonly maxMessageAgeSeconds: number;
-  /**
-   * A gate with a rate (issue 14): requests a second, burst and the tokens left; absent otherwise.
-   * The page shows it beside the cap. Filled in `gates()` once GateEndpoints carries a gate's rate.
-   */
-  readonly rate?: { readonly perSecond: number; readonly burst: number; readonly tokens: number | null };
   /** Why the gate stands out: empty when all is well. */
   readonly alerts: readonly string[];
   readonly chart: readonly ChartPoint[];

@@ -10,6 +10,7 @@ import { DynamoLedger } from './ledger/dynamo-ledger';
 import { TaskRegistry } from '../core/registry';
 import type { AnyTask } from '../core/task';
 import { PowertoolsRunMetrics } from './run-metrics';
+import { rateGateFromEnvironment } from './rate/rate-from-environment';
 import { Triggers, type GateQueueEnv } from './triggers';
 import { Worker } from './worker';
 import { WORKER_HTTP_OPTIONS } from './http-options';
@@ -46,13 +47,16 @@ export function workerFromEnvironment(registry: TaskRegistry, logger: Logger, en
   // The regional endpoint, not the queue URL's host: the same in AWS, and it lets AWS_ENDPOINT_URL_SQS
   // point the worker at LocalStack or the embedded server, whose queue URLs name unresolvable hosts.
   const sqs = new SQSClient({ useQueueUrlAsEndpoint: false, requestHandler: WORKER_HTTP_OPTIONS });
+  const dynamodb = new DynamoDBClient({ requestHandler: WORKER_HTTP_OPTIONS });
+  const ledgerTable = required(env, WORKER_ENV.ledgerTable);
   return new Worker({
     registry,
     gate,
     queueUrl: own.url,
     deadLetterQueueUrl: required(env, WORKER_ENV.deadLetterQueueUrl),
     sqs,
-    ledger: new DynamoLedger(new DynamoDBClient({ requestHandler: WORKER_HTTP_OPTIONS }), required(env, WORKER_ENV.ledgerTable), retentionDays > 0 ? retentionDays : DEFAULT_RETENTION_DAYS),
+    ledger: new DynamoLedger(dynamodb, ledgerTable, retentionDays > 0 ? retentionDays : DEFAULT_RETENTION_DAYS),
+    rate: rateGateFromEnvironment(env, { gate, queueUrl: own.url, ledgerTable, sqs, dynamodb, logger }),
     triggers: new Triggers({
       registry,
       sqs,

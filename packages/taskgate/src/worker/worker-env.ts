@@ -30,6 +30,8 @@ export const WORKER_ENV = {
   signingSecretArn: 'TASKGATE_SIGNING_SECRET_ARN',
   /** A file holding the gate's signing secret(s): the embedded runtime's `.taskgate/secrets/<gate>`. */
   signingSecretFile: 'TASKGATE_SIGNING_SECRET_FILE',
+  /** JSON `{ "perSecond": n, "burst": n }`: the gate's rate (rate/rate-limit.ts); unset for a gate without one. */
+  rate: 'TASKGATE_RATE',
 } as const;
 
 /** `AWS_EXECUTION_ENV` of the embedded runtime's execution environments (Lambda's own names its runtime). */

@@ -12,6 +12,8 @@ import { noMetrics, type RunMetrics } from './run-metrics';
 import { Deadlines } from './run-task';
 import { RunContext } from './run-context';
 import type { Triggers } from './triggers';
+import type { RateGate } from './rate/rate-gate';
+import { carriedAttempts } from './rate/wait-message';
 
 /** Everything the worker needs from outside; the Lambda adapter builds it from the environment. */
 export interface WorkerOptions {
@@ -28,6 +30,11 @@ export interface WorkerOptions {
   /** @default - no metrics */
   readonly metrics?: RunMetrics;
   /**
+   * The gate's rate: a token per run, taken before the run is claimed.
+   * @default - no rate: the gate limits concurrency only
+   */
+  readonly rate?: RateGate;
+  /**
    * Records of one batch run at the same time, at most.
    * @default 10
    */
@@ -41,6 +48,8 @@ export type RecordOutcome =
   | { readonly status: 'succeeded'; readonly task: string; readonly runId: string; readonly durationMs: number }
   | { readonly status: 'skipped' | 'duplicate'; readonly task: string; readonly runId: string; readonly reason: string }
   | { readonly status: 'retry'; readonly task?: string; readonly error: string; readonly delaySeconds?: number }
+  /** Re-sent with a delay to wait for the gate's rate; the delivery is done, the run is not. */
+  | { readonly status: 'waiting'; readonly task: string; readonly runId: string; readonly delaySeconds: number; readonly reason: string }
   | { readonly status: 'dead'; readonly task?: string; readonly reason: PermanentReason; readonly error: string };
 
 /** A batch's result: the partial batch response Lambda expects, and each record's outcome. */
@@ -107,7 +116,8 @@ export class Worker {
 
   /** Never throws: every error becomes an outcome. */
   async processRecord(record: SQSRecord, remainingMs: () => number = () => Infinity): Promise<RecordOutcome> {
-    const attempt = Number(record.attributes?.ApproximateReceiveCount ?? '1') || 1;
+    // A message re-sent to wait for the gate carries the attempts made before it; SQS counts this one's receives.
+    const attempt = carriedAttempts(record) + (Number(record.attributes?.ApproximateReceiveCount ?? '1') || 1);
     let envelope: Envelope | undefined;
     let task: AnyTask | undefined;
     try {
@@ -146,6 +156,13 @@ export class Worker {
       return { status: recorded ? 'skipped' : 'duplicate', task: task.name, runId: envelope.id, reason: `misfire: ${error}` };
     }
 
+    if (this.options.rate) {
+      const verdict = await this.options.rate.admit({ record, envelope, attempt, waitBudgetMs: () => remainingMs() - SAFETY_MARGIN_MS - task.timeout * 1000 });
+      if (!verdict.admitted) {
+        if (verdict.outcome.status === 'retry' && verdict.outcome.delaySeconds) await this.delay(record, verdict.outcome.delaySeconds);
+        return verdict.outcome;
+      }
+    }
     const timeoutMs = Math.max(1, Math.min(task.timeout * 1000, remainingMs() - SAFETY_MARGIN_MS));
     const claim = await ledger.claim(start, timeoutMs + LEASE_MARGIN_MS);
     if (claim.outcome === 'duplicate') {

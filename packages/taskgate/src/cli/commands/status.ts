@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { queueCounts } from '../dead-letters';
 import { CLI, formatDuration, paint, printJson, table } from '../format';
 import { queueMetrics, queueName, type QueueMetrics } from '../queue-metrics';
+import { rateUsage } from '../rate-usage';
 import { resolveTarget, type Target } from '../target';
 
 /** Work is building up when more messages wait than this many times the gate's concurrency. */
@@ -18,6 +19,10 @@ export interface GateStatus {
   /** Messages in flight longer than their tasks' timeout; null when the target cannot tell (AWS). */
   readonly stalled: number | null;
   readonly concurrency: number | null;
+  /** The gate's rate, the tokens it took in the last 60 s and those its bucket holds now; null for a gate without a rate. */
+  readonly rate: { readonly perSecond: number; readonly burst: number; readonly usedLastMinute: number; readonly tokens: number } | null;
+  /** Messages waiting for the gate's rate: the queue's delayed messages (re-sent with a delay); null for a gate without a rate. */
+  readonly waitingForRate: number | null;
   readonly buildingUp: boolean;
 }
 
@@ -28,6 +33,7 @@ export function registerStatus(program: Command): void {
     .summary('Queue depths, dead letters and backlog per gate')
     .description(
       `Each gate's queue: visible, in flight, stalled (in flight past the tasks' timeout; embedded runtime only), delayed, dead letters, age of the oldest message, concurrency cap; ` +
+        `for a gate with a rate: its rate, tokens taken in the last minute and messages waiting for a token (re-sent with a delay); ` +
         `flags gates where work builds up (visible > ${BACKLOG_FACTOR} x concurrency), dead letters wait or messages are stalled.`,
     )
     .option('--json', 'print JSON for scripts')
@@ -42,7 +48,7 @@ export function registerStatus(program: Command): void {
       for (const warning of target.warnings) console.error(`warning: ${warning}`);
       console.log(
         table(
-          ['GATE', 'VISIBLE', 'IN FLIGHT', 'STALLED', 'DELAYED', 'DLQ', 'OLDEST', 'CONCURRENCY', ''],
+          ['GATE', 'VISIBLE', 'IN FLIGHT', 'STALLED', 'DELAYED', 'DLQ', 'OLDEST', 'CONCURRENCY', 'RATE', 'TOKENS 1 MIN', 'WAITING', ''],
           rows.map((row) => [
             row.gate,
             String(row.visible),
@@ -52,6 +58,9 @@ export function registerStatus(program: Command): void {
             row.deadLetters > 0 ? paint('red', String(row.deadLetters)) : '0',
             row.oldestAgeSeconds === null ? '-' : formatDuration(row.oldestAgeSeconds * 1000),
             row.concurrency === null ? '-' : String(row.concurrency),
+            row.rate === null ? '-' : `${row.rate.perSecond}/s burst ${row.rate.burst}`,
+            row.rate === null ? '-' : String(row.rate.usedLastMinute),
+            row.waitingForRate === null ? '-' : String(row.waitingForRate),
             [
               row.buildingUp ? paint('yellow', 'building up') : '',
               row.deadLetters > 0 ? paint('red', `dead letters: ${CLI} dlq ${row.gate}`) : '',
@@ -79,9 +88,10 @@ export function registerStatus(program: Command): void {
  */
 export async function gateStatuses(target: Target, cachedMetrics?: Promise<Map<string, QueueMetrics> | undefined>): Promise<GateStatus[]> {
   const gates = [...target.gates.values()];
-  const [counts, metrics] = await Promise.all([
+  const [counts, metrics, used] = await Promise.all([
     Promise.all(gates.map((gate) => Promise.all([queueCounts(target.sqs, gate.queueUrl), queueCounts(target.sqs, gate.dlqUrl)]))),
     cachedMetrics ?? (target.cloudwatch ? queueMetrics(target.cloudwatch, gates.map((gate) => queueName(gate.queueUrl)), 10) : undefined),
+    rateUsage(target, gates),
   ]);
   // After the queues: a runtime that is gone is reported by the SQS call, with its endpoint.
   const stalled = (await target.stalledMessages?.()) ?? new Map<string, number>();
@@ -96,6 +106,8 @@ export async function gateStatuses(target: Target, cachedMetrics?: Promise<Map<s
       // The latest minute CloudWatch has; null where the target cannot tell (the embedded server).
       oldestAgeSeconds: ages && ages.length > 0 ? ages[ages.length - 1]!.value : null,
       concurrency,
+      rate: gate.rate ? { perSecond: gate.rate.perSecond, burst: gate.rate.burst, usedLastMinute: 0, tokens: gate.rate.burst, ...used.get(gate.name) } : null,
+      waitingForRate: gate.rate ? queue.delayed : null,
       stalled: stalled.get(gate.name) ?? null,
       buildingUp: queue.visible > BACKLOG_FACTOR * (concurrency ?? 1),
     };

@@ -84,7 +84,7 @@
           h('td', { class: 'num' }, gate.delayed),
           h('td', { class: 'num' }, gate.deadLetters),
           h('td', { class: 'num' }, gate.oldestAgeSeconds === null ? '-' : duration(gate.oldestAgeSeconds * 1000)),
-          h('td', { class: 'num' }, gate.concurrency ?? '-', gate.rate ? ` · ${gate.rate.perSecond}/s (${gate.rate.tokens ?? '?'} of ${gate.rate.burst} tokens)` : ''),
+          h('td', { class: 'num' }, gate.concurrency ?? '-', gate.rate ? ` · ${gate.rate.perSecond}/s (${gate.rate.tokens ?? '?'} of ${gate.rate.burst} tokens, ${gate.rate.usedLastMinute} in the last minute, ${gate.waitingForRate ?? 0} waiting)` : ''),
           h('td', {}, chart(gate.chart)),
           h('td', {}, gate.alerts.map((alert) => h('span', { class: /dead letter/.test(alert) ? 'alert dlq' : 'alert' }, alert))),
         ),

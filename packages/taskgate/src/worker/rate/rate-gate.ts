@@ -1,0 +1,129 @@
+import type { SQSRecord } from 'aws-lambda';
+import type { Envelope } from '../../core/envelope';
+import { MAX_DELAY_SECONDS, type SendPorts } from '../../core/send-path';
+import type { TaskLogger } from '../../core/task';
+import type { RecordOutcome } from '../worker';
+import type { TokenBucket, TokenResult } from './token-bucket';
+import { sendToWait } from './wait-message';
+
+export interface RateGateOptions {
+  readonly bucket: TokenBucket;
+  /** The send path's ports, for re-sends to the gate's own queue. */
+  readonly ports: SendPorts;
+  readonly queueUrl: string;
+  /** A FIFO gate (concurrency 1) paces inside its one worker instead of re-sending. */
+  readonly fifo: boolean;
+  /** Messages waiting on the queue, to spread re-sends over; @default - no spreading beyond the next token */
+  readonly backlog?: { count(): Promise<number> };
+  readonly logger: TaskLogger;
+  readonly random?: () => number;
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+/** One record asking to pass the gate. */
+export interface RateRequest {
+  readonly record: SQSRecord;
+  readonly envelope: Envelope;
+  /** The attempt this delivery would be (carried attempts + receive count). */
+  readonly attempt: number;
+  /** How long this worker may wait in place for a token and still run the task in time (FIFO pacing). */
+  readonly waitBudgetMs: () => number;
+}
+
+/** Admitted, or how the record ended instead (re-sent to wait, or returned to the queue). */
+export type RateVerdict = { readonly admitted: true } | { readonly admitted: false; readonly outcome: RecordOutcome };
+
+/**
+ * Re-sends aim to come back at this many times the rate: arrivals at exactly the rate leave a
+ * token unused whenever none happens to arrive (a small burst cannot bank them all), so a little
+ * more keeps the gate at its rate while the backlog lasts, at the cost of a few more re-sends.
+ */
+const SPREAD_FACTOR = 1.25;
+/**
+ * A standard gate's worker reserves a token up to this far ahead and waits for it in place: workers
+ * that ask together each get the next slot (instead of all but one being refused, which costs a
+ * write each), and a run starts exactly at its slot. Longer waits are re-sent, which costs nothing
+ * while it waits.
+ */
+const MAX_IN_PLACE_WAIT_MS = 1_000;
+/** After the bucket failed, a message waits this long (plus up to as much again, jittered) before it asks again. */
+const FAIL_CLOSED_DELAY_SECONDS = 5;
+
+/**
+ * The rate half of a gate: one token per run, taken right before the run so the rate holds where
+ * the downstream sees it. A record that finds no token is sent again with a delay (same run id,
+ * its attempts in a message attribute) and reported done, so waiting never counts towards
+ * `maxReceiveCount`; the delay is the time to the next token plus a random share of the time the
+ * queue's backlog needs at the rate, so a pile of waiting messages comes back spread out at about
+ * the rate instead of all at once. A FIFO gate sleeps until its token. When the bucket cannot be
+ * read or written, the gate fails closed: the message waits and is never run unpaced.
+ */
+export class RateGate {
+  private readonly random: () => number;
+  private readonly sleep: (ms: number) => Promise<void>;
+
+  constructor(private readonly options: RateGateOptions) {
+    this.random = options.random ?? Math.random;
+    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+  }
+
+  /** Never throws: a failure of the bucket or of the re-send becomes the record's outcome. */
+  async admit(request: RateRequest): Promise<RateVerdict> {
+    // A FIFO gate waits in place as long as it can; a standard one up to a second, the rest re-sent.
+    const budget = Math.max(0, request.waitBudgetMs());
+    const horizonMs = this.options.fifo ? budget : Math.min(MAX_IN_PLACE_WAIT_MS, budget);
+    let token: TokenResult;
+    try {
+      token = await this.options.bucket.take(horizonMs);
+    } catch (error) {
+      return this.failClosed(request, error);
+    }
+    if (token.granted) {
+      if (token.waitMs > 0) await this.sleep(token.waitMs);
+      return { admitted: true };
+    }
+    if (!this.options.fifo) return this.resend(request, await this.spreadSeconds(token.waitMs));
+    // Sized at synth so this does not happen (the worker's timeout allows a token interval per record); should it, the record returns to the queue.
+    const delaySeconds = Math.max(1, Math.ceil(token.waitMs / 1000));
+    return { admitted: false, outcome: { status: 'retry', task: request.envelope.task, error: `the gate's next token is ${Math.round(token.waitMs)} ms away, longer than the worker has left`, delaySeconds } };
+  }
+
+  /** Seconds a re-sent message waits: the next token, plus its random place in the time the backlog takes at the rate. */
+  private async spreadSeconds(waitMs: number): Promise<number> {
+    const backlog = (await this.options.backlog?.count()) ?? 0;
+    const spanMs = (backlog / (this.options.bucket.rate.perSecond * SPREAD_FACTOR)) * 1000;
+    return clampDelay((waitMs + this.random() * spanMs) / 1000);
+  }
+
+  private async resend(request: RateRequest, delaySeconds: number, why?: string): Promise<RateVerdict> {
+    const { envelope, attempt, record } = request;
+    try {
+      // The attempts made before this delivery: this one only waited.
+      await sendToWait(this.options.ports, this.options.queueUrl, envelope, attempt - 1, delaySeconds);
+    } catch (error) {
+      const message = `could not re-send the message to wait for the gate (${errorText(error)}); it returns to the queue instead`;
+      this.options.logger.error(message, { messageId: record.messageId, task: envelope.task, runId: envelope.id });
+      return { admitted: false, outcome: { status: 'retry', task: envelope.task, error: message, delaySeconds } };
+    }
+    this.options.logger.debug('waiting for the gate', { task: envelope.task, runId: envelope.id, delaySeconds });
+    return { admitted: false, outcome: { status: 'waiting', task: envelope.task, runId: envelope.id, delaySeconds, reason: why ?? 'no token: the gate is at its rate' } };
+  }
+
+  /** The bucket failed: the message waits (re-sent, or on a FIFO gate returned to the queue), never runs unpaced. */
+  private failClosed(request: RateRequest, error: unknown): Promise<RateVerdict> | RateVerdict {
+    const { envelope } = request;
+    const delaySeconds = clampDelay(FAIL_CLOSED_DELAY_SECONDS * (1 + this.random()));
+    const why = `the gate's rate bucket is unavailable (${errorText(error)}); the run waits ${delaySeconds}s instead of running unpaced`;
+    this.options.logger.warn(why, { task: envelope.task, runId: envelope.id, outcome: 'waiting' });
+    if (this.options.fifo) return { admitted: false, outcome: { status: 'retry', task: envelope.task, error: why, delaySeconds } };
+    return this.resend(request, delaySeconds, why);
+  }
+}
+
+function clampDelay(seconds: number): number {
+  return Math.min(MAX_DELAY_SECONDS, Math.max(1, Math.ceil(seconds)));
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
