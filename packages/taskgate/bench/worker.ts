@@ -72,14 +72,15 @@ async function coldStarts(): Promise<BenchRow[]> {
   fs.writeFileSync(entry, "import { createHandler } from '../src/worker/create-handler';\nimport { tasks } from './support/cold-tasks';\nexport const handler = createHandler(tasks);\n");
   const dynamodb = await startColdStartTables();
   try {
-    const baseline = await build('fair-baseline', path.join(__dirname, 'support', 'fair-baseline-lambda.ts'), dir, workerEsbuildOptions({ format: 'cjs', bundleSdk: false }));
+    // NodejsFunction's defaults: minified, the runtime's SDK, no source map.
+    const baseline = await build('fair-baseline', path.join(__dirname, 'support', 'fair-baseline-lambda.ts'), dir, { ...workerEsbuildOptions({ format: 'cjs', bundleSdk: false }), sourcemap: false });
     const levers = await Promise.all(Object.entries(LEVERS).map(([label, choice]) => build(label.replace(/\W+/g, '-'), entry, dir, workerEsbuildOptions(choice))));
     const shipped = levers[Object.values(LEVERS).findIndex((choice) => choice.format === WORKER_BUNDLE.format && choice.bundleSdk === WORKER_BUNDLE.bundleSdk)]!;
     // The node_modules folder that holds the SDK (the workspace's, where npm hoists it): the runtime's copy.
     const sdk = path.resolve(require.resolve('@aws-sdk/client-sqs/package.json'), '..', '..', '..');
     const times = new Map<Bundle, number[]>([baseline, ...levers].map((bundle) => [bundle, []]));
     // Interleaved, so that a busy moment on a shared machine weighs on every bundle alike.
-    for (let i = 0; i < (quick() ? 4 : 12); i++) for (const [bundle, values] of times) values.push(coldStartMs(bundle.file, sdk, dynamodb));
+    for (let i = 0; i < (quick() ? 4 : 12); i++) for (const [bundle, values] of times) values.push(coldStartMs(bundle.file, sdk, dynamodb, bundle !== baseline));
     const ms = (bundle: Bundle) => median(times.get(bundle)!);
     const names = Object.keys(LEVERS);
     return [

@@ -12,7 +12,7 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import { Logger } from '@aws-lambda-powertools/logger';
 import middy from '@middy/core';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import type { Context, SQSEvent } from 'aws-lambda';
 import * as z from 'zod/mini';
 import { TaskRegistry } from '../../src/core/registry';
 import { defineTask } from '../../src/core/task';
@@ -42,7 +42,7 @@ function taskgateHandler(logger: TaskLogger, metrics: RunMetrics, ledger: Memory
   const registry = new TaskRegistry([task]);
   const sqs = {} as SQSClient; // never called on the success path
   const worker = new Worker({ registry, gate: 'default', queueUrl: 'q', deadLetterQueueUrl: 'dlq', sqs, ledger, triggers: new Triggers({ registry, sqs, queues: {} }), logger, metrics });
-  return middy<SQSEvent, SQSBatchResponse>().handler(async (event) => (await worker.processBatch(event.Records)).response);
+  return middy<SQSEvent, unknown>().handler(async (event: SQSEvent) => (await worker.processBatch(event.Records)).response);
 }
 
 function batchZodHandler(): Handler {

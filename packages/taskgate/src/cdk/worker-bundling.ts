@@ -8,7 +8,7 @@ export interface WorkerBundleChoice {
 }
 
 /** The choice the Gate construct ships; docs/architecture.md's Performance section has the numbers behind it. */
-export const WORKER_BUNDLE: WorkerBundleChoice = { format: 'cjs', bundleSdk: false };
+export const WORKER_BUNDLE: WorkerBundleChoice = { format: 'esm', bundleSdk: true };
 
 const ESM_REQUIRE_BANNER = "import { createRequire as __taskgateRequire } from 'node:module'; const require = __taskgateRequire(import.meta.url);";
 
@@ -17,6 +17,8 @@ export function workerEsbuildOptions(choice: WorkerBundleChoice = WORKER_BUNDLE)
   return {
     bundle: true,
     minify: true,
+    // With NODE_OPTIONS=--enable-source-maps (the Gate sets it), a task's stack trace names its source lines.
+    sourcemap: true,
     platform: 'node' as const,
     target: 'node22',
     format: choice.format,
@@ -33,7 +35,7 @@ export function workerBundling(choice: WorkerBundleChoice = WORKER_BUNDLE): node
   const options = workerEsbuildOptions(choice);
   return {
     minify: options.minify,
-    sourceMap: true,
+    sourceMap: options.sourcemap,
     target: options.target,
     format: choice.format === 'esm' ? nodejs.OutputFormat.ESM : nodejs.OutputFormat.CJS,
     externalModules: options.external,
