@@ -51,7 +51,8 @@ interface Bundle {
 async function build(label: string, entry: string, dir: string, options: ReturnType<typeof workerEsbuildOptions>): Promise<Bundle> {
   const file = path.join(dir, `${label}.${options.format === 'esm' ? 'mjs' : 'js'}`);
   const { metafile } = await esbuild.build({ ...options, entryPoints: [entry], outfile: file, metafile: true, logLevel: 'silent' });
-  const inputs = Object.values(metafile.outputs)[0]!.inputs;
+  // The bundle's own entry, not its source map's (which lists no inputs).
+  const inputs = Object.entries(metafile.outputs).find(([output]) => !output.endsWith('.map'))![1].inputs;
   const powertoolsBytes = Object.entries(inputs)
     .filter(([input]) => /@aws-lambda-powertools\/(logger|metrics|commons)\//.test(input))
     .reduce((sum, [, value]) => sum + value.bytesInOutput, 0);
