@@ -6,7 +6,15 @@ import {
 } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient, GetMetricDataCommand, type GetMetricDataCommandInput } from '@aws-sdk/client-cloudwatch';
 import { DescribeRuleCommand, DisableRuleCommand, EnableRuleCommand, EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { CreateScheduleCommand, GetScheduleCommand, SchedulerClient, UpdateScheduleCommand } from '@aws-sdk/client-scheduler';
+import {
+  ConflictException,
+  CreateScheduleCommand,
+  DeleteScheduleCommand,
+  GetScheduleCommand,
+  ListSchedulesCommand,
+  SchedulerClient,
+  UpdateScheduleCommand,
+} from '@aws-sdk/client-scheduler';
 import { GetQueueAttributesCommand, ListMessageMoveTasksCommand, SQSClient, StartMessageMoveTaskCommand } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -43,6 +51,8 @@ const outputs = [
   { OutputKey: OUTPUT_KEYS.ledgerTable, OutputValue: 'Taskgate-Ledger' },
   { OutputKey: OUTPUT_KEYS.onceScheduleRoleArn, OutputValue: `arn:aws:iam::${account}:role/once` },
   { OutputKey: OUTPUT_KEYS.scheduleGroup, OutputValue: 'taskgate-once' },
+  { OutputKey: OUTPUT_KEYS.dynamicScheduleGroup, OutputValue: 'taskgate-dynamic' },
+  { OutputKey: OUTPUT_KEYS.dynamicScheduleRoleArn, OutputValue: `arn:aws:iam::${account}:role/dynamic` },
 ];
 const ruleId = logicalIdOf('AWS::Events::Rule', 'refresh-exchange-rates');
 const scheduleId = logicalIdOf('AWS::Scheduler::Schedule', 'send-delivery-reminders');
@@ -53,6 +63,7 @@ beforeEach(() => {
   for (const mock of [cloudformation, sqs, events, scheduler, cloudwatch]) mock.reset();
   cloudformation.on(DescribeStacksCommand, { StackName: 'Taskgate' }).resolves({ Stacks: [{ StackName: 'Taskgate', StackStatus: 'UPDATE_COMPLETE', CreationTime: new Date(), Outputs: outputs }] });
   cloudformation.on(GetTemplateCommand).resolves({ TemplateBody: JSON.stringify(template) });
+  scheduler.on(ListSchedulesCommand).resolves({ Schedules: [] });
   cloudformation.on(ListStackResourcesCommand).resolves({
     StackResourceSummaries: [
       { LogicalResourceId: ruleId, PhysicalResourceId: 'Taskgate-RatesRule-ABC', ResourceType: 'AWS::Events::Rule', ResourceStatus: 'CREATE_COMPLETE', LastUpdatedTimestamp: new Date() },
@@ -215,5 +226,104 @@ describe('redrive and status on AWS', () => {
     expect(cloudwatch.commandCalls(GetMetricDataCommand)).toHaveLength(1);
     const query = cloudwatch.commandCalls(GetMetricDataCommand)[0]!.args[0].input.MetricDataQueries![0]!;
     expect(query.MetricStat!.Metric).toMatchObject({ Namespace: 'AWS/SQS', MetricName: 'ApproximateAgeOfOldestMessage' });
+  });
+});
+
+describe('schedules created at run time on AWS', () => {
+  const dynamicArn = (name: string) => `arn:aws:scheduler:eu-west-1:${account}:schedule/taskgate-dynamic/${name}`;
+  /** Scheduler as it answers for what was created: GetSchedule returns the last CreateSchedule's input. */
+  function schedulerKeepsWhatIsCreated(): void {
+    scheduler.on(CreateScheduleCommand).resolves({ ScheduleArn: 'arn' });
+    scheduler.on(GetScheduleCommand, { GroupName: 'taskgate-dynamic' }).callsFake((input: { Name: string }) => {
+      const created = scheduler.commandCalls(CreateScheduleCommand).map((call) => call.args[0].input).find((c) => c.Name === input.Name)!;
+      return { ...created, Arn: dynamicArn(input.Name), CreationDate: new Date(), LastModificationDate: new Date() };
+    });
+  }
+
+  it('schedules create: CreateSchedule in the dynamic group, in its zone, targeting the gate queue as the dynamic role, the input the stack\'s tick template with the name in the run id', async () => {
+    schedulerKeepsWhatIsCreated();
+    const printed = await run('schedules', 'create', 'customer-42-reminders', '--task', 'send-delivery-reminders', '--expression', 'cron(0 9 ? * MON-FRI *)', '--timezone', 'Europe/Berlin', '--payload', '{"market":"de"}');
+    expect(scheduler.commandCalls(CreateScheduleCommand)[0]!.args[0].input).toEqual({
+      Name: 'customer-42-reminders',
+      GroupName: 'taskgate-dynamic',
+      ScheduleExpression: 'cron(0 9 ? * MON-FRI *)',
+      ScheduleExpressionTimezone: 'Europe/Berlin',
+      FlexibleTimeWindow: { Mode: 'OFF' },
+      State: 'ENABLED',
+      ActionAfterCompletion: 'NONE',
+      Description: 'taskgate: run-time schedule of task send-delivery-reminders',
+      Target: {
+        Arn: `arn:aws:sqs:eu-west-1:${account}:email-api-tasks`,
+        RoleArn: `arn:aws:iam::${account}:role/dynamic`,
+        Input: '{"task":"send-delivery-reminders","payload":{"market":"de"},"id":"customer-42-reminders@<aws.scheduler.scheduled-time>","scheduledAt":"<aws.scheduler.scheduled-time>","source":"schedule"}',
+      },
+    });
+    expect(printed).toMatch(/created schedule customer-42-reminders \(created at run time, group taskgate-dynamic\): task send-delivery-reminders, cron\(0 9 \? \* MON-FRI \*\) Europe\/Berlin, next /);
+  });
+
+  it('a one-time at() deletes itself after it fires; --replace updates a taken name', async () => {
+    schedulerKeepsWhatIsCreated();
+    await run('schedules', 'create', 'rates-once', '--task', 'refresh-exchange-rates', '--expression', 'at(2099-01-01T06:00:00)', '--timezone', 'Asia/Tokyo');
+    expect(scheduler.commandCalls(CreateScheduleCommand)[0]!.args[0].input).toMatchObject({
+      ScheduleExpression: 'at(2099-01-01T06:00:00)',
+      ScheduleExpressionTimezone: 'Asia/Tokyo',
+      ActionAfterCompletion: 'DELETE',
+      Target: { Arn: `arn:aws:sqs:eu-west-1:${account}:rates-api-tasks` },
+    });
+    scheduler.on(CreateScheduleCommand).rejects(new ConflictException({ message: 'Schedule rates-once already exists.', Message: 'Schedule rates-once already exists.', $metadata: {} }));
+    await expect(run('schedules', 'create', 'rates-once', '--task', 'refresh-exchange-rates', '--expression', 'rate(1 day)')).rejects.toThrow(
+      new CliError('a schedule named rates-once exists already in group taskgate-dynamic; delete it first, or replace it (PUT replaces; the CLI takes --replace)'),
+    );
+    scheduler.on(GetScheduleCommand, { GroupName: 'taskgate-dynamic' }).resolves({ Name: 'rates-once', GroupName: 'taskgate-dynamic', ScheduleExpression: 'rate(1 day)', State: 'ENABLED' });
+    await run('schedules', 'create', 'rates-once', '--task', 'refresh-exchange-rates', '--expression', 'rate(1 day)', '--replace');
+    expect(scheduler.commandCalls(UpdateScheduleCommand)[0]!.args[0].input).toMatchObject({ Name: 'rates-once', GroupName: 'taskgate-dynamic', ScheduleExpression: 'rate(1 day)' });
+  });
+
+  it('refuses a bad expression, zone, payload, task or name before anything is sent, in one line with the fix', async () => {
+    const attempt = (...args: string[]) => run('schedules', 'create', ...args).then(() => 'no error', (error: Error) => error.message);
+    expect(await attempt('bad-cron', '--task', 'cleanup-stray-instances', '--expression', 'cron(0 9 * * MON-FRI *)')).toBe("cron(0 9 * * MON-FRI *) sets day-of-week, so day-of-month must be '?': cron(0 9 ? * MON-FRI *)");
+    expect(await attempt('bad-zone', '--task', 'cleanup-stray-instances', '--expression', 'rate(1 hour)', '--timezone', 'Europe/Berlín')).toMatch(/Europe\/Berlín/);
+    expect(await attempt('bad-payload', '--task', 'send-delivery-reminders', '--expression', 'rate(1 hour)', '--payload', '{"market":"fr"}')).toMatch(/market/);
+    expect(await attempt('bad-task', '--task', 'send-delivery-reminder', '--expression', 'rate(1 hour)')).toMatch(/did you mean "send-delivery-reminders"/);
+    expect(await attempt('bad name', '--task', 'cleanup-stray-instances', '--expression', 'rate(1 hour)')).toMatch(/must be 1 to 64 of 0-9, a-z/);
+    expect(await attempt('send-delivery-reminders', '--task', 'cleanup-stray-instances', '--expression', 'rate(1 hour)')).toMatch(/is a schedule of the stack/);
+    expect(scheduler.commandCalls(CreateScheduleCommand)).toEqual([]);
+  });
+
+  it('lists them beside the stack\'s, marked; pause, resume and delete them in their group', async () => {
+    events.on(DescribeRuleCommand).resolves({ State: 'ENABLED' });
+    scheduler.on(GetScheduleCommand).resolves({ State: 'ENABLED' });
+    cloudformation.on(ListStackResourcesCommand).resolves({
+      StackResourceSummaries: Object.entries(template.Resources)
+        .filter(([, r]) => r.Metadata?.['taskgate:schedule'])
+        .map(([id]) => ({ LogicalResourceId: id, PhysicalResourceId: `phys-${id}`, ResourceType: 'x', ResourceStatus: 'CREATE_COMPLETE', LastUpdatedTimestamp: new Date() })),
+    });
+    scheduler.on(ListSchedulesCommand, { GroupName: 'taskgate-dynamic' }).resolves({ Schedules: [{ Name: 'customer-7' }] });
+    const dynamic = {
+      Name: 'customer-7',
+      GroupName: 'taskgate-dynamic',
+      Arn: dynamicArn('customer-7'),
+      ScheduleExpression: 'rate(1 day)',
+      ScheduleExpressionTimezone: 'UTC',
+      State: 'ENABLED' as const,
+      FlexibleTimeWindow: { Mode: 'OFF' as const },
+      Target: { Arn: 'q', RoleArn: 'r', Input: '{"task":"cleanup-stray-instances","payload":{},"id":"customer-7@<aws.scheduler.scheduled-time>"}' },
+    };
+    scheduler.on(GetScheduleCommand, { GroupName: 'taskgate-dynamic' }).resolves(dynamic);
+    const rows = JSON.parse(await run('schedules', '--json')) as Array<{ name: string; task: string; createdAtRunTime?: boolean; next: string[] }>;
+    expect(rows.map((r) => [r.name, r.createdAtRunTime ?? false])).toEqual([
+      ['cleanup-stray-instances', false],
+      ['refresh-exchange-rates', false],
+      ['send-delivery-reminders', false],
+      ['customer-7', true],
+    ]);
+    expect(rows[3]).toMatchObject({ task: 'cleanup-stray-instances', next: expect.arrayContaining([expect.any(String)]) });
+
+    output = [];
+    expect(await run('pause', 'customer-7')).toContain('schedule customer-7 is paused');
+    const { Arn: _arn, ...fields } = dynamic;
+    expect(scheduler.commandCalls(UpdateScheduleCommand)[0]!.args[0].input).toMatchObject({ ...fields, State: 'DISABLED' });
+    await run('schedules', 'delete', 'customer-7');
+    expect(scheduler.commandCalls(DeleteScheduleCommand)[0]!.args[0].input).toEqual({ Name: 'customer-7', GroupName: 'taskgate-dynamic' });
   });
 });

@@ -1,7 +1,7 @@
 import { CloudFormationClient, DescribeStacksCommand, GetTemplateCommand, ListStackResourcesCommand } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { DescribeRuleCommand, EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { CreateScheduleCommand, GetScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
+import { CreateScheduleCommand, DeleteScheduleCommand, GetScheduleCommand, ListSchedulesCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
 import {
   GetQueueAttributesCommand,
   ListMessageMoveTasksCommand,
@@ -76,7 +76,8 @@ function authorizations(clientName: string, commandName: string, input: Record<s
     case 'sqs:CancelMessageMoveTask':
       return [on((JSON.parse(Buffer.from(String(input.TaskHandle), 'base64').toString()) as { sourceArn: string }).sourceArn)];
     case 'cloudwatch:GetMetricData':
-      // GetMetricData has no resource types: IAM authorizes it on "*".
+    case 'scheduler:ListSchedules':
+      // Neither has resource types: IAM authorizes them on "*".
       return [on('*')];
     case 'dynamodb:BatchGetItem':
       return Object.keys(input.RequestItems as object).map((table) => on(arn('dynamodb', `table/${table}`)));
@@ -112,6 +113,10 @@ function recorded(): Sent[] {
 }
 
 const groupName = deployment.outputs.find((o) => o.OutputKey === OUTPUT_KEYS.scheduleGroup)!.OutputValue;
+const dynamicGroup = deployment.outputs.find((o) => o.OutputKey === OUTPUT_KEYS.dynamicScheduleGroup)!.OutputValue;
+const dynamicRole = deployment.outputs.find((o) => o.OutputKey === OUTPUT_KEYS.dynamicScheduleRoleArn)!.OutputValue;
+/** A schedule created at run time, as GetSchedule returns it. */
+const RUN_TIME_SCHEDULE = 'customer-42-reminders';
 const templateSchedule = (name: string) =>
   Object.values(deployment.template.Resources!).find((r) => r.Type === 'AWS::Scheduler::Schedule' && deployment.resolve(r.Properties!.Name) === name)!;
 
@@ -147,6 +152,21 @@ function answerAsDeployed(): void {
   mocks.DynamoDBClient.on(BatchGetCommand).resolves({ Responses: {} });
   mocks.EventBridgeClient.on(DescribeRuleCommand).resolves({ State: 'ENABLED' });
   mocks.SchedulerClient.on(GetScheduleCommand).callsFake((input: { Name: string; GroupName?: string }) => {
+    if (input.GroupName === dynamicGroup) {
+      return {
+        Name: input.Name,
+        GroupName: dynamicGroup,
+        State: 'ENABLED',
+        ScheduleExpression: 'cron(0 9 ? * MON-FRI *)',
+        ScheduleExpressionTimezone: 'Europe/Berlin',
+        FlexibleTimeWindow: { Mode: 'OFF' },
+        Target: {
+          Arn: queueArnOf(deployment.outputs.find((o) => o.OutputKey?.endsWith('EmailApiQueueUrl'))!.OutputValue!),
+          RoleArn: dynamicRole,
+          Input: `{"task":"send-delivery-reminders","payload":{"market":"de"},"id":"${input.Name}@<aws.scheduler.scheduled-time>","scheduledAt":"<aws.scheduler.scheduled-time>","source":"schedule"}`,
+        },
+      };
+    }
     const target = templateSchedule(input.Name).Properties!.Target as { Arn: unknown; RoleArn: unknown; Input?: string };
     return {
       Name: input.Name,
@@ -158,6 +178,8 @@ function answerAsDeployed(): void {
     };
   });
   mocks.SchedulerClient.on(CreateScheduleCommand).resolves({ ScheduleArn: arn('scheduler', `schedule/${groupName}/once`) });
+  mocks.SchedulerClient.on(ListSchedulesCommand).resolves({ Schedules: [{ Name: RUN_TIME_SCHEDULE, GroupName: dynamicGroup }] });
+  mocks.SchedulerClient.on(DeleteScheduleCommand).resolves({});
   mocks.CloudWatchClient.on(GetMetricDataCommand).resolves({ MetricDataResults: [{ Id: 'age', Values: [12] }] });
 }
 
@@ -201,6 +223,25 @@ const SCENARIOS: readonly Scenario[] = [
   { args: ['resume', 'refresh-exchange-rates'] },
   { args: ['pause', 'send-delivery-reminders'] },
   { args: ['resume', 'send-delivery-reminders'] },
+  {
+    args: [
+      'schedules',
+      'create',
+      RUN_TIME_SCHEDULE,
+      '--task',
+      'send-delivery-reminders',
+      '--expression',
+      'cron(0 9 ? * MON-FRI *)',
+      '--timezone',
+      'Europe/Berlin',
+      '--payload',
+      '{"market":"de"}',
+    ],
+  },
+  { args: ['pause', RUN_TIME_SCHEDULE] },
+  { args: ['resume', RUN_TIME_SCHEDULE] },
+  { args: ['backfill', 'send-delivery-reminders', '--schedule', RUN_TIME_SCHEDULE, '--from', '3d', '--to', '0s'] },
+  { args: ['schedules', 'delete', RUN_TIME_SCHEDULE] },
   { args: ['backfill', 'cleanup-stray-instances', '--from', '3h', '--to', '0s'] },
   { args: ['backfill', 'refresh-exchange-rates', '--from', '1h', '--to', '0s', '--dry-run'] },
   { args: ['top', '--count', '1'] },
@@ -274,9 +315,13 @@ describe('TaskgateOperatorPolicy', () => {
     expect(granted.filter((action) => !needed.has(action.toLowerCase()))).toEqual([]);
   }, 60_000);
 
-  it('scopes every grant to this stack: "*" only for GetMetricData, which has no resource types; PassRole only to Scheduler', () => {
+  it('scopes every grant to this stack: "*" only for GetMetricData and ListSchedules, which have no resource types; PassRole only to Scheduler', () => {
     const wildcard = statements.filter((s) => [s.Resource ?? []].flat().some((resource) => resource === '*'));
-    expect(wildcard.flatMap((s) => [s.Action ?? []].flat())).toEqual(['cloudwatch:GetMetricData']);
+    expect(wildcard.flatMap((s) => [s.Action ?? []].flat()).sort()).toEqual(['cloudwatch:GetMetricData', 'scheduler:ListSchedules']);
+    // Schedules created at run time: their own group only, never the stack's.
+    const manage = (group: string) => ({ action: 'scheduler:DeleteSchedule', resource: arn('scheduler', `schedule/${group}/customer-1`) });
+    expect(isAllowed(statements, manage(dynamicGroup!))).toBe(true);
+    expect(isAllowed(statements, manage(groupName!))).toBe(false);
     const onceRole = deployment.outputs.find((o) => o.OutputKey === OUTPUT_KEYS.onceScheduleRoleArn)!.OutputValue;
     const passRole = (service: string) => ({ action: 'iam:PassRole', resource: onceRole, context: { 'iam:PassedToService': service } });
     expect(isAllowed(statements, passRole('scheduler.amazonaws.com'))).toBe(true);

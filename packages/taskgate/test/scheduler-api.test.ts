@@ -1,7 +1,9 @@
+import * as http from 'node:http';
+import { GetScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
 import { describe, expect, it } from 'vitest';
 import { RuntimeClock } from '../src/local/clock';
 import { contextAttributes, OnceSchedules, type OnceSchedulesOptions } from '../src/local/once-schedules';
-import { handleSchedulerApi } from '../src/local/scheduler-api';
+import { handleSchedulerApi, isSchedulerSdkRequest } from '../src/local/scheduler-api';
 
 const QUEUE_ARN = 'arn:aws:sqs:us-east-1:000000000000:app-default';
 const FIFO_ARN = 'arn:aws:sqs:us-east-1:000000000000:app-serial.fifo';
@@ -98,6 +100,32 @@ describe('the Scheduler API wire handling', () => {
     schedules.stop();
   });
 
+  it('fires a recurring schedule at each tick of the sped-up clock until its EndDate; UpdateSchedule to DISABLED stops it', async () => {
+    // A simulated minute is a real millisecond.
+    const clock = new RuntimeClock(60_000);
+    const { schedules, sent, call } = store({ clock });
+    const recurring = (extra: object = {}) => ({ ...body('x'), ScheduleExpression: 'rate(1 minute)', Target: { Arn: QUEUE_ARN, RoleArn: 'r', Input: '<aws.scheduler.scheduled-time>' }, ...extra });
+    expect(call('POST', '/schedules/every', recurring()).status).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    const ticks = sent.map((message) => Date.parse(message.MessageBody));
+    expect(ticks.length).toBeGreaterThanOrEqual(3);
+    expect(ticks.slice(1).map((tick, i) => tick - ticks[i]!)).toEqual(ticks.slice(1).map(() => 60_000));
+    expect(call('PUT', '/schedules/every', recurring({ State: 'DISABLED' })).status).toBe(200);
+    const stopped = sent.length;
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    expect(sent).toHaveLength(stopped);
+    expect(schedules.views().find((v) => v.name === 'every')).toMatchObject({ enabled: false, next: null });
+
+    // Ending 5 simulated minutes from now: at most 5 ticks, then none.
+    sent.length = 0;
+    expect(call('POST', '/schedules/ending', recurring({ EndDate: (clock.now().getTime() + 5 * 60_000) / 1000 })).status).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    expect(sent.length).toBeGreaterThanOrEqual(1);
+    expect(sent.length).toBeLessThanOrEqual(5);
+    expect(call('POST', '/schedules/bad', recurring({ StartDate: 2_000_000_000, EndDate: 1_000_000_000 })).json.Message).toMatch(/StartDate .* must be before EndDate/);
+    schedules.stop();
+  });
+
   it('fills in context attributes', () => {
     expect(contextAttributes('<aws.scheduler.schedule-arn>|<aws.scheduler.scheduled-time>|<aws.scheduler.attempt-number>', {
       arn: 'arn:x',
@@ -105,5 +133,28 @@ describe('the Scheduler API wire handling', () => {
       executionId: 'e',
       attempt: 2,
     })).toBe('arn:x|2026-01-01T10:00:00Z|2');
+  });
+});
+
+describe('isSchedulerSdkRequest', () => {
+  it("tells the Scheduler SDK's signed calls from the request API's, which share /schedules/{name}", async () => {
+    const seen: Array<string | undefined> = [];
+    const server = http.createServer((request, response) => {
+      seen.push(request.headers.authorization);
+      response.writeHead(404, { 'content-type': 'application/json', 'x-amzn-errortype': 'ResourceNotFoundException' });
+      response.end('{"Message":"no"}');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as { port: number };
+    const scheduler = new SchedulerClient({ endpoint: `http://127.0.0.1:${port}`, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' }, maxAttempts: 1 });
+    try {
+      await scheduler.send(new GetScheduleCommand({ Name: 'a' })).catch(() => undefined);
+    } finally {
+      scheduler.destroy();
+      server.close();
+    }
+    expect(isSchedulerSdkRequest(seen[0])).toBe(true);
+    expect(isSchedulerSdkRequest(undefined)).toBe(false);
+    expect(isSchedulerSdkRequest('AWS4-HMAC-SHA256 Credential=AKID/20261202/us-east-1/execute-api/aws4_request, SignedHeaders=host, Signature=x')).toBe(false);
   });
 });

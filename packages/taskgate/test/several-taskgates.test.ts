@@ -51,6 +51,8 @@ describe('two Taskgates in one stack', () => {
       rules: ['Shop-sweep'],
       outputs: [
         'TaskgateDashboard',
+        'TaskgateDynamicScheduleGroup',
+        'TaskgateDynamicScheduleRoleArn',
         'TaskgateGateApiDeadLetterQueueUrl',
         'TaskgateGateApiQueueUrl',
         'TaskgateGateDefaultDeadLetterQueueUrl',
@@ -75,6 +77,8 @@ describe('two Taskgates in one stack', () => {
     expect(rules).toEqual(['Shop-orders-sweep', 'Shop-sweep']);
     expect(outputs.filter((key) => key.startsWith('TaskgateOrders'))).toEqual([
       'TaskgateOrdersDashboard',
+      'TaskgateOrdersDynamicScheduleGroup',
+      'TaskgateOrdersDynamicScheduleRoleArn',
       'TaskgateOrdersGateApiDeadLetterQueueUrl',
       'TaskgateOrdersGateApiQueueUrl',
       'TaskgateOrdersGateDefaultDeadLetterQueueUrl',
@@ -85,7 +89,7 @@ describe('two Taskgates in one stack', () => {
       'TaskgateOrdersScheduleDeadLetterQueueUrl',
       'TaskgateOrdersScheduleGroup',
     ]);
-    expect(outputs).toHaveLength(20);
+    expect(outputs).toHaveLength(24);
     const paths = Object.values(template.findResources('AWS::IAM::Role')).map((role) => role.Properties.Path).filter(Boolean);
     expect([...new Set(paths)].sort()).toEqual(['/taskgate/Shop/', '/taskgate/Shop/orders/']);
   });

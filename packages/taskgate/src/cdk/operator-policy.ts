@@ -70,6 +70,14 @@ export class OperatorPolicy extends Construct {
           ['scheduler:GetSchedule', 'scheduler:UpdateSchedule', 'scheduler:CreateSchedule'],
           [stack.formatArn({ service: 'scheduler', resource: 'schedule', resourceName: `${delivery.group.scheduleGroupName}/*` })],
         ),
+        // `taskgate schedules create|delete`, and pause/resume on them: the dynamic group's schedules only.
+        statement(
+          'ManageRunTimeSchedules',
+          ['scheduler:CreateSchedule', 'scheduler:GetSchedule', 'scheduler:UpdateSchedule', 'scheduler:DeleteSchedule'],
+          [stack.formatArn({ service: 'scheduler', resource: 'schedule', resourceName: `${delivery.dynamicGroup.scheduleGroupName}/*` })],
+        ),
+        // `taskgate schedules` lists them. ListSchedules has no resource types: IAM authorizes it on "*" alone; the CLI names the group.
+        statement('ListRunTimeSchedules', ['scheduler:ListSchedules'], ['*']),
         // UpdateSchedule (pause) and CreateSchedule (`trigger --at`) re-pass the schedule's role:
         // only the app's Scheduler roles, and only to Scheduler.
         statement('PassSchedulerRoles', ['iam:PassRole'], [`arn:${stack.partition}:iam::${stack.account}:role${delivery.rolePath}*`], {
@@ -85,6 +93,10 @@ export class OperatorPolicy extends Construct {
         statement('ReadQueueMetrics', ['cloudwatch:GetMetricData'], ['*']),
       ],
     });
-    acknowledgeWildcard(this, '*', "cloudwatch:GetMetricData only, which IAM authorizes on '*' (it has no resource types); it reads metrics, changes nothing");
+    acknowledgeWildcard(
+      this,
+      '*',
+      "cloudwatch:GetMetricData and scheduler:ListSchedules only, which IAM authorizes on '*' (they have no resource types); they read, change nothing",
+    );
   }
 }

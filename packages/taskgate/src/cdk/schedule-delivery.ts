@@ -1,10 +1,10 @@
-import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import { type CfnResource, Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { Gate } from './gate';
-import type { TaskgateIdentity } from '../core/outputs';
+import { METADATA_KEYS, type TaskgateIdentity } from '../core/outputs';
 import { schedulerRolePath, taskgateNamePrefix } from './physical-names';
 
 export interface ScheduleDeliveryProps {
@@ -31,6 +31,14 @@ export class ScheduleDelivery extends Construct {
   readonly deadLetterQueue: sqs.Queue;
   /** The role a one-time schedule (`scheduleOnce`, `taskgate trigger --at`) runs as: SendMessage to the task queues, nothing else. */
   readonly onceRole: iam.Role;
+  /**
+   * The group of the schedules created at run time (`taskgate schedules create`, `PUT
+   * /schedules/{name}`): apart from the stack's, so that listing it lists those only, and so that
+   * a grant to create schedules there cannot touch the stack's.
+   */
+  readonly dynamicGroup: scheduler.ScheduleGroup;
+  /** The role a schedule created at run time sends as: SendMessage to the task queues, assumable by Scheduler for the dynamic group only. */
+  readonly dynamicRole: iam.Role;
   /** Prefix of every rule name of the stack; `rule/<prefix>*` covers the app's rules. */
   readonly rulePrefix: string;
   /** IAM path of every role Scheduler assumes for this app, so the operator may pass exactly these. */
@@ -55,6 +63,11 @@ export class ScheduleDelivery extends Construct {
     });
     this.onceRole = this.schedulerRole('OnceRole', 'taskgate one-time schedules: send a task message to a gate queue');
     for (const gate of props.gates) gate.queue.grantSendMessages(this.onceRole);
+    this.dynamicGroup = new scheduler.ScheduleGroup(this, 'DynamicGroup');
+    // The template readers (CLI, embedded runtime) find the group by this mark, not by its name.
+    (this.dynamicGroup.node.defaultChild as CfnResource).addMetadata(METADATA_KEYS.dynamicSchedules, true);
+    this.dynamicRole = this.schedulerRole('DynamicRole', 'taskgate schedules created at run time: send a task message to a gate queue', this.dynamicGroup);
+    for (const gate of props.gates) gate.queue.grantSendMessages(this.dynamicRole);
   }
 
   /** The role a recurring Scheduler schedule on `gate` runs as: it may send to that gate's queue (and the delivery DLQ) only. */
@@ -90,7 +103,7 @@ export class ScheduleDelivery extends Construct {
     );
   }
 
-  private schedulerRole(id: string, description: string): iam.Role {
+  private schedulerRole(id: string, description: string, group: scheduler.ScheduleGroup = this.group): iam.Role {
     const stack = Stack.of(this);
     // The confused-deputy conditions AWS recommends: only Scheduler acting for this account's
     // schedule group may assume the role.
@@ -100,7 +113,7 @@ export class ScheduleDelivery extends Construct {
       assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
         conditions: {
           StringEquals: { 'aws:SourceAccount': stack.account },
-          ArnEquals: { 'aws:SourceArn': this.group.scheduleGroupArn },
+          ArnEquals: { 'aws:SourceArn': group.scheduleGroupArn },
         },
       }),
     });

@@ -1,11 +1,13 @@
 import { Annotations, CfnOutput, CfnResource, type RemovalPolicy, Stack, Token, Tokenization } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { ConfigurationError } from '../core/errors';
 import { TaskRegistry } from '../core/registry';
 import type { AnyTask } from '../core/task';
 import { WORKER_ENV } from '../worker/worker-env';
+import { DYNAMIC_SCHEDULES_ENV } from '../client/dynamic-schedules-env';
 import { checkRange } from './check-range';
 import { Gate, type GateOptions } from './gate';
 import { Ledger } from './ledger';
@@ -83,6 +85,14 @@ export interface TaskgateProps<T extends AnyTask> {
    * @default true
    */
   readonly operatorPolicy?: boolean;
+  /**
+   * Values of the environment variables that webhook tasks read their URL from (`fromEnv(NAME)`),
+   * each set on the workers of the gates whose tasks read it: `https://...`, or `http://` to
+   * 127.0.0.1, ::1 or localhost for local receivers. Vary it per deployment (a context value, a
+   * `CfnParameter`) to point each environment at its own endpoint.
+   * @default - none; a task with a `fromEnv` URL fails the synth without its value
+   */
+  readonly webhookUrls?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -131,10 +141,18 @@ export class Taskgate<T extends AnyTask> extends Construct {
     for (const name of new Set([...Object.keys(declared), ...this.registry.gates()])) {
       gates.set(
         name,
-        new Gate(this, `Gate-${name}`, { ...declared[name], gateName: name, tasks: this.registry.onGate(name), workerEntry, taskgate: this.identity }),
+        new Gate(this, `Gate-${name}`, {
+          ...declared[name],
+          gateName: name,
+          tasks: this.registry.onGate(name),
+          workerEntry,
+          taskgate: this.identity,
+          webhookUrls: props.webhookUrls,
+        }),
       );
     }
     this.gates = gates;
+    this.checkWebhookUrls(props.webhookUrls ?? {});
     const gateList = [...gates.values()];
     this.takeQueueNames(gateList);
     this.ledger = new Ledger(this, 'Ledger', { removalPolicy: props.ledgerRemovalPolicy });
@@ -181,10 +199,51 @@ export class Taskgate<T extends AnyTask> extends Construct {
     return schedule;
   }
 
+  /**
+   * Lets `grantee` (the request API's function, a team's own service) create, read, replace and
+   * delete schedules created at run time: those actions on the schedules of the dynamic group
+   * only, ListSchedules (which IAM authorizes on "*" alone: it has no resource types; the calls
+   * name the group), and PassRole on the dynamic schedules' role, to Scheduler only. A Lambda
+   * function also gets the group, the role and the queues in its environment
+   * (`dynamicSchedulesConfigFromEnv` reads them).
+   *
+   * @example
+   * taskgate.grantDynamicSchedules(apiFunction);
+   */
+  grantDynamicSchedules(grantee: iam.IGrantable): iam.Grant {
+    const { dynamicGroup, dynamicRole } = this.delivery;
+    const schedules = Stack.of(this).formatArn({ service: 'scheduler', resource: 'schedule', resourceName: `${dynamicGroup.scheduleGroupName}/*` });
+    const manage = iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['scheduler:CreateSchedule', 'scheduler:GetSchedule', 'scheduler:UpdateSchedule', 'scheduler:DeleteSchedule'],
+      resourceArns: [schedules],
+    });
+    const list = iam.Grant.addToPrincipal({ grantee, actions: ['scheduler:ListSchedules'], resourceArns: ['*'] });
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['iam:PassRole'],
+        resources: [dynamicRole.roleArn],
+        conditions: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
+      }),
+    );
+    if (grantee instanceof lambda.Function) {
+      grantee.addEnvironment(DYNAMIC_SCHEDULES_ENV.group, dynamicGroup.scheduleGroupName);
+      grantee.addEnvironment(DYNAMIC_SCHEDULES_ENV.roleArn, dynamicRole.roleArn);
+      grantee.addEnvironment(DYNAMIC_SCHEDULES_ENV.queues, this.queuesJson([...this.gates.values()]));
+    }
+    // The grantee's policy may live outside this construct (the API's function): acknowledge on its principal.
+    const principal = grantee.grantPrincipal;
+    if (Construct.isConstruct(principal)) {
+      acknowledgeWildcard(principal, '*', 'scheduler:ListSchedules only, which IAM authorizes on "*" (it has no resource types); the calls name the dynamic group');
+      acknowledgeWildcard(principal, schedules, "schedules of the group for schedules created at run time only: they are named at run time, so they cannot be listed in advance");
+    }
+    return manage.combine(list);
+  }
+
   /** The worker's contract (WORKER_ENV) and its least-privilege grants beyond its own queue and DLQ. */
   private wireWorkers(gates: readonly Gate[], retentionDays: number): void {
     const stack = Stack.of(this);
-    const queues = stack.toJsonString(Object.fromEntries(gates.map((gate) => [gate.gateName, { url: gate.queue.queueUrl, arn: gate.queue.queueArn }])));
+    const queues = this.queuesJson(gates);
     const { group, onceRole } = this.delivery;
     const createOnce = new iam.PolicyStatement({
       actions: ['scheduler:CreateSchedule'],
@@ -211,7 +270,8 @@ export class Taskgate<T extends AnyTask> extends Construct {
       const size =
         GATE_OWN_ENVIRONMENT +
         longestGate +
-        Object.entries(env).reduce(
+        // The gate's webhook variables too: a long URL in webhookUrls counts against the same 4 KB.
+        Object.entries({ ...env, ...gate.webhookEnvironment }).reduce(
           (sum, [name, value]) => sum + name.length + (name === WORKER_ENV.queues ? queuesLength : Token.isUnresolved(value) ? UNRESOLVED_VALUE_LENGTH : value.length),
           0,
         );
@@ -229,6 +289,11 @@ export class Taskgate<T extends AnyTask> extends Construct {
     }
   }
 
+  /** `{ "<gate>": { url, arn } }` of every gate's task queue, as the workers and grantees get it. */
+  private queuesJson(gates: readonly Gate[]): string {
+    return Stack.of(this).toJsonString(Object.fromEntries(gates.map((gate) => [gate.gateName, { url: gate.queue.queueUrl, arn: gate.queue.queueArn }])));
+  }
+
   /**
    * The wildcards left in the workers' and the operator's policies, each the narrowest AWS allows,
    * acknowledged for cdk-nag (AwsSolutions-IAM5) with the reason.
@@ -241,6 +306,10 @@ export class Taskgate<T extends AnyTask> extends Construct {
       [
         stack.formatArn({ service: 'scheduler', resource: 'schedule', resourceName: `${delivery.group.scheduleGroupName}/*` }),
         "schedules in the app's own Scheduler group only: one-time schedules are named at run time, so they cannot be listed in advance",
+      ],
+      [
+        stack.formatArn({ service: 'scheduler', resource: 'schedule', resourceName: `${delivery.dynamicGroup.scheduleGroupName}/*` }),
+        "schedules in the app's group for schedules created at run time only: they are named at run time, so they cannot be listed in advance",
       ],
       [
         stack.formatArn({ service: 'events', resource: 'rule', resourceName: `${delivery.rulePrefix}*` }),
@@ -256,6 +325,15 @@ export class Taskgate<T extends AnyTask> extends Construct {
       ],
     ];
     for (const [arn, reason] of wildcards) acknowledgeWildcard(this, arn, reason);
+  }
+
+  /** A `webhookUrls` entry no task reads is a typo or a leftover: say so instead of setting it unused. */
+  private checkWebhookUrls(urls: Readonly<Record<string, string>>): void {
+    const read = new Set(this.registry.all().flatMap((task) => (typeof task.webhook?.url === 'object' && task.webhook.url.from === 'env' ? [task.webhook.url.name] : [])));
+    const unused = Object.keys(urls).filter((name) => !read.has(name));
+    if (unused.length > 0) {
+      throw new ConfigurationError(`Taskgate: webhookUrls ${unused.join(', ')} ${unused.length === 1 ? 'is' : 'are'} read by no task's fromEnv(); read: ${[...read].join(', ') || 'none'}`);
+    }
   }
 
   /** Each gate's queue and DLQ names: unique in the Taskgate, and in the stack. */
@@ -298,6 +376,8 @@ export class Taskgate<T extends AnyTask> extends Construct {
       ['dashboard', this.monitoring.dashboard.dashboardName, 'taskgate CloudWatch dashboard'],
       ['onceScheduleRoleArn', this.delivery.onceRole.roleArn, 'taskgate: role of one-time Scheduler schedules'],
       ['scheduleGroup', this.delivery.group.scheduleGroupName, "taskgate: Scheduler group of the app's schedules"],
+      ['dynamicScheduleGroup', this.delivery.dynamicGroup.scheduleGroupName, 'taskgate: Scheduler group of the schedules created at run time'],
+      ['dynamicScheduleRoleArn', this.delivery.dynamicRole.roleArn, 'taskgate: role of the schedules created at run time'],
       ['scheduleDeadLetterQueueUrl', this.delivery.deadLetterQueue.queueUrl, 'taskgate: DLQ of schedule deliveries that failed'],
     ];
     if (this.operatorPolicy) outputs.push(['operatorPolicyArn', this.operatorPolicy.managedPolicyArn, 'taskgate: managed policy for operators and the CLI']);

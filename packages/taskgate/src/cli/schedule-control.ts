@@ -14,11 +14,14 @@ export interface ScheduleInfo {
   readonly enabled: boolean;
   /** The next fire time as the target reports it (the embedded runtime does), ISO-8601. */
   readonly next?: string | null;
+  /** Created at run time (`taskgate schedules create`, `PUT /schedules/{name}`), not by the stack. */
+  readonly createdAtRunTime?: boolean;
 }
 
 /** Lists, pauses and resumes the schedules of one target (the embedded runtime or a stack). */
 export interface ScheduleController {
-  list(): Promise<ScheduleInfo[]>;
+  /** Every schedule; with `createdAtRunTime: false`, the stack's only. */
+  list(options?: { readonly createdAtRunTime?: boolean }): Promise<ScheduleInfo[]>;
   /** Pauses (`false`) or resumes (`true`) one schedule; returns its new state. */
   setEnabled(name: string, enabled: boolean): Promise<{ readonly name: string; readonly enabled: boolean }>;
 }
@@ -38,6 +41,8 @@ export function unknownScheduleError(name: string, known: readonly string[]): Cl
 export interface LocalScheduleNaming {
   readonly prefix: string;
   readonly others: readonly string[];
+  /** The Scheduler group of schedules created at run time, which are listed through the Scheduler API instead. */
+  readonly dynamicGroup?: string;
 }
 
 /**
@@ -53,9 +58,13 @@ export class LocalScheduleController implements ScheduleController {
   ) {}
 
   async list(): Promise<ScheduleInfo[]> {
-    const { prefix, others } = this.naming;
-    const all = (await this.request('GET', '/api/schedules')) as ScheduleInfo[];
-    const own = all.filter((schedule) => (prefix ? schedule.name.startsWith(prefix) : !others.some((other) => schedule.name.startsWith(other))));
+    const { prefix, others, dynamicGroup } = this.naming;
+    const all = (await this.request('GET', '/api/schedules')) as Array<ScheduleInfo & { oneTime?: { group?: string } }>;
+    const own = all.filter(
+      (schedule) =>
+        (dynamicGroup === undefined || schedule.oneTime?.group !== dynamicGroup) &&
+        (prefix ? schedule.name.startsWith(prefix) : !others.some((other) => schedule.name.startsWith(other))),
+    );
     return own.map((schedule) => ({ ...schedule, name: schedule.name.slice(prefix.length) }));
   }
 

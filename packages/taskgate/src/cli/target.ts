@@ -20,6 +20,7 @@ import { DeployedStack } from './deployed-stack';
 import { CliError } from './errors';
 import { LocalScheduleController, requestControl, type ScheduleController } from './schedule-control';
 import { chooseTaskgate, chooseTaskgateKey, wantedTaskgate } from './taskgate-choice';
+import { withDynamicSchedules } from './dynamic-schedules';
 
 /** The options every command that talks to a target accepts (set on the program). */
 export interface TargetOptions {
@@ -49,6 +50,9 @@ export interface OnceScheduling {
   readonly group: string;
 }
 
+/** Where schedules created at run time live (`taskgate schedules create`): a Scheduler client, the dynamic group and its role. */
+export type DynamicScheduling = OnceScheduling;
+
 /** Everything a command needs to reach one running taskgate: the embedded runtime or a stack. */
 export interface Target extends ErrorContext {
   readonly sqs: SQSClient;
@@ -75,6 +79,11 @@ export interface Target extends ErrorContext {
   triggers(): Promise<TriggerModel[]>;
   /** The stack's (AWS) or the embedded runtime's Scheduler API, which holds one-time schedules. */
   onceScheduling(): OnceScheduling;
+  /**
+   * The group of schedules created at run time, in the same Scheduler; undefined for a stack (or
+   * a runtime's app) deployed before taskgate had one.
+   */
+  dynamicScheduling(): DynamicScheduling | undefined;
 }
 
 /**
@@ -98,6 +107,8 @@ export function taskArgument(registry: TaskRegistry, name: string): AnyTask {
 const LOCAL_CREDENTIALS = { accessKeyId: 'taskgate', secretAccessKey: 'taskgate' };
 /** The role a one-time schedule names locally when local.json gives none: the runtime assumes no role. */
 const LOCAL_ONCE_ROLE_ARN = 'arn:aws:iam::000000000000:role/taskgate-local-once-schedules';
+/** The role schedules created at run time name locally: the runtime assumes no role. */
+const LOCAL_DYNAMIC_ROLE_ARN = 'arn:aws:iam::000000000000:role/taskgate-local-dynamic-schedules';
 
 /**
  * Resolves `--stack NAME` (AWS, standard credential chain; AWS_ENDPOINT_URL for LocalStack is
@@ -182,6 +193,14 @@ export function localTarget(configFile: string, wanted: string | undefined, over
   const entry: LocalTaskgate = (key !== undefined ? config.taskgates?.[key] : undefined) ?? config;
   const models = taskgate ? [taskgate.model] : all;
   const unknown = new CliError(`the embedded runtime's synthesized app (${cdkOut}) is missing, so its tasks and schedules are unknown; restart taskgate dev`);
+  // The runtime serves EventBridge Scheduler's API at `ui`, as it does for its workers.
+  const scheduler = explainErrors(new SchedulerClient({ ...common, endpoint: config.ui }), context);
+  const dynamicGroup = entry.dynamicScheduleGroup;
+  const triggers = async () => {
+    if (!models) throw unknown;
+    return triggersOf(models);
+  };
+  const dynamicScheduling = () => (dynamicGroup ? { scheduler, roleArn: LOCAL_DYNAMIC_ROLE_ARN, group: dynamicGroup } : undefined);
   return makeTarget({
     ...context,
     sqs,
@@ -189,7 +208,9 @@ export function localTarget(configFile: string, wanted: string | undefined, over
     gates: new Map(Object.entries(entry.gates).map(([name, gate]) => [name, { name, ...gate }])),
     tasks: models ? tasksOf(models) : unknown,
     taskGates: new Map(Object.entries(entry.tasks)),
-    schedules: overrides.schedules ?? new LocalScheduleController(config.ui, config.token, scheduleNaming(taskgates, taskgate)),
+    schedules:
+      overrides.schedules ??
+      withDynamicSchedules(new LocalScheduleController(config.ui, config.token, { ...scheduleNaming(taskgates, taskgate), ...(dynamicGroup ? { dynamicGroup } : {}) }), dynamicScheduling, triggers),
     stalledMessages: async () => {
       const gates = (await requestControl(config.ui, 'GET', '/api/gates')) as Array<{ name: string; stalled?: unknown }>;
       // A runtime from before this count answers without it: nothing to show then.
@@ -198,16 +219,9 @@ export function localTarget(configFile: string, wanted: string | undefined, over
     warnings: [],
     messageMoveTasks: false,
     ledgerTable: () => entry.ledgerTable,
-    triggers: async () => {
-      if (!models) throw unknown;
-      return triggersOf(models);
-    },
-    // The runtime serves EventBridge Scheduler's API at `ui`, as it does for its workers.
-    onceScheduling: () => ({
-      scheduler: explainErrors(new SchedulerClient({ ...common, endpoint: config.ui }), context),
-      roleArn: entry.onceScheduleRoleArn ?? LOCAL_ONCE_ROLE_ARN,
-      group: entry.scheduleGroup ?? 'default',
-    }),
+    triggers,
+    onceScheduling: () => ({ scheduler, roleArn: entry.onceScheduleRoleArn ?? LOCAL_ONCE_ROLE_ARN, group: entry.scheduleGroup ?? 'default' }),
+    dynamicScheduling,
   });
 }
 
@@ -259,6 +273,10 @@ async function awsTarget(stackName: string, region: string | undefined, wanted: 
     gates.set(gate, { name: gate, queueUrl, dlqUrl, concurrency: stack.concurrency(gate), maxMessageAgeSeconds: stack.maxMessageAge(gate) });
   }
   const scheduler = explainErrors(new SchedulerClient(clientOptions), awsContext);
+  const dynamicGroup = stack.outputs.get(outputKey('dynamicScheduleGroup', identity));
+  const dynamicRole = stack.outputs.get(outputKey('dynamicScheduleRoleArn', identity));
+  const dynamicScheduling = () => (dynamicGroup && dynamicRole ? { scheduler, roleArn: dynamicRole, group: dynamicGroup } : undefined);
+  const triggers = async () => triggersOf([stack.model]);
   return makeTarget({
     ...awsContext,
     // The regional endpoint, not each queue URL's host (as the worker's client): the same in AWS, and
@@ -268,17 +286,18 @@ async function awsTarget(stackName: string, region: string | undefined, wanted: 
     gates,
     tasks,
     taskGates: new Map(registry.all().map((task) => [task.name, task.gate])),
-    schedules: new AwsScheduleController(stack, explainErrors(new EventBridgeClient(clientOptions), awsContext), scheduler),
+    schedules: withDynamicSchedules(new AwsScheduleController(stack, explainErrors(new EventBridgeClient(clientOptions), awsContext), scheduler), dynamicScheduling, triggers),
     warnings,
     cloudwatch: explainErrors(new CloudWatchClient(clientOptions), awsContext),
     messageMoveTasks: true,
     ledgerTable: () => stack.output(outputKey('ledgerTable', identity), 'the run ledger table'),
-    triggers: async () => triggersOf([stack.model]),
+    triggers,
     onceScheduling: () => ({
       scheduler,
       roleArn: stack.output(outputKey('onceScheduleRoleArn', identity), 'the role one-time schedules send with'),
       group: stack.output(outputKey('scheduleGroup', identity), 'the group of one-time schedules'),
     }),
+    dynamicScheduling,
   });
 }
 

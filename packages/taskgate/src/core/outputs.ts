@@ -23,6 +23,10 @@ const OUTPUTS = {
   onceScheduleRoleArn: 'OnceScheduleRoleArn',
   /** The Scheduler group of the Taskgate: its recurring Scheduler schedules and the one-time ones. */
   scheduleGroup: 'ScheduleGroup',
+  /** The Scheduler group of the schedules created at run time (`taskgate schedules create`, `PUT /schedules/{name}`). */
+  dynamicScheduleGroup: 'DynamicScheduleGroup',
+  /** The role schedules created at run time send as. */
+  dynamicScheduleRoleArn: 'DynamicScheduleRoleArn',
   /** Where EventBridge and Scheduler put a tick they could not deliver to a task queue. */
   scheduleDeadLetterQueueUrl: 'ScheduleDeadLetterQueueUrl',
   /** The managed policy an operator or the CLI's role needs (`TaskgateOperatorPolicy`). */
@@ -68,6 +72,8 @@ export const METADATA_KEYS = {
   gate: 'taskgate:gate',
   /** On a gate's worker function: the names of the tasks it runs. */
   tasks: 'taskgate:tasks',
+  /** On the Scheduler group of a Taskgate's schedules created at run time: `true`. */
+  dynamicSchedules: 'taskgate:dynamic-schedules',
   /** On every queue, function, rule, schedule and table of a Taskgate: its {@link TaskgateIdentity}. */
   taskgate: 'taskgate:taskgate',
 } as const;

@@ -42,12 +42,14 @@ export function tickTime(at: Date): string {
 
 /**
  * The message a schedule sends at each tick: `placeholder` (the service's tick time, a CDK token)
- * as its `id` and `scheduledAt`, so two deliveries of one tick share an id. Checked against the
- * contract with a sample tick, so a schedule whose message the worker would refuse fails the synth.
+ * as its `id` and `scheduledAt`, so two deliveries of one tick share an id. A schedule created at
+ * run time gives `idPrefix` (`<name>@`), so that two of one task at one minute are two runs.
+ * Checked against the contract with a sample tick, so a schedule whose message the worker would
+ * refuse fails the synth (or is refused before it is created).
  *
  * @throws PermanentError as checkTaskMessage does.
  */
-export function tickMessage(task: string, payload: object | undefined, placeholder: string): TaskMessage {
-  taskMessageBody({ task, payload, id: tickTime(new Date(0)), scheduledAt: tickTime(new Date(0)), source: 'schedule' });
-  return taskMessage({ task, payload, id: placeholder, scheduledAt: placeholder, source: 'schedule' });
+export function tickMessage(task: string, payload: object | undefined, placeholder: string, idPrefix = ''): TaskMessage {
+  taskMessageBody({ task, payload, id: `${idPrefix}${tickTime(new Date(0))}`, scheduledAt: tickTime(new Date(0)), source: 'schedule' });
+  return taskMessage({ task, payload, id: `${idPrefix}${placeholder}`, scheduledAt: placeholder, source: 'schedule' });
 }

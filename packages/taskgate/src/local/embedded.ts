@@ -60,7 +60,7 @@ export async function startEmbedded(
     const models = await synth();
     const taskgates = appTaskgates(models);
     const endpoints = { sqs: servers.sqsEndpoint, dynamodb: servers.dynamodbEndpoint, scheduler: control.endpoint };
-    const context: EmbeddedContext = { sqs: servers.sqs, dynamodb: servers.dynamodb, endpoints, options, out, closers, onceQueues, scheduleGroups, taskgates };
+    const context: EmbeddedContext = { sqs: servers.sqs, dynamodb: servers.dynamodb, endpoints, options, out, closers, onceQueues, scheduleGroups, taskgates, stateDir };
     const stacks = await startStacks(models, context, gates);
     scheduler = buildScheduler(models, taskgates, stacks.queueUrls, runtimeClock, out, queueSender(servers.sqs));
     stacks.warnings.push(...scheduler.warnings);
@@ -132,7 +132,12 @@ function startOnceSchedules(
     send: queueSender(sqs),
     onArm: (schedule, realDelayMs) =>
       out.line(`${clock()}  once ${onceName(schedule)} → ${schedule.oneTime.queue}  at ${schedule.next}  fires in ${(realDelayMs / 1000).toFixed(1)}s${options.speed === 1 ? '' : ` (speed ${options.speed})`}`),
-    onFire: (schedule, queue, messageId) => out.line(`${clock()}  fire ${onceName(schedule)} (one-time) → ${queue.name}  at ${schedule.expression}  message ${messageId}`),
+    onFire: (schedule, queue, messageId) =>
+      out.line(
+        schedule.expression.startsWith('at(')
+          ? `${clock()}  fire ${onceName(schedule)} (one-time) → ${queue.name}  at ${schedule.expression}  message ${messageId}`
+          : `${clock()}  fire ${onceName(schedule)} (${schedule.expression}, created at run time) → ${queue.name}  message ${messageId}`,
+      ),
     onError: (message) => out.line(`error: ${message}`),
   });
 }

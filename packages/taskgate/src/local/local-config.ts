@@ -15,6 +15,8 @@ export interface LocalTaskgate {
    */
   readonly scheduleGroup?: string;
   readonly onceScheduleRoleArn?: string;
+  /** The Scheduler group of the schedules created at run time (`taskgate schedules create`), served by the runtime's Scheduler API. */
+  readonly dynamicScheduleGroup?: string;
 }
 
 /**
@@ -75,6 +77,7 @@ export function localTaskgates(
         stack: taskgate.stackName,
         ledgerTable: '',
         ...found.get(taskgate.key),
+        ...(taskgate.model.dynamicScheduleGroups[0] ? { dynamicScheduleGroup: taskgate.model.dynamicScheduleGroups[0].name } : {}),
         gates: Object.fromEntries(own.map((gate) => [gate.gate, { queueUrl: gate.queue.url, dlqUrl: gate.deadLetterQueue?.url ?? '', concurrency: gate.concurrency }])),
         tasks: tasksOf(taskgate.model, gateOf),
       },

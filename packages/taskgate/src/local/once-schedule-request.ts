@@ -106,11 +106,15 @@ export interface RequestContext {
   readonly queueArns: () => readonly string[];
 }
 
-/** A checked request: the schedule as GetSchedule returns it, its parsed expression and its at() instant. */
+/** A checked request: the schedule as GetSchedule returns it, its parsed expression, and its at() instant or start and end. */
 export interface ValidSchedule {
   readonly schedule: StoredSchedule;
   readonly parsed: ParsedSchedule;
-  readonly at: Date;
+  /** A one-time schedule's instant; undefined for rate() and cron(). */
+  readonly at?: Date;
+  /** A recurring schedule's first and last possible ticks. */
+  readonly startDate?: Date;
+  readonly endDate?: Date;
 }
 
 /** A schedule group name as given (`default` when none), checked against the groups that exist. */
@@ -125,8 +129,9 @@ export function scheduleGroup(value: unknown, groups: readonly string[]): string
 }
 
 /**
- * A CreateSchedule or UpdateSchedule request checked as AWS checks it, for a one-time at() schedule
- * to a local queue; throws a {@link SchedulerApiError} (ValidationException) for anything else.
+ * A CreateSchedule or UpdateSchedule request checked as AWS checks it, for a one-time at() or a
+ * recurring rate()/cron() schedule to a local queue; throws a {@link SchedulerApiError}
+ * (ValidationException) for anything else.
  */
 export function validSchedule(name: string, group: string, request: ScheduleRequest, dates: { created: Date; modified: Date }, context: RequestContext): ValidSchedule {
   const unknown = Object.keys(request).filter((k) => !REQUEST_KEYS.has(k));
@@ -140,12 +145,11 @@ export function validSchedule(name: string, group: string, request: ScheduleRequ
   } catch (error) {
     throw SchedulerApiError.validation((error as Error).message);
   }
-  if (parsed.kind !== 'at') {
-    throw SchedulerApiError.validation(
-      `${expression}: the embedded runtime's Scheduler API takes one-time at() schedules; recurring rate() and cron() schedules are fired from the template (declare them in the app)`,
-    );
-  }
-  const at = parsed.next(new Date(0))!;
+  // A one-time schedule fires at its at(); a recurring one at each tick from now on (see OnceSchedules).
+  const at = parsed.kind === 'at' ? parsed.next(new Date(0)) : undefined;
+  const startDate = dateOf(request.StartDate, 'StartDate');
+  const endDate = dateOf(request.EndDate, 'EndDate');
+  if (startDate && endDate && startDate >= endDate) throw SchedulerApiError.validation(`StartDate ${startDate.toISOString()} must be before EndDate ${endDate.toISOString()}`);
   const window = flexibleWindow(request.FlexibleTimeWindow);
   const target = targetOf(request.Target, context);
   const state = oneOf(request.State, 'State', ['ENABLED', 'DISABLED'] as const) ?? 'ENABLED';
@@ -169,7 +173,7 @@ export function validSchedule(name: string, group: string, request: ScheduleRequ
     CreationDate: dates.created,
     LastModificationDate: dates.modified,
   };
-  return { schedule, parsed, at };
+  return { schedule, parsed, ...(at ? { at } : {}), ...(startDate ? { startDate } : {}), ...(endDate ? { endDate } : {}) };
 }
 
 function targetOf(value: ScheduleRequest['Target'], context: RequestContext): StoredSchedule['Target'] {
@@ -221,4 +225,12 @@ function flexibleWindow(value: ScheduleRequest['FlexibleTimeWindow']): StoredSch
     throw SchedulerApiError.validation(`FlexibleTimeWindow.MaximumWindowInMinutes must be an integer between 1 and 1440 with Mode FLEXIBLE (given ${JSON.stringify(minutes)})`);
   }
   return { Mode: 'FLEXIBLE', MaximumWindowInMinutes: minutes };
+}
+
+/** A date as the SDK's REST-JSON serializer writes it (epoch seconds), or an ISO string. */
+function dateOf(value: unknown, field: string): Date | undefined {
+  if (value === undefined || value === null) return undefined;
+  const date = typeof value === 'number' ? new Date(value * 1000) : typeof value === 'string' ? new Date(value) : undefined;
+  if (!date || Number.isNaN(date.getTime())) throw SchedulerApiError.validation(`${field} must be a date (epoch seconds or ISO-8601; given ${JSON.stringify(value)})`);
+  return date;
 }

@@ -1,7 +1,7 @@
 import type { StoredSchedule } from './once-schedule-request';
 import type { ScheduleView } from './scheduler';
 
-/** A one-time schedule as `GET /api/schedules` lists it: the template's fields plus `oneTime`. */
+/** A schedule made through the Scheduler API as `GET /api/schedules` lists it: the template's fields plus `oneTime` (kept as named for one-time schedules, also for recurring ones). */
 export interface OnceScheduleView extends ScheduleView {
   readonly oneTime: {
     readonly group: string;
@@ -14,8 +14,11 @@ export interface OnceScheduleView extends ScheduleView {
   };
 }
 
-/** A one-time schedule's line in `GET /api/schedules`; `queueName` names its target queue when it is known. */
-export function onceScheduleView(schedule: StoredSchedule, at: Date, completed: boolean, queueName: string | undefined): OnceScheduleView {
+/**
+ * A Scheduler API schedule's line in `GET /api/schedules` (one-time, or recurring and created at
+ * run time); `next` is its at() or next tick; `queueName` names its target queue when it is known.
+ */
+export function onceScheduleView(schedule: StoredSchedule, next: Date | undefined, completed: boolean, queueName: string | undefined): OnceScheduleView {
   let task: string | null = null;
   try {
     const input = JSON.parse(schedule.Target.Input ?? '') as { task?: unknown };
@@ -30,7 +33,7 @@ export function onceScheduleView(schedule: StoredSchedule, at: Date, completed: 
     expression: schedule.ScheduleExpression,
     timeZone: schedule.ScheduleExpressionTimezone,
     enabled: schedule.State === 'ENABLED',
-    next: schedule.State === 'ENABLED' && !completed ? at.toISOString() : null,
+    next: schedule.State === 'ENABLED' && !completed && next ? next.toISOString() : null,
     oneTime: {
       group: schedule.GroupName,
       arn: schedule.Arn,

@@ -31,8 +31,12 @@ interface Entry {
   schedule: StoredSchedule;
   readonly clientToken?: string;
   readonly parsed: ParsedSchedule;
-  /** The instant of its at(). */
-  readonly at: Date;
+  /** The instant of its at(); undefined for a recurring schedule. */
+  readonly at?: Date;
+  readonly startDate?: Date;
+  readonly endDate?: Date;
+  /** A recurring schedule's next tick, on the runtime's (sped-up) clock. */
+  next?: Date;
   completed: boolean;
   timer?: ClockTimer;
 }
@@ -44,15 +48,18 @@ export interface ListFilter {
 }
 
 /**
- * The embedded runtime's EventBridge Scheduler for schedules made through the Scheduler API
- * (CreateSchedule from `scheduleOnce()` and `taskgate trigger --at`): one-time `at()` schedules
+ * The embedded runtime's EventBridge Scheduler for schedules made through the Scheduler API:
+ * one-time `at()` schedules (CreateSchedule from `scheduleOnce()` and `taskgate trigger --at`)
  * that send `Target.Input` to a local SQS queue once, then delete themselves when
- * ActionAfterCompletion is DELETE. Recurring schedules come from the template (`Scheduler`).
+ * ActionAfterCompletion is DELETE; and recurring `rate()`/`cron()` schedules created at run time
+ * (`taskgate schedules create`, `PUT /schedules/{name}`), fired with the one evaluator at each
+ * tick within their StartDate and EndDate. The template's own schedules are `Scheduler`'s.
  *
  * Time: tasks and the CLI compute at() from the real clock, while `--speed` runs the template's
  * schedules on a simulated clock that pulls ahead of it; so a one-time schedule waits the real time
  * from its creation to its at(), divided by the speed (at speed 60, a run one hour ahead fires a
- * minute later). An at() already past fires at once.
+ * minute later). An at() already past fires at once. A recurring schedule ticks on the simulated
+ * clock, as the template's do: `rate(1 hour)` fires every minute at speed 60.
  */
 export class OnceSchedules {
   private readonly entries = new Map<string, Entry>();
@@ -134,36 +141,47 @@ export class OnceSchedules {
     return entry;
   }
 
-  /** Arms the entry's one send: the wait until its at() (plus a flexible window), at the clock's speed. */
-  private arm(entry: Entry): void {
+  /** Arms the entry's next send: its at() (real time over the speed), or its next tick on the sped-up clock; plus a flexible window. */
+  private arm(entry: Entry, after: Date = this.options.clock.now()): void {
     entry.timer?.cancel();
     if (this.stopped || entry.completed || entry.schedule.State !== 'ENABLED') return;
     const windowMs = (entry.schedule.FlexibleTimeWindow.MaximumWindowInMinutes ?? 0) * 60_000 * Math.random();
-    const delay = this.options.clock.scaledWaitUntil(new Date(entry.at.getTime() + windowMs));
-    this.options.onArm?.(this.view(entry), delay);
-    entry.timer = this.options.clock.after(delay, () => void this.fire(entry, 1));
+    const tick = entry.at ?? nextTick(entry, after);
+    entry.next = entry.at ? undefined : tick;
+    if (!tick) return;
+    const fireAt = new Date(tick.getTime() + windowMs);
+    const delay = entry.at ? this.options.clock.scaledWaitUntil(fireAt) : this.options.clock.delayUntil(fireAt);
+    // A recurring schedule arms at every tick; its fire lines say enough, as the template's do.
+    if (entry.at) this.options.onArm?.(this.view(entry), delay);
+    entry.timer = this.options.clock.after(delay, () => void this.fire(entry, tick, 1));
   }
 
-  private async fire(entry: Entry, attempt: number): Promise<void> {
+  private async fire(entry: Entry, tick: Date, attempt: number): Promise<void> {
     const { schedule } = entry;
     const queue = this.options.queue(schedule.Target.Arn);
     const executionId = randomUUID();
-    const body = contextAttributes(schedule.Target.Input ?? '', { arn: schedule.Arn, scheduledTime: entry.at, executionId, attempt });
+    const body = contextAttributes(schedule.Target.Input ?? '', { arn: schedule.Arn, scheduledTime: tick, executionId, attempt });
     const groupId = schedule.Target.SqsParameters?.MessageGroupId;
     try {
       if (!queue) throw new Error(`its queue ${schedule.Target.Arn} is gone`);
       // The target's group as given; a dedupe id per schedule and time, so its retries are one message.
-      const messageId = await this.options.send(queue.url, queueEntry(body, queue.fifo ? { groupId, dedupeKey: `${schedule.Arn}#${entry.at.toISOString()}` } : {}));
-      this.complete(entry);
+      const messageId = await this.options.send(queue.url, queueEntry(body, queue.fifo ? { groupId, dedupeKey: `${schedule.Arn}#${tick.toISOString()}` } : {}));
+      this.done(entry, tick);
       this.options.onFire(this.view(entry), queue, messageId);
     } catch (error) {
       const last = attempt > SEND_RETRIES;
       this.options.onError(
         `one-time schedule ${schedule.GroupName}/${schedule.Name}: sending to ${schedule.Target.Arn} failed (attempt ${attempt}): ${(error as Error).message}${last ? '; giving up' : '; retrying in 1 s'}`,
       );
-      if (last) this.complete(entry);
-      else if (!this.stopped && this.entries.get(key(schedule.GroupName, schedule.Name)) === entry) entry.timer = this.options.clock.after(1000, () => void this.fire(entry, attempt + 1));
+      if (last) this.done(entry, tick);
+      else if (!this.stopped && this.entries.get(key(schedule.GroupName, schedule.Name)) === entry) entry.timer = this.options.clock.after(1000, () => void this.fire(entry, tick, attempt + 1));
     }
+  }
+
+  /** After a tick's send (or its last retry): a one-time schedule completes, a recurring one arms its next tick. */
+  private done(entry: Entry, tick: Date): void {
+    if (entry.at) this.complete(entry);
+    else if (this.entries.get(key(entry.schedule.GroupName, entry.schedule.Name)) === entry) this.arm(entry, tick);
   }
 
   private complete(entry: Entry): void {
@@ -173,7 +191,7 @@ export class OnceSchedules {
   }
 
   private view(entry: Entry): OnceScheduleView {
-    return onceScheduleView(entry.schedule, entry.at, entry.completed, this.options.queue(entry.schedule.Target.Arn)?.name);
+    return onceScheduleView(entry.schedule, entry.at ?? entry.next, entry.completed, this.options.queue(entry.schedule.Target.Arn)?.name);
   }
 }
 
@@ -186,6 +204,13 @@ export function contextAttributes(input: string, context: { arn: string; schedul
     .replaceAll('<aws.scheduler.attempt-number>', String(context.attempt));
 }
 
+
+/** A recurring schedule's first tick after `after` within its StartDate and EndDate. */
+function nextTick(entry: Entry, after: Date): Date | undefined {
+  const from = entry.startDate && entry.startDate.getTime() - 1 > after.getTime() ? new Date(entry.startDate.getTime() - 1) : after;
+  const next = entry.parsed.next(from);
+  return next && (!entry.endDate || next.getTime() <= entry.endDate.getTime()) ? next : undefined;
+}
 
 function key(group: string, name: string): string {
   return `${group}/${name}`;

@@ -19,6 +19,16 @@ export function isSchedulerApiPath(pathname: string): boolean {
 }
 
 /**
+ * Whether a request is an EventBridge Scheduler SDK call: SigV4-signed for the `scheduler` service
+ * (its credential scope ends `/scheduler/aws4_request`). The request API's `PUT|GET|DELETE
+ * /schedules/{name}` share Scheduler's paths on the control URL; they come unsigned (or signed for
+ * `execute-api`), so the signature's scope tells the two apart.
+ */
+export function isSchedulerSdkRequest(authorization: string | undefined): boolean {
+  return /Credential=[^,\s]*\/scheduler\/aws4_request/.test(authorization ?? '');
+}
+
+/**
  * EventBridge Scheduler's REST-JSON wire protocol (what `@aws-sdk/client-scheduler` sends), over
  * the embedded runtime's one-time schedules:
  *

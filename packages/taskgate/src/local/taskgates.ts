@@ -68,6 +68,7 @@ function modelOf(model: AppModel, identity: TaskgateIdentity | undefined): AppMo
     mappings: model.mappings.filter((mapping) => functions.has(mapping.function)),
     rules: model.rules.filter((rule) => mine(rule.taskgate)),
     schedules: model.schedules.filter((schedule) => mine(schedule.taskgate)),
+    dynamicScheduleGroups: model.dynamicScheduleGroups.filter((group) => mine(group.taskgate)),
     tasks: [...functions.values()].flatMap((fn) => fn.taskMetadata),
   };
 }

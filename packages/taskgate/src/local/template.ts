@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { METADATA_KEYS, type TaskgateIdentity } from '../core/outputs';
 import type { TaskMetadata } from '../core/task-metadata';
 import { tickTime } from '../core/task-message';
+import { WORKER_ENV } from '../worker/worker-env';
 import { LOCAL_ACCOUNT_ID, type StackEnvironment } from './stack-environment';
 
 /**
@@ -24,6 +25,8 @@ export interface AppModel {
   readonly resourceTypes: ReadonlyMap<string, string>;
   /** EventBridge Scheduler groups: each one's name (its `Name`, or `<stack>-<logicalId>`) by logical id. */
   readonly scheduleGroups: ReadonlyMap<string, string>;
+  /** The groups of schedules created at run time (`taskgate:dynamic-schedules` metadata): each one's name and Taskgate. */
+  readonly dynamicScheduleGroups: ReadonlyArray<{ readonly name: string; readonly taskgate?: TaskgateIdentity }>;
   /** Resources the runtime does not emulate, each with why; printed at start, never skipped silently. */
   readonly warnings: readonly string[];
   /** Every task the gate workers run, from their `taskgate:tasks` metadata. */
@@ -150,6 +153,18 @@ export function readTemplate(templateFile: string, stackName: string, environmen
   return modelFromTemplate(template, stackName, path.dirname(templateFile), environment);
 }
 
+/** The secrets workers sign webhooks with: the embedded runtime stands in for them with a local file (see webhook-secrets.ts). */
+function signingSecretIds(resources: Readonly<Record<string, { Type: string; Properties?: Record<string, unknown> }>>): Set<string> {
+  const ids = new Set<string>();
+  for (const resource of Object.values(resources)) {
+    if (resource.Type !== 'AWS::Lambda::Function') continue;
+    const variables = (resource.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables;
+    const ref = (variables?.[WORKER_ENV.signingSecretArn] as { Ref?: unknown } | undefined)?.Ref;
+    if (typeof ref === 'string') ids.add(ref);
+  }
+  return ids;
+}
+
 /**
  * The model of a parsed template: a synthesized one (`outdir` resolves the asset folders) or a
  * deployed one from CloudFormation's GetTemplate (no outdir: the bundles are not on this machine).
@@ -169,6 +184,7 @@ export function modelFromTemplate(template: TemplateDocument, stackName: string,
     return typeof value === 'string' ? value : undefined;
   };
   const taskgate = (id: string) => identity(resources[id]?.Metadata?.[METADATA_KEYS.taskgate]);
+  const signingSecrets = signingSecretIds(resources);
 
   for (const [id, resource] of Object.entries(resources)) {
     const p = resource.Properties ?? {};
@@ -298,7 +314,7 @@ export function modelFromTemplate(template: TemplateDocument, stackName: string,
         break;
       }
       default:
-        if (!IGNORED_TYPES.has(resource.Type)) warnings.push(`${cdkPath(id)}: ${resource.Type} is not emulated by the embedded runtime`);
+        if (!IGNORED_TYPES.has(resource.Type) && !signingSecrets.has(id)) warnings.push(`${cdkPath(id)}: ${resource.Type} is not emulated by the embedded runtime`);
     }
   }
   const resourceTypes = new Map(Object.entries(resources).map(([id, resource]) => [id, resource.Type]));
@@ -307,8 +323,11 @@ export function modelFromTemplate(template: TemplateDocument, stackName: string,
       .filter(([, resource]) => resource.Type === 'AWS::Scheduler::ScheduleGroup')
       .map(([id, resource]) => [id, typeof resource.Properties?.Name === 'string' ? resource.Properties.Name : `${stackName}-${id}`]),
   );
+  const dynamicScheduleGroups = [...scheduleGroups]
+    .filter(([id]) => resources[id]?.Metadata?.[METADATA_KEYS.dynamicSchedules] === true)
+    .map(([id, name]) => ({ name, ...(taskgate(id) ? { taskgate: taskgate(id) } : {}) }));
   const tasks = [...functions.values()].flatMap((fn) => fn.taskMetadata);
-  return { stackName, environment, queues, functions, mappings, rules, schedules, tables, resourceTypes, scheduleGroups, warnings, tasks };
+  return { stackName, environment, queues, functions, mappings, rules, schedules, tables, resourceTypes, scheduleGroups, dynamicScheduleGroups, warnings, tasks };
 }
 
 /** A resource's `taskgate:taskgate` metadata, when it is one. */

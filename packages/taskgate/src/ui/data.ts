@@ -158,7 +158,8 @@ export class UiData {
 
   private async loadSchedules(): Promise<ScheduleView[]> {
     const now = new Date(this.now());
-    const rows = (await this.target.schedules.list()).map((schedule) => scheduleRow(schedule, now, 3));
+    // The stack's schedules only: those created at run time may be thousands (one per customer), a GetSchedule each.
+    const rows = (await this.target.schedules.list({ createdAtRunTime: false })).map((schedule) => scheduleRow(schedule, now, 3));
     const tasks = [...new Set(rows.map((row) => row.task).filter((task): task is string => task !== undefined && task !== null))];
     const latest = await Promise.all(tasks.map((task) => queryRuns(this.target.dynamodb, this.target.ledgerTable(), { task, since: new Date(0), limit: 1 })));
     const lastOf = new Map(tasks.map((task, index) => [task, latest[index]![0]]));

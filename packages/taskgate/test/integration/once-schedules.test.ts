@@ -163,7 +163,7 @@ describe('one-time EventBridge Scheduler schedules on the embedded runtime', () 
     const badQueue = await scheduler.send(new CreateScheduleCommand({ ...input, Name: 'bad', Target: { ...input.Target!, Arn: 'arn:aws:sqs:us-east-1:000000000000:nope' } })).catch((e: unknown) => e);
     expect(badQueue).toBeInstanceOf(ValidationException);
     expect((badQueue as Error).message).toMatch(/no queue of the embedded runtime; its queues: .*TaskgateFixture-default/);
-    await expect(scheduler.send(new CreateScheduleCommand({ ...input, Name: 'bad', ScheduleExpression: 'rate(1 hour)' }))).rejects.toThrow(/takes one-time at\(\) schedules/);
+    await expect(scheduler.send(new CreateScheduleCommand({ ...input, Name: 'bad', ScheduleExpression: 'cron(0 9 * * MON-FRI *)' }))).rejects.toThrow(/cron\(0 9 \? \* MON-FRI \*\)/);
     await expect(scheduler.send(new CreateScheduleCommand({ ...input, Name: 'bad', GroupName: 'nope' }))).rejects.toBeInstanceOf(ResourceNotFoundException);
     await expect(scheduler.send(new CreateScheduleCommand({ ...input, Name: 'bad', Target: { ...input.Target!, Arn: await queueArn('serial') } }))).rejects.toThrow(
       /MessageGroupId is required: TaskgateFixture-serial.fifo is a FIFO queue/,

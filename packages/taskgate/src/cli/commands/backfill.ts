@@ -5,6 +5,7 @@ import { RECLAIMABLE } from '../../worker/ledger/ledger';
 import type { RunStatus } from '../../worker/ledger/record';
 import { parseSchedule } from '../../core/schedule-expression';
 import type { TriggerModel } from '../../local/template';
+import { runTimeScheduleOf, type BackfilledSchedule } from '../dynamic-schedules';
 import { CliError } from '../errors';
 import { CLI, formatTime, paint, printJson, status, table } from '../format';
 import { interruptSignal } from '../interrupt';
@@ -46,7 +47,7 @@ export function registerBackfill(program: Command): void {
     .argument('<task>', `the task (see ${CLI} schedules)`)
     .requiredOption('--from <time>', 'window start, inclusive: an ISO time or a duration ago such as 2d')
     .requiredOption('--to <time>', 'window end, inclusive: an ISO time or a duration ago (0s = now)')
-    .option('--schedule <name>', 'which schedule, when the task has several')
+    .option('--schedule <name>', "which schedule, when the task has several; or a schedule created at run time (taskgate schedules create)")
     .option('--rate <n/s>', 'a fixed rate such as 5/s instead of pacing to the gate')
     .option('--max <n>', 'refuse a window with more ticks than this', '10000')
     .option('--respect-misfire', "send the ticks as source \"schedule\", so the worker skips those later than the task's misfire.maxLatenessSeconds (default: source \"manual\", they run)")
@@ -64,7 +65,10 @@ export function registerBackfill(program: Command): void {
       if (known) taskArgument(known, taskName);
       const target = await resolveTarget(globals);
       const gate = target.gateOfTask(taskName);
-      const trigger = pickSchedule(await target.triggers(), taskName, options.schedule);
+      const triggers = await target.triggers();
+      // A --schedule the stack does not have may be one created at run time.
+      const runTime = options.schedule !== undefined && !triggers.some((t) => t.name === options.schedule) && target.dynamicScheduling() !== undefined;
+      const trigger = runTime ? await runTimeScheduleOf(target, taskName, options.schedule!) : pickSchedule(triggers, taskName, options.schedule);
       const ticks = await ticksOf(target, gate, trigger, taskName, { from, to }, max, options.respectMisfire ? 'schedule' : 'manual');
       // Failed and dead runs may be claimed again; succeeded, skipped and running ones would be deduplicated.
       const pending = ticks.filter((tick) => tick.ledger === undefined || RECLAIMABLE.includes(tick.ledger));
@@ -122,7 +126,7 @@ function pickSchedule(triggers: readonly TriggerModel[], task: string, name: str
   return mine[0]!;
 }
 
-async function ticksOf(target: Target, gate: GateEndpoints, trigger: TriggerModel, task: string, { from, to }: { from: Date; to: Date }, max: number, source: 'schedule' | 'manual'): Promise<Tick[]> {
+async function ticksOf(target: Target, gate: GateEndpoints, trigger: BackfilledSchedule, task: string, { from, to }: { from: Date; to: Date }, max: number, source: 'schedule' | 'manual'): Promise<Tick[]> {
   const schedule = parseSchedule(trigger.expression, { timeZone: trigger.kind === 'rule' ? undefined : trigger.timeZone, target: trigger.kind === 'rule' ? 'rule' : 'scheduler', allowPast: true, now: from });
   const times: Date[] = [];
   let after = new Date(from.getTime() - 1);

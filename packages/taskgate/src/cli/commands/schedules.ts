@@ -4,6 +4,7 @@ import { CLI, formatTime, paint, printJson, status, table } from '../format';
 import type { ScheduleInfo } from '../schedule-control';
 import { resolveTarget } from '../target';
 import { parseCount } from '../time';
+import { registerRunTimeSchedules } from './schedules-run-time';
 
 export interface ScheduleRow extends Omit<ScheduleInfo, 'next'> {
   readonly description: string;
@@ -13,10 +14,12 @@ export interface ScheduleRow extends Omit<ScheduleInfo, 'next'> {
 
 /** `taskgate schedules`: every schedule with its expression, zone, description, next fire times and state. */
 export function registerSchedules(program: Command): void {
-  program
+  const schedules = program
     .command('schedules')
     .summary('Every schedule with its next fire times and state')
-    .description('List every schedule: task, expression, time zone, plain-English description, next fire times, enabled or paused.')
+    .description(
+      "List every schedule: task, expression, time zone, plain-English description, next fire times, enabled or paused; the stack's and, marked \"run time\", those created at run time (taskgate schedules create).",
+    )
     .option('--count <n>', 'how many next fire times to show', '3')
     .option('--json', 'print JSON for scripts')
     .addHelpText('after', `\nExample:\n  $ ${CLI} schedules --stack MyApp\n  $ ${CLI} schedules --json | jq -r ".[] | select(.enabled | not) | .name"`)
@@ -35,9 +38,10 @@ export function registerSchedules(program: Command): void {
       }
       console.log(
         table(
-          ['NAME', 'TASK', 'EXPRESSION', 'ZONE', 'STATE', 'NEXT', 'DESCRIPTION'],
+          ['NAME', 'FROM', 'TASK', 'EXPRESSION', 'ZONE', 'STATE', 'NEXT', 'DESCRIPTION'],
           rows.map((r) => [
             r.name,
+            r.createdAtRunTime ? paint('cyan', 'run time') : 'stack',
             r.task ?? '-',
             r.expression,
             r.timeZone,
@@ -48,6 +52,7 @@ export function registerSchedules(program: Command): void {
         ),
       );
     });
+  registerRunTimeSchedules(schedules);
 }
 
 /** A schedule with its plain-English description and next fire times, for `taskgate schedules` and the operator page. */
