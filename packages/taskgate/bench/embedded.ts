@@ -1,35 +1,40 @@
 /**
- * Embedded runtime benchmark (issue 8). Two measurements against limits taken in the same run:
+ * Embedded runtime benchmark (part of `npm run bench`; alone: npx tsx bench/embedded.ts [--quick]).
+ * One runtime of the fixture app (test/fixtures/app), three phases:
  *
- * 1. Throughput, send → run → ledger: N task messages through the fixture app's `default` gate
- *    (concurrency 2, batches of 10), counted when the run line reports the ledger's `succeeded`,
- *    against a bare SDK loop on the same embedded SQS (send in batches of 10; two consumers that
- *    receive 10 and delete them in a batch). Goal: >= 0.8x.
- * 2. Drain: a backlog of M messages through gate `wide` (concurrency C = 20, one message a batch)
- *    with a task that sleeps d ms, against the limit C/d; the peak of runs in flight, from the
- *    task's own start/end trace, must be exactly C. Goal: >= 0.9x.
+ * 1. Throughput, send → run → ledger: N task messages through gate `default` (concurrency 2,
+ *    batches of 10), counted when the run line reports `succeeded`, against the ceiling of the
+ *    embedded DynamoDB itself: the ledger's claim + finish alone, 10 at once (goal >= 0.9x). A bare
+ *    SDK send/receive/delete loop on the same embedded SQS is reported beside it.
+ * 2. Cost model (bench/support/cost-model.ts): K runs through gate `wide` (batch 1) and `default`
+ *    (batch 10), counting the requests the servers serve and each invocation's duration.
+ * 3. Drain: a backlog of M messages through gate `wide` (concurrency C = 20, one message a batch)
+ *    with a task that sleeps d ms, against the limit C/d (goal >= 0.95x); the peak of runs in
+ *    flight, from the task's own start/end trace, must be exactly C.
  *
- * Run: npm run bench:embedded [-- N M d]   (defaults 2000 10000 250)
+ * Sizes (full; --quick divides them): N = 2000, K = 1000, M = 10000, d = 250 ms.
  */
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
-import {
-  CreateQueueCommand,
-  DeleteMessageBatchCommand,
-  ReceiveMessageCommand,
-  SendMessageBatchCommand,
-  SQSClient,
-} from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, DeleteMessageBatchCommand, ReceiveMessageCommand, SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoLedger } from '../src/worker/ledger/dynamo-ledger';
+import { FunctionHost } from '../src/local/function-host';
 import { parseRuntimeOptions } from '../src/local/options';
 import { startRuntime } from '../src/local/runtime';
-import { peakInFlight } from '../test/helpers/taskgate-dev';
+import type { LocalRuntime } from '../src/local/runtime-types';
 import { hideSdkNodeWarning } from '../src/local/sdk-warning';
+import { TRACE_ENV } from '../src/local/trace';
+import { DynamoLedger } from '../src/worker/ledger/dynamo-ledger';
+import { forEachBounded } from '../src/worker/worker';
+import { peakInFlight } from '../test/helpers/taskgate-dev';
+import { atLeast, exactly, info, quick, ratioRow, runIfMain, valueRow, type BenchRow } from './report';
+import { costRows, priceRows, type CostSample } from './support/cost-model';
 
 const root = path.resolve(__dirname, '..');
-const [N = 2000, M = 10_000, D = 250] = process.argv.slice(2).map(Number);
 const C = 20;
+const D = 250;
+const LOCAL = { region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
 
 async function sendAll(sqs: SQSClient, queueUrl: string, count: number, body: (i: number) => string): Promise<void> {
   // Four senders, as an app with a few instances would enqueue.
@@ -46,7 +51,7 @@ async function sendAll(sqs: SQSClient, queueUrl: string, count: number, body: (i
   );
 }
 
-async function baseline(sqs: SQSClient, count: number): Promise<number> {
+async function bareLoop(sqs: SQSClient, count: number): Promise<number> {
   const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: `bench-baseline-${Date.now()}` }));
   const started = performance.now();
   let done = 0;
@@ -64,14 +69,14 @@ async function baseline(sqs: SQSClient, count: number): Promise<number> {
 
 /** Runs per second the ledger itself sustains on the embedded DynamoDB: the bound on the runtime's throughput. */
 async function ledgerCeiling(endpoint: string, table: string, count: number): Promise<number> {
-  const client = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  const client = new DynamoDBClient({ endpoint, ...LOCAL });
   const ledger = new DynamoLedger(client, table, 1);
   let next = 0;
   const started = performance.now();
   await Promise.all(
     Array.from({ length: 10 }, async () => {
       while (next < count) {
-        const id = `ceiling-${next++}`;
+        const id = `ceiling-${Date.now()}-${next++}`;
         const claim = await ledger.claim({ task: 'bench-ceiling', id, gate: 'default', source: 'api', scheduledAt: new Date(), attempt: 1, now: Date.now() }, 60_000);
         if (claim.outcome !== 'claimed') throw new Error(`ledger ceiling: ${id} was not claimable`);
         await ledger.finish('bench-ceiling', id, claim.token, { status: 'succeeded', attempt: 1, finishedAt: Date.now(), durationMs: 0 });
@@ -82,74 +87,137 @@ async function ledgerCeiling(endpoint: string, table: string, count: number): Pr
   return count / ((performance.now() - started) / 1000);
 }
 
-async function main(): Promise<void> {
+/** Counts run lines as the runtime prints them, and resolves when `count` more of one gate/task succeeded. */
+class RunCounter {
+  private waiting?: { gate: string; task: string; left: number; resolve: () => void };
+
+  line(text: string): void {
+    const waiting = this.waiting;
+    if (waiting && new RegExp(` run {2}${waiting.gate} +${waiting.task} +succeeded`).test(text) && --waiting.left === 0) waiting.resolve();
+  }
+
+  until(gate: string, task: string, count: number): Promise<void> {
+    return new Promise((resolve) => (this.waiting = { gate, task, left: count, resolve }));
+  }
+}
+
+async function throughput(runtime: LocalRuntime, sqs: SQSClient, runs: RunCounter, n: number): Promise<BenchRow[]> {
+  const rates = { bare: [] as number[], runtime: [] as number[], ceiling: [] as number[] };
+  // Interleaved, best of two each: the machines are shared.
+  for (let round = 0; round < 2; round++) {
+    rates.bare.push(await bareLoop(sqs, n));
+    const started = performance.now();
+    const finished = runs.until('default', 'fixture-fast', n);
+    await sendAll(sqs, runtime.config.gates.default!.queueUrl, n, (i) => JSON.stringify({ task: 'fixture-fast', payload: { n: i } }));
+    await finished;
+    rates.runtime.push(n / ((performance.now() - started) / 1000));
+    rates.ceiling.push(await ledgerCeiling(runtime.config.dynamodbEndpoint, runtime.config.ledgerTable, n));
+  }
+  const best = (values: number[]) => Math.max(...values);
+  return [
+    ratioRow('embedded throughput send → run → ledger vs the embedded DynamoDB ledger ceiling', best(rates.runtime), best(rates.ceiling), 'runs/s', atLeast(0.9)),
+    ratioRow('embedded throughput send → run → ledger vs bare SDK send/receive/delete loop', best(rates.runtime), best(rates.bare), 'runs/s', info),
+  ];
+}
+
+/** Each invocation's duration (ms) in the function host's trace. */
+function invocationDurations(traceFile: string): number[] {
+  const started = new Map<string, number>();
+  const durations: number[] = [];
+  for (const line of fs.readFileSync(traceFile, 'utf8').split('\n')) {
+    if (!line.startsWith('{')) continue;
+    const point = JSON.parse(line) as { t: number; at: string; requestId?: string; pending?: boolean };
+    if (point.at === 'host.invoke') started.set(point.requestId!, point.t);
+    if (point.at === 'host.answer' && point.pending && started.has(point.requestId!)) durations.push(point.t - started.get(point.requestId!)!);
+  }
+  return durations;
+}
+
+/** K runs through one gate, with the servers' request counts and the host's trace around them. */
+async function costSample(runtime: LocalRuntime, sqs: SQSClient, runs: RunCounter, gate: 'wide' | 'default', k: number, dir: string): Promise<CostSample> {
+  const task = gate === 'wide' ? 'fixture-wide' : 'fixture-fast';
+  const traceFile = path.join(dir, `cost-${gate}.trace`);
+  const before = await runtime.requestCounts!();
+  process.env[TRACE_ENV] = traceFile;
+  const finished = runs.until(gate, task, k);
+  await sendAll(sqs, runtime.config.gates[gate]!.queueUrl, k, (i) => JSON.stringify({ task, payload: gate === 'wide' ? { ms: 0 } : { n: i } }));
+  await finished;
+  delete process.env[TRACE_ENV];
+  const after = await runtime.requestCounts!();
+  const delta = (a: Record<string, number>, b: Record<string, number>) => Object.fromEntries(Object.entries(a).map(([op, count]) => [op, count - (b[op] ?? 0)]));
+  const model = runtime.models.flatMap((m) => [...m.functions.values()]).find((fn) => fn.gate === gate);
+  // Lambda's default when the template leaves MemorySize out.
+  return { runs: k, sqs: delta(after.sqs, before.sqs), dynamodb: delta(after.dynamodb, before.dynamodb), invocationMs: invocationDurations(traceFile), memoryMb: model?.memoryMb ?? 128 };
+}
+
+/** The bare consumer's invocations: a no-op handler on the same function host, as many, as large, as concurrent. */
+async function bareInvocations(dir: string, sample: CostSample, batchSize: number, concurrency: number): Promise<number[]> {
+  const asset = path.join(dir, 'bare');
+  fs.mkdirSync(asset, { recursive: true });
+  fs.writeFileSync(path.join(asset, 'index.js'), 'exports.handler = async () => ({ batchItemFailures: [] });\n');
+  const host = new FunctionHost({ functionName: 'bare', assetPath: asset, handler: 'index.handler', timeoutSeconds: 30, memoryMb: sample.memoryMb, environment: {}, region: 'us-east-1', accountId: '000000000000', maxEnvironments: concurrency, onLog: () => undefined });
+  const body = JSON.stringify({ task: 'fixture-fast', payload: { n: 1 } });
+  const event = { Records: Array.from({ length: batchSize }, (_, i) => ({ messageId: `m-${i}`, receiptHandle: 'h', body, attributes: {}, messageAttributes: {}, md5OfBody: '', eventSource: 'aws:sqs', eventSourceARN: 'arn', awsRegion: 'us-east-1' })) };
+  const durations: number[] = [];
+  try {
+    await host.warm();
+    await forEachBounded(sample.invocationMs, concurrency, async () => {
+      const result = await host.invoke(event);
+      durations.push(result.durationMs);
+    });
+  } finally {
+    await host.close();
+  }
+  return durations;
+}
+
+async function drain(runtime: LocalRuntime, sqs: SQSClient, traceFile: string, m: number): Promise<BenchRow[]> {
+  await sendAll(sqs, runtime.config.gates.wide!.queueUrl, m, () => JSON.stringify({ task: 'fixture-wide', payload: { ms: D } }));
+  while (peakInFlight(traceFile, 'fixture-wide').ends < m) await new Promise((resolve) => setTimeout(resolve, 250));
+  const times = fs
+    .readFileSync(traceFile, 'utf8')
+    .split('\n')
+    .filter((line) => line.includes(' fixture-wide '))
+    .map((line) => Number(line.split(' ')[3]));
+  const rate = m / ((Math.max(...times) - Math.min(...times)) / 1000);
+  const { peak } = peakInFlight(traceFile, 'fixture-wide');
+  return [
+    ratioRow(`embedded drain of ${m} messages, gate of concurrency ${C}, task ${D} ms, vs the limit C/d`, rate, C / (D / 1000), 'runs/s', atLeast(0.95)),
+    valueRow(`embedded drain: peak runs in flight (gate concurrency ${C})`, peak, 'runs', exactly(C)),
+  ];
+}
+
+export async function measure(): Promise<BenchRow[]> {
+  const [n, k, m] = quick() ? [500, 200, 2000] : [2000, 1000, 10_000];
   fs.mkdirSync(path.join(root, '.taskgate'), { recursive: true });
   const stateDir = fs.mkdtempSync(path.join(root, '.taskgate', 'bench-'));
+  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'taskgate-bench-'));
   const traceFile = path.join(stateDir, 'trace.txt');
   fs.writeFileSync(traceFile, '');
   process.env.FIXTURE_TRACE_FILE = traceFile;
   hideSdkNodeWarning();
-  let succeeded = 0;
-  let onRun = () => {};
+  const runs = new RunCounter();
   const runtime = await startRuntime(
     root,
     parseRuntimeOptions(['--app', 'npx tsx test/fixtures/app/app.ts', '--state-dir', path.relative(root, stateDir), '--sqs-port', '0', '--dynamodb-port', '0', '--ui-port', '0', '--paused']),
-    {
-      line: (text) => {
-        if (/ run {2}default +fixture-fast +succeeded/.test(text)) {
-          succeeded += 1;
-          onRun();
-        }
-      },
-    },
+    { line: (text) => runs.line(text) },
   );
-  const sqs = new SQSClient({ endpoint: runtime.config.sqsEndpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  const sqs = new SQSClient({ endpoint: runtime.config.sqsEndpoint, ...LOCAL });
   try {
-    // 1. Throughput, interleaved: baseline, runtime, baseline, runtime; the medians' ratio.
-    const rates: { baseline: number[]; runtime: number[] } = { baseline: [], runtime: [] };
-    for (let round = 0; round < 2; round++) {
-      rates.baseline.push(await baseline(sqs, N));
-      succeeded = 0;
-      const started = performance.now();
-      const finished = new Promise<void>((resolve) => (onRun = () => succeeded >= N && resolve()));
-      await sendAll(sqs, runtime.config.gates.default!.queueUrl, N, (i) => JSON.stringify({ task: 'fixture-fast', payload: { n: i } }));
-      await finished;
-      rates.runtime.push(N / ((performance.now() - started) / 1000));
+    const rows = await throughput(runtime, sqs, runs, n);
+    for (const [gate, batchSize, concurrency] of [['wide', 1, C], ['default', 10, 2]] as const) {
+      const sample = await costSample(runtime, sqs, runs, gate, k, scratch);
+      rows.push(...costRows(`gate batch ${batchSize}`, sample, await bareInvocations(scratch, sample, batchSize, concurrency)));
     }
-    const best = (values: number[]) => Math.max(...values);
-    const ceiling = await ledgerCeiling(runtime.config.dynamodbEndpoint, runtime.config.ledgerTable, N);
-    console.log(`throughput (send → run → ledger), ${N} messages, gate default (concurrency 2, batch 10):`);
-    console.log(`  bare SDK send/receive/delete: ${rates.baseline.map((r) => r.toFixed(0)).join(', ')} msg/s`);
-    console.log(`  embedded runtime:             ${rates.runtime.map((r) => r.toFixed(0)).join(', ')} msg/s`);
-    console.log(`  ratio (best of each):         ${(best(rates.runtime) / best(rates.baseline)).toFixed(2)}x (goal >= 0.8x)`);
-    console.log(
-      `  the ledger alone on the embedded DynamoDB (claim + finish, 10 at once): ${ceiling.toFixed(0)} runs/s, ` +
-        `${(ceiling / best(rates.baseline)).toFixed(2)}x of the bare loop: the ceiling for any runtime that records every run there`,
-    );
-
-    // 2. Drain of a backlog through gate `wide`.
-    await sendAll(sqs, runtime.config.gates.wide!.queueUrl, M, () => JSON.stringify({ task: 'fixture-wide', payload: { ms: D } }));
-    for (;;) {
-      const trace = peakInFlight(traceFile, 'fixture-wide');
-      if (trace.ends >= M) break;
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
-    const lines = fs.readFileSync(traceFile, 'utf8').split('\n').filter((line) => line.includes(' fixture-wide '));
-    const times = lines.map((line) => Number(line.split(' ')[3]));
-    const seconds = (Math.max(...times) - Math.min(...times)) / 1000;
-    const rate = M / seconds;
-    const limit = C / (D / 1000);
-    const { peak } = peakInFlight(traceFile, 'fixture-wide');
-    console.log(`drain of ${M} messages, concurrency ${C}, task ${D} ms:`);
-    console.log(`  ${rate.toFixed(1)} runs/s against the limit C/d = ${limit.toFixed(1)}/s: ${(rate / limit).toFixed(2)}x (goal >= 0.9x); peak in flight ${peak} (goal exactly ${C})`);
+    rows.push(...priceRows());
+    rows.push(...(await drain(runtime, sqs, traceFile, m)));
+    return rows;
   } finally {
     sqs.destroy();
     await runtime.stop();
     fs.rmSync(stateDir, { recursive: true, force: true });
+    fs.rmSync(scratch, { recursive: true, force: true });
   }
 }
 
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exitCode = 1;
-});
+runIfMain(module, measure);

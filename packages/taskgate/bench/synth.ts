@@ -18,17 +18,7 @@ import { Taskgate } from '../src/cdk/taskgate';
 import { FIXTURE_TASK_MODULE, scaleGateNames, scaleSchedule, scaleTasks } from '../test/helpers/apps';
 import { HandWrittenNestedStack } from './hand-written-nested-stack';
 import { HandWrittenStack } from './hand-written-stack';
-
-/** One figure of a benchmark, as `npm run bench` prints it. */
-export interface BenchRow {
-  readonly name: string;
-  readonly value: number;
-  readonly unit: string;
-  readonly baseline: number | null;
-  readonly ratio: number | null;
-  readonly goal: string;
-  readonly met: boolean;
-}
+import { quick, type BenchRow } from './report';
 
 const GOAL = 1.2;
 
@@ -147,7 +137,7 @@ function measureScale(scale: Scale, rounds: number, log: (line: string) => void)
  *
  * @param rounds interleaved rounds per scale (the larger scale runs a third as many, at least 3)
  */
-export async function measure(rounds = 7, log: (line: string) => void = () => undefined): Promise<BenchRow[]> {
+export async function measure(rounds = quick() ? 2 : 7, log: (line: string) => void = () => undefined): Promise<BenchRow[]> {
   return SCALES.map((scale) => measureScale(scale, scale.nested ? Math.max(3, Math.round(rounds / 3)) : rounds, log));
 }
 

@@ -26,11 +26,11 @@ function bundlingApp(): App {
 describe('the task module', () => {
   it('goes into every worker through one generated entry that calls createHandler with its `tasks`', () => {
     const entry = workerEntryFile('T', { taskModule: FIXTURE_TASK_MODULE });
-    expect(entry).toMatch(/node_modules\/\.cache\/taskgate\/worker-[0-9a-f]{16}\.js$/);
+    expect(entry).toMatch(/node_modules\/\.cache\/taskgate\/worker-[0-9a-f]{16}\.mjs$/);
     const code = fs.readFileSync(entry, 'utf8');
-    expect(code).toContain(`require(${JSON.stringify(FIXTURE_TASK_MODULE)})`);
-    expect(code).toMatch(/const \{ createHandler \} = require\(".*\/src\/worker\/create-handler\.ts"\);/);
-    expect(code).toContain('exports.handler = createHandler(tasks);');
+    expect(code).toContain(`import { tasks } from ${JSON.stringify(FIXTURE_TASK_MODULE)};`);
+    expect(code).toMatch(/import \{ createHandler \} from ".*\/src\/worker\/create-handler\.ts";/);
+    expect(code).toContain('export const handler = createHandler(tasks);');
     // The same module gives the same file: a second synth bundles the same entry.
     expect(workerEntryFile('T', { taskModule: FIXTURE_TASK_MODULE })).toBe(entry);
   });

@@ -16,6 +16,7 @@ import { WORKER_ENV } from '../worker/worker-env';
 import { METRICS } from '../worker/metric-names';
 import { METADATA_KEYS, type TaskgateIdentity } from '../core/outputs';
 import { bundlingRoot } from './bundling-root';
+import { workerBundling } from './worker-bundling';
 import { checkRange } from './check-range';
 import { wireGateWebhooks } from './gate-webhooks';
 import { gateQueueName, gateWorkerName } from './physical-names';
@@ -323,13 +324,7 @@ export class Gate extends Construct {
         NODE_OPTIONS: '--enable-source-maps',
       },
       logGroup,
-      bundling: {
-        minify: true,
-        sourceMap: true,
-        target: 'node22',
-        externalModules: ['@aws-sdk/*'],
-        forceDockerBundling: false,
-      },
+      bundling: workerBundling(),
       description: `taskgate worker for gate ${gate} (${stackName})`,
     });
     for (const construct of [this.queue, this.deadLetterQueue, this.worker]) {

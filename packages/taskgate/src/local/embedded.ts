@@ -93,7 +93,8 @@ export async function startEmbedded(
       lock.release();
       return summary;
     };
-    return { config, configFile, models, gates, scheduler, warnings: stacks.warnings, stop, release: () => lock.release() };
+    const requestCounts = async () => ({ sqs: await servers.sqsServer.requestCounts(), dynamodb: await servers.dynamoServer.requestCounts() });
+    return { config, configFile, models, gates, scheduler, warnings: stacks.warnings, requestCounts, stop, release: () => lock.release() };
   } catch (error) {
     await closeAll();
     throw error;
@@ -117,7 +118,7 @@ async function startServers(options: RuntimeOptions, closers: Array<() => Promis
     sqs.destroy();
     dynamodb.destroy();
   });
-  return { sqs, dynamodb, sqsEndpoint: sqsServer.endpoint, dynamodbEndpoint: dynamoServer.endpoint };
+  return { sqs, dynamodb, sqsEndpoint: sqsServer.endpoint, dynamodbEndpoint: dynamoServer.endpoint, sqsServer, dynamoServer };
 }
 
 /** The Scheduler API's one-time schedules, printing a line when each is armed and fired. */

@@ -9,6 +9,7 @@ const { parentPort, workerData, threadId } = require('node:worker_threads');
 const dns = require('node:dns');
 const fs = require('node:fs');
 const path = require('node:path');
+const { pathToFileURL } = require('node:url');
 
 // The embedded SQS server names its queues http://sqs.<region>.localhost:PORT/...; the SDK sends to
 // the queue URL's host, which this machine's resolver may not map to loopback (RFC 6761 says it should).
@@ -30,7 +31,7 @@ function trace(at, fields) {
   if (config.traceFile) fs.appendFileSync(config.traceFile, `${JSON.stringify({ t: Date.now(), at, env: threadId, ...fields })}\n`);
 }
 
-function loadHandler() {
+async function loadHandler() {
   const dot = config.handler.lastIndexOf('.');
   if (dot <= 0) throw new Error(`handler "${config.handler}" must be <file>.<export>, like index.handler`);
   const file = config.handler.slice(0, dot);
@@ -44,19 +45,21 @@ function loadHandler() {
     }
   }
   if (!resolved) throw new Error(`the bundle ${config.assetPath} has no ${file}.js for handler ${config.handler}`);
-  const loaded = require(resolved);
+  // An ES module bundle (the Gate construct's, index.mjs) through import(), as Lambda's runtime loads it.
+  const loaded = resolved.endsWith('.mjs') ? await import(pathToFileURL(resolved).href) : require(resolved);
   const fn = exportPath.reduce((object, key) => (object == null ? undefined : object[key]), loaded);
   if (typeof fn !== 'function') throw new Error(`${resolved} does not export a function "${exportPath.join('.')}" (handler ${config.handler})`);
   return fn;
 }
 
 let handler;
-try {
-  handler = loadHandler();
-  parentPort.postMessage({ type: 'ready' });
-} catch (error) {
-  parentPort.postMessage({ type: 'load-error', error: serialize(error) });
-}
+loadHandler().then(
+  (loaded) => {
+    handler = loaded;
+    parentPort.postMessage({ type: 'ready' });
+  },
+  (error) => parentPort.postMessage({ type: 'load-error', error: serialize(error) }),
+);
 
 function serialize(error) {
   return error instanceof Error

@@ -1,5 +1,6 @@
 import type { LocalConfig } from './local-config';
 import type { MappingPoller } from './poller';
+import type { RequestCounts } from './servers';
 import type { LocalQueue } from './provision';
 import type { Scheduler } from './scheduler';
 import type { AppModel } from './template';
@@ -34,6 +35,11 @@ export interface LocalRuntime {
   readonly gates: readonly GateRuntime[];
   readonly scheduler: Scheduler;
   readonly warnings: readonly string[];
+  /**
+   * Requests the embedded SQS and DynamoDB servers have served, by operation: what the benchmark's
+   * cost model counts. Undefined on the LocalStack target, whose servers are not this process's.
+   */
+  readonly requestCounts?: () => Promise<{ readonly sqs: RequestCounts; readonly dynamodb: RequestCounts }>;
   /** Stops cleanly: schedules, then pollers (batches in flight finish or return), then servers; then {@link release}. */
   stop(): Promise<StopSummary>;
   /**

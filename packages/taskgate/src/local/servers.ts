@@ -9,6 +9,14 @@ export interface EmbeddedServer {
   close(): Promise<void>;
 }
 
+/** The embedded SQS or DynamoDB server, which counts what it serves. */
+export interface AwsServer extends EmbeddedServer {
+  /** Requests served so far, by operation (`ReceiveMessage`, `UpdateItem`, ...). */
+  requestCounts(): Promise<RequestCounts>;
+}
+
+export type RequestCounts = Readonly<Record<string, number>>;
+
 /** The flag and env var that set a port, so that "port taken" names what to change. */
 export interface PortSetting {
   readonly port: number;
@@ -21,16 +29,16 @@ export interface PortSetting {
  * The embedded SQS server: fauxqs 1.9.2, bound to 127.0.0.1 (its own `startFauxqs` binds every
  * interface), in its own worker thread. It speaks SQS's JSON protocol only.
  */
-export function startSqsServer(setting: PortSetting): Promise<EmbeddedServer> {
+export function startSqsServer(setting: PortSetting): Promise<AwsServer> {
   return startServerThread('sqs', setting);
 }
 
 /** The embedded DynamoDB server: dynalite 4, in memory, tables ACTIVE at once, in its own worker thread. */
-export function startDynamoDbServer(setting: PortSetting): Promise<EmbeddedServer> {
+export function startDynamoDbServer(setting: PortSetting): Promise<AwsServer> {
   return startServerThread('dynamodb', setting);
 }
 
-function startServerThread(kind: 'sqs' | 'dynamodb', setting: PortSetting): Promise<EmbeddedServer> {
+function startServerThread(kind: 'sqs' | 'dynamodb', setting: PortSetting): Promise<AwsServer> {
   const thread = new Worker(path.join(__dirname, 'server-thread.cjs'), { workerData: { kind, port: setting.port } });
   return new Promise((resolve, reject) => {
     thread.once('error', reject);
@@ -43,6 +51,16 @@ function startServerThread(kind: 'sqs' | 'dynamodb', setting: PortSetting): Prom
       resolve({
         endpoint: `http://127.0.0.1:${port}`,
         port,
+        requestCounts: () =>
+          new Promise<RequestCounts>((done) => {
+            const onMessage = (reply: { counts?: RequestCounts }) => {
+              if (!reply.counts) return;
+              thread.off('message', onMessage);
+              done(reply.counts);
+            };
+            thread.on('message', onMessage);
+            thread.postMessage('counts');
+          }),
         close: async () => {
           const closed = new Promise<void>((done) => thread.once('message', () => done()));
           thread.postMessage('close');

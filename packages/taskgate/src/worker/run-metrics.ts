@@ -48,8 +48,12 @@ export class PowertoolsRunMetrics implements RunMetrics {
       // One EMF document per task: the dimension holds until publishStoredMetrics clears it.
       // (singleMetric() would publish each metric on its own and drop the dimension after the first.)
       this.metrics.addDimension(METRICS.taskDimension, task);
+      // One value per outcome, the batch's count of it: the dashboard graphs the Sum, which is the
+      // same, and each addMetric costs about a microsecond of the worker's per-record time.
+      const runs = new Map<RunOutcomeName, number>();
+      for (const sample of samples) runs.set(sample.outcome, (runs.get(sample.outcome) ?? 0) + 1);
+      for (const [outcome, count] of runs) this.metrics.addMetric(METRICS.runs[outcome], MetricUnit.Count, count);
       for (const sample of samples) {
-        this.metrics.addMetric(METRICS.runs[sample.outcome], MetricUnit.Count, 1);
         this.metrics.addMetric(METRICS.attempts, MetricUnit.Count, sample.attempt);
         if (sample.durationMs !== undefined) this.metrics.addMetric(METRICS.duration, MetricUnit.Milliseconds, sample.durationMs);
         if (sample.latenessSeconds !== undefined) this.metrics.addMetric(METRICS.lateness, MetricUnit.Seconds, sample.latenessSeconds);

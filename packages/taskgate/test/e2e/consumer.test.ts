@@ -70,10 +70,10 @@ describe('taskgate in a fresh CDK app, installed from its tarball', { timeout: 6
   it("cdk synth bundles the team's task into the worker, and none of taskgate's examples", async () => {
     await sh('npx', ['cdk', 'synth', '--quiet']);
     const outdir = path.join(project, 'cdk.out');
-    const assets = fs.readdirSync(outdir).filter((name) => name.startsWith('asset.') && fs.existsSync(path.join(outdir, name, 'index.js')));
+    const assets = fs.readdirSync(outdir).filter((name) => name.startsWith('asset.') && fs.existsSync(path.join(outdir, name, 'index.mjs')));
     expect(assets.length).toBeGreaterThanOrEqual(1);
     for (const asset of assets) {
-      const code = fs.readFileSync(path.join(outdir, asset, 'index.js'), 'utf8');
+      const code = fs.readFileSync(path.join(outdir, asset, 'index.mjs'), 'utf8');
       expect(code).toContain('send-invoices');
       for (const example of ['cleanup-stray-instances', 'refresh-exchange-rates', 'fixture-fast']) expect(code).not.toContain(example);
     }
