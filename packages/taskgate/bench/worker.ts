@@ -46,7 +46,13 @@ async function perRecord(): Promise<{ taskgate: number; taskgateNoLedger: number
   const handlerOf = (worker: Worker) => middy<SQSEvent, unknown>().handler(async (event) => (await worker.processBatch(event.Records)).response);
   const taskgate = handlerOf(workerWith(ledger));
   // The same worker with a ledger that answers at once: how much of the difference is the ledger's.
-  const noLedger: Ledger = { claim: async () => ({ outcome: 'claimed', token: 't' }), finish: async () => true, record: async () => true };
+  const noLedger: Ledger = {
+    claim: async () => ({ outcome: 'claimed', token: 't' }),
+    finish: async () => true,
+    record: async () => true,
+    acquireTaskLease: async () => ({ outcome: 'acquired' }),
+    releaseTaskLease: async () => undefined,
+  };
   const taskgateNoLedger = handlerOf(workerWith(noLedger));
 
   const processor = new BatchProcessor(EventType.SQS);

@@ -1,4 +1,6 @@
 import { toJSONSchema } from 'zod/v4/core';
+import type { CatchUpPolicy } from './catch-up';
+import type { OverlapPolicy } from './overlap-policy';
 import type { AnyTask, MisfireOptions, RetryOptions } from './task';
 
 /**
@@ -11,7 +13,8 @@ export interface TaskMetadata {
   readonly description: string;
   readonly timeoutSeconds: number;
   readonly retry: Required<RetryOptions>;
-  readonly misfire: MisfireOptions;
+  readonly misfire: MisfireOptions & { readonly catchUp: CatchUpPolicy };
+  readonly overlap: OverlapPolicy;
   /** The payload's JSON Schema (draft 2020-12) as a trigger must send it: defaults may be left out. */
   readonly payload: Record<string, unknown>;
 }
@@ -25,6 +28,7 @@ export function taskMetadata(task: AnyTask): TaskMetadata {
     timeoutSeconds: task.timeout,
     retry: task.retry,
     misfire: task.misfire,
+    overlap: task.overlap,
     // `any` for what JSON Schema cannot say (a transform, a custom check): the worker still checks it.
     payload: toJSONSchema(task.payload, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>,
   };

@@ -2,15 +2,18 @@ import { ChangeMessageVisibilityCommand, type SQSClient } from '@aws-sdk/client-
 import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
 import { parseEnvelope, type Envelope } from '../core/envelope';
 import { PermanentError, RetryLaterError, type PermanentReason } from '../core/errors';
-import { ledgerPayload, type Ledger } from './ledger/ledger';
+import { ledgerPayload, type Ledger, type RunVerdict } from './ledger/ledger';
 import type { TaskRegistry } from '../core/registry';
 import type { AnyTask, TaskLogger } from '../core/task';
 import { backoffSeconds } from './backoff';
 import { sendToDeadLetterQueue } from './dead-letter';
 import { noMetrics, type RunMetrics } from './run-metrics';
-import { Deadlines } from './run-task';
+import { Deadlines, RunawayTimeoutError } from './run-task';
 import { RunContext } from './run-context';
 import type { Triggers } from './triggers';
+import type { ParsedSchedule } from '../core/schedule-expression';
+import { dispatchSkip } from './dispatch-skips';
+import { OverlapGate } from './overlap';
 
 /** Everything the worker needs from outside; the Lambda adapter builds it from the environment. */
 export interface WorkerOptions {
@@ -26,6 +29,11 @@ export interface WorkerOptions {
   readonly logger: TaskLogger;
   /** @default - no metrics */
   readonly metrics?: RunMetrics;
+  /**
+   * Each task's schedules (TASKGATE_SCHEDULES), for the catch-up policy: which newer ticks are due.
+   * @default - none known: every tick runs, whatever its task's misfire.catchUp
+   */
+  readonly schedules?: ReadonlyMap<string, readonly ParsedSchedule[]>;
   /**
    * Records of one batch run at the same time, at most.
    * @default 10
@@ -52,6 +60,11 @@ export interface BatchResult {
 const SAFETY_MARGIN_MS = 3_000;
 /** A claim outlives the task's timeout by this much, so a slow ledger write does not free it early. */
 const LEASE_MARGIN_MS = 30_000;
+/**
+ * A lease outlives the invocation by this much. Lambda stops an invocation at its timeout, so a
+ * task that ignores its signal runs until then at the latest; the margin covers clock skew.
+ */
+const INVOCATION_MARGIN_MS = 5_000;
 
 /**
  * The gate worker's core: parse, misfire check, claim in the ledger, run under a deadline, record.
@@ -64,6 +77,7 @@ export class Worker {
   private readonly random: () => number;
   private readonly metrics: RunMetrics;
   private readonly deadlines: Deadlines;
+  private readonly overlap: OverlapGate;
 
   constructor(private readonly options: WorkerOptions) {
     this.recordConcurrency = options.recordConcurrency ?? 10;
@@ -71,6 +85,7 @@ export class Worker {
     this.random = options.random ?? Math.random;
     this.metrics = options.metrics ?? noMetrics;
     this.deadlines = new Deadlines(this.now);
+    this.overlap = new OverlapGate(options.ledger, options.sqs, options.queueUrl, options.logger);
   }
 
   /**
@@ -95,6 +110,7 @@ export class Worker {
         outcomes.set(record.messageId, await this.processRecord(record, remainingMs));
       });
     }
+    await this.awaitRunaways(remainingMs);
     this.metrics.flush();
     return {
       response: {
@@ -102,6 +118,21 @@ export class Worker {
       },
       outcomes,
     };
+  }
+
+  /**
+   * A task that ignored its signal still runs: the invocation must not end before it returns, or it
+   * would resume in the next invocation of this environment, beside its own retry. So the worker
+   * waits for it, and if it does not return Lambda ends the invocation at its timeout and recycles
+   * the environment; the batch's finished records are in the ledger, so their redelivery is a
+   * duplicate. Without an invocation deadline (not in Lambda) there is nothing to wait for.
+   */
+  private async awaitRunaways(remainingMs: () => number): Promise<void> {
+    if (this.deadlines.runawayCount === 0 || !Number.isFinite(remainingMs())) return;
+    this.options.logger.error('a task ignored its signal and still runs past its timeout; the invocation waits for it and ends at the function timeout if it does not return', {
+      runaways: this.deadlines.runawayCount,
+    });
+    await this.deadlines.runawaysSettled(remainingMs());
   }
 
   /** Never throws: every error becomes an outcome. */
@@ -135,18 +166,22 @@ export class Worker {
     const start = { task: task.name, id: envelope.id, gate: this.options.gate, source: envelope.source, scheduledAt: envelope.scheduledAt, attempt, now, payload: ledgerPayload(envelope.payload) };
     const keys = { task: task.name, runId: envelope.id, attempt };
 
-    const maxLateness = task.misfire.maxLatenessSeconds;
-    if (envelope.source === 'schedule' && maxLateness !== undefined && latenessSeconds > maxLateness) {
-      // The reason names the category and the error the particulars: readers join them (`misfire: 4000s late, ...`).
-      const error = `${latenessSeconds}s late, more than the task's misfire.maxLatenessSeconds of ${maxLateness}s`;
-      const recorded = await ledger.record({ ...start, status: 'skipped', reason: 'misfire', error });
-      logger.warn(recorded ? 'run skipped' : 'late duplicate ignored', { ...keys, outcome: recorded ? 'skipped' : 'duplicate', latenessSeconds, reason: 'misfire', error });
-      this.metrics.add({ task: task.name, outcome: recorded ? 'skipped' : 'duplicate', attempt, latenessSeconds });
-      return { status: recorded ? 'skipped' : 'duplicate', task: task.name, runId: envelope.id, reason: `misfire: ${error}` };
-    }
+    const skip = dispatchSkip(task, envelope, now, this.options.schedules?.get(task.name) ?? []);
+    if (skip) return this.skipped(start, skip.reason, skip.error, latenessSeconds);
 
     const timeoutMs = Math.max(1, Math.min(task.timeout * 1000, remainingMs() - SAFETY_MARGIN_MS));
-    const claim = await ledger.claim(start, timeoutMs + LEASE_MARGIN_MS);
+    // The lease covers whatever may still run the task: its timeout, and the invocation to its end (a runaway).
+    const invocationLeft = remainingMs();
+    const leaseMs = Math.max(timeoutMs + LEASE_MARGIN_MS, Number.isFinite(invocationLeft) ? invocationLeft + INVOCATION_MARGIN_MS : 0);
+    const entry = await this.overlap.enter(task, envelope, record, now, leaseMs);
+    if (entry.outcome === 'skip') return this.skipped(start, 'overlap', entry.error, latenessSeconds);
+    if (entry.outcome === 'wait') {
+      await this.delay(record, entry.delaySeconds);
+      logger.info('run waits for the run of its task still running (overlap bufferOne)', { ...keys, outcome: 'retry', holder: entry.holder, delaySeconds: entry.delaySeconds });
+      return { status: 'retry', task: task.name, error: `waits for run ${entry.holder} (overlap bufferOne)`, delaySeconds: entry.delaySeconds };
+    }
+    const claim = await ledger.claim(start, leaseMs);
+    if (claim.outcome === 'duplicate' && entry.leased) await this.overlap.leave(task.name, envelope.id);
     if (claim.outcome === 'duplicate') {
       logger.info('duplicate delivery; not run again', { ...keys, outcome: 'duplicate', status: claim.status });
       this.metrics.add({ task: task.name, outcome: 'duplicate', attempt });
@@ -161,11 +196,16 @@ export class Worker {
     }
 
     const started = this.now();
+    let runaway = false;
     try {
       const context = new RunContext(envelope, attempt, started + timeoutMs, logger, this.options.triggers);
       await this.deadlines.run(task, payload, context, timeoutMs);
     } catch (error) {
-      return this.failed(record, envelope, task, attempt, claim.token, started, latenessSeconds, error);
+      // A runaway keeps the task's lease as it keeps the run's: both end with the invocation.
+      runaway = error instanceof RunawayTimeoutError;
+      return await this.failed(record, envelope, task, attempt, { token: claim.token, holdUntil: runaway ? now + leaseMs : undefined }, started, latenessSeconds, error);
+    } finally {
+      if (entry.leased && !runaway) await this.overlap.leave(task.name, envelope.id);
     }
     const durationMs = this.now() - started;
     const kept = await ledger.finish(task.name, envelope.id, claim.token, { status: 'succeeded', attempt, finishedAt: this.now(), durationMs });
@@ -175,12 +215,22 @@ export class Worker {
     return { status: 'succeeded', task: task.name, runId: envelope.id, durationMs };
   }
 
+  /** A tick recorded as skipped (misfire, catch-up, overlap); a duplicate when its run was recorded already. */
+  private async skipped(start: RunVerdictStart, reason: string, error: string, latenessSeconds: number): Promise<RecordOutcome> {
+    const recorded = await this.options.ledger.record({ ...start, status: 'skipped', reason, error });
+    const keys = { task: start.task, runId: start.id, attempt: start.attempt };
+    // The reason names the category and the error the particulars: readers join them (`misfire: 4000s late, ...`).
+    this.options.logger.warn(recorded ? 'run skipped' : 'skipped duplicate ignored', { ...keys, outcome: recorded ? 'skipped' : 'duplicate', latenessSeconds, reason, error });
+    this.metrics.add({ task: start.task, outcome: recorded ? 'skipped' : 'duplicate', attempt: start.attempt, latenessSeconds });
+    return { status: recorded ? 'skipped' : 'duplicate', task: start.task, runId: start.id, reason: `${reason}: ${error}` };
+  }
+
   private async failed(
     record: SQSRecord,
     envelope: Envelope,
     task: AnyTask,
     attempt: number,
-    token: string,
+    claim: { readonly token: string; readonly holdUntil?: number },
     started: number,
     latenessSeconds: number,
     error: unknown,
@@ -188,6 +238,8 @@ export class Worker {
     const message = errorMessage(error);
     const durationMs = this.now() - started;
     const keys = { task: task.name, runId: envelope.id, attempt };
+    const { token, holdUntil } = claim;
+    const hold = holdUntil === undefined ? {} : { holdUntil, reason: 'timeout' };
     const permanent = error instanceof PermanentError;
     if (permanent || attempt >= task.retry.maxAttempts) {
       const reason: PermanentReason = permanent ? error.reason : 'retries-exhausted';
@@ -199,14 +251,17 @@ export class Worker {
         finishedAt: this.now(),
         durationMs,
         error: error_,
+        ...hold,
         reason,
       });
       this.metrics.add({ task: task.name, outcome: outcome.status === 'dead' ? 'dead' : 'failed', attempt, durationMs, latenessSeconds });
       return outcome;
     }
-    await this.options.ledger.finish(task.name, envelope.id, token, { status: 'failed', attempt, finishedAt: this.now(), durationMs, error: message });
+    await this.options.ledger.finish(task.name, envelope.id, token, { status: 'failed', attempt, finishedAt: this.now(), durationMs, error: message, ...hold });
     const hint = error instanceof RetryLaterError ? error.retryAfterSeconds : undefined;
-    const delaySeconds = backoffSeconds(attempt, task.retry, this.random, hint);
+    // A runaway's retry comes back after its hold, so that it is not received (and counted) only to wait.
+    const held = holdUntil === undefined ? 0 : Math.ceil((holdUntil - this.now()) / 1000);
+    const delaySeconds = Math.max(backoffSeconds(attempt, task.retry, this.random, hint), held);
     await this.delay(record, delaySeconds);
     this.options.logger.warn('run failed; retrying after a backoff', { ...keys, outcome: 'retry', error: message, delaySeconds, durationMs });
     this.metrics.add({ task: task.name, outcome: 'failed', attempt, durationMs, latenessSeconds });
@@ -269,6 +324,8 @@ export class Worker {
     }
   }
 }
+
+type RunVerdictStart = Omit<RunVerdict, 'status' | 'reason' | 'error'>;
 
 function errorMessage(error: unknown): string {
   return error instanceof Error ? `${error.name === 'Error' ? '' : `${error.name}: `}${error.message}` : String(error);

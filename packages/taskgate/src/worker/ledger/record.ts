@@ -44,7 +44,7 @@ export interface RunRecord {
   readonly latenessSeconds?: number;
   /** Last error message, when the run failed or died. */
   readonly error?: string;
-  /** Why a run was skipped or dead-lettered (a PermanentReason or `misfire`). */
+  /** Why a run was skipped or dead-lettered (a PermanentReason, `misfire`, `catch-up`, `overlap` or `timeout`). */
   readonly reason?: string;
   /** Epoch ms until which a `running` claim belongs to the worker that made it. */
   readonly leaseUntil?: number;
@@ -53,6 +53,14 @@ export interface RunRecord {
 
 export function runKey(task: string, id: string): string {
   return `${task}#${id}`;
+}
+
+/**
+ * The overlap policy's lease item of a task (DynamoTaskLeases). A task name has no `:`, so no run
+ * key can be this.
+ */
+export function taskLeaseKey(task: string): string {
+  return `taskgate:task-lease#${task}`;
 }
 
 /**
