@@ -18,6 +18,7 @@ import { ScheduleDelivery } from './schedule-delivery';
 import { ScheduleNames } from './schedule-names';
 import { StackTaskgates } from './stack-taskgates';
 import { TaskSchedule, type ScheduleOptions } from './task-schedule';
+import { CatchUpSchedules } from './catch-up-schedules';
 import { checkServedTasks, workerEntryFile } from './worker-entry';
 
 /** Lambda's limit on one function's environment: every name and value together. */
@@ -109,6 +110,7 @@ export class Taskgate<T extends AnyTask> extends Construct {
   readonly monitoring: Monitoring;
   readonly operatorPolicy?: iam.ManagedPolicy;
   private readonly scheduleNames = new ScheduleNames();
+  private readonly catchUpSchedules = new CatchUpSchedules();
 
   constructor(scope: Construct, id: string, props: TaskgateProps<T>) {
     super(scope, id);
@@ -169,6 +171,7 @@ export class Taskgate<T extends AnyTask> extends Construct {
       delivery: this.delivery,
       expression,
     });
+    if (definition.misfire.catchUp !== 'all') this.catchUpSchedules.add(this.gates.get(definition.gate)!, task, expression, options.timeZone);
     // A rule's name is the stack's, not the Scheduler group's: another Taskgate's could meet it.
     if (schedule.rule) StackTaskgates.of(Stack.of(this)).take(this.node.path, 'name rule', physicalScheduleName(this.delivery.rulePrefix, name));
     this.tag(schedule);

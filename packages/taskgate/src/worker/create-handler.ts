@@ -13,6 +13,7 @@ import { PowertoolsRunMetrics } from './run-metrics';
 import { Triggers, type GateQueueEnv } from './triggers';
 import { Worker } from './worker';
 import { WORKER_ENV } from './worker-env';
+import { parseScheduleClock, parseSchedulesEnv } from './schedules-env';
 
 export { WORKER_ENV } from './worker-env';
 
@@ -74,6 +75,8 @@ export function workerFromEnvironment(registry: TaskRegistry, logger: Logger, en
     }),
     logger,
     metrics: new PowertoolsRunMetrics(),
+    schedules: parseSchedulesEnv(env[WORKER_ENV.schedules]),
+    scheduleNow: parseScheduleClock(env[WORKER_ENV.scheduleClock]),
   });
 }
 

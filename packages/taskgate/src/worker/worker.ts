@@ -35,6 +35,12 @@ export interface WorkerOptions {
    */
   readonly schedules?: ReadonlyMap<string, readonly ParsedSchedule[]>;
   /**
+   * The clock ticks are compared with, for lateness and catch-up: the embedded runtime's simulated
+   * time at --speed other than 1.
+   * @default now
+   */
+  readonly scheduleNow?: () => number;
+  /**
    * Records of one batch run at the same time, at most.
    * @default 10
    */
@@ -162,11 +168,12 @@ export class Worker {
   private async run(record: SQSRecord, envelope: Envelope, task: AnyTask, payload: unknown, attempt: number, remainingMs: () => number): Promise<RecordOutcome> {
     const { ledger, logger } = this.options;
     const now = this.now();
-    const latenessSeconds = Math.max(0, Math.round((now - envelope.scheduledAt.getTime()) / 1000));
+    const scheduleNow = this.options.scheduleNow?.() ?? now;
+    const latenessSeconds = Math.max(0, Math.round((scheduleNow - envelope.scheduledAt.getTime()) / 1000));
     const start = { task: task.name, id: envelope.id, gate: this.options.gate, source: envelope.source, scheduledAt: envelope.scheduledAt, attempt, now, payload: ledgerPayload(envelope.payload) };
     const keys = { task: task.name, runId: envelope.id, attempt };
 
-    const skip = dispatchSkip(task, envelope, now, this.options.schedules?.get(task.name) ?? []);
+    const skip = dispatchSkip(task, envelope, scheduleNow, this.options.schedules?.get(task.name) ?? []);
     if (skip) return this.skipped(start, skip.reason, skip.error, latenessSeconds);
 
     const timeoutMs = Math.max(1, Math.min(task.timeout * 1000, remainingMs() - SAFETY_MARGIN_MS));
