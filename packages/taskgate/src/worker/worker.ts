@@ -64,13 +64,17 @@ export interface BatchResult {
 
 /** The worker keeps this much of the Lambda's remaining time for recording the outcome. */
 const SAFETY_MARGIN_MS = 3_000;
-/** A claim outlives the task's timeout by this much, so a slow ledger write does not free it early. */
+/**
+ * Without an invocation deadline (not in Lambda), a claim outlives the task's timeout by this
+ * much, so a slow ledger write does not free it early.
+ */
 const LEASE_MARGIN_MS = 30_000;
 /**
  * A lease outlives the invocation by this much. Lambda stops an invocation at its timeout, so a
- * task that ignores its signal runs until then at the latest; the margin covers clock skew.
+ * task that ignores its signal runs until then at the latest; the margin covers clock skew and a
+ * ledger write still in flight when the invocation ended.
  */
-const INVOCATION_MARGIN_MS = 5_000;
+const INVOCATION_MARGIN_MS = 10_000;
 
 /**
  * The gate worker's core: parse, misfire check, claim in the ledger, run under a deadline, record.
@@ -178,8 +182,9 @@ export class Worker {
 
     const timeoutMs = Math.max(1, Math.min(task.timeout * 1000, remainingMs() - SAFETY_MARGIN_MS));
     // The lease covers whatever may still run the task: its timeout, and the invocation to its end (a runaway).
+    // In Lambda that is the invocation's end: nothing runs it after that, however the task behaves.
     const invocationLeft = remainingMs();
-    const leaseMs = Math.max(timeoutMs + LEASE_MARGIN_MS, Number.isFinite(invocationLeft) ? invocationLeft + INVOCATION_MARGIN_MS : 0);
+    const leaseMs = Number.isFinite(invocationLeft) ? invocationLeft + INVOCATION_MARGIN_MS : timeoutMs + LEASE_MARGIN_MS;
     const entry = await this.overlap.enter(task, envelope, record, now, leaseMs);
     if (entry.outcome === 'skip') return this.skipped(start, 'overlap', entry.error, latenessSeconds);
     if (entry.outcome === 'wait') {
