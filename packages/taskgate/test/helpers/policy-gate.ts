@@ -116,6 +116,11 @@ export class PolicyGate {
     return this;
   }
 
+  /** Loads the bundle in one worker thread (a cold start), without taking any message. */
+  async warm(): Promise<void> {
+    await this.host!.warm();
+  }
+
   /** The workers come up: the poller starts taking messages, at most `cap` invocations at once. */
   start(): void {
     this.poller = new MappingPoller({

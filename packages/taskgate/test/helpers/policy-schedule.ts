@@ -1,5 +1,5 @@
 import { taskMessageBody, tickTime } from '../../src/core/task-message';
-import { RuntimeClock } from '../../src/local/clock';
+import type { RuntimeClock } from '../../src/local/clock';
 import { queueSender } from '../../src/local/runtime-schedules';
 import { Scheduler } from '../../src/local/scheduler';
 import type { TriggerModel } from '../../src/local/template';
@@ -7,11 +7,10 @@ import type { PolicyGate } from './policy-gate';
 
 /**
  * The embedded runtime's scheduler firing `rate(1 minute)` for each task into its gate's queue, on
- * a RuntimeClock sped up `speed` times, as `taskgate dev --speed` runs it. Resolves `fired` when
+ * a RuntimeClock sped up, as `taskgate dev --speed` runs it. Resolves `fired` when
  * every schedule has fired `ticks` times; the schedules keep firing until stop().
  */
-export function scheduleEveryMinute(targets: ReadonlyArray<{ task: string; gate: PolicyGate }>, speed: number, ticks: number) {
-  const clock = new RuntimeClock(speed);
+export function scheduleEveryMinute(targets: ReadonlyArray<{ task: string; gate: PolicyGate }>, clock: RuntimeClock, ticks: number) {
   const gateOf = new Map(targets.map(({ task, gate }) => [task, gate]));
   const triggers: TriggerModel[] = targets.map(({ task }) => ({
     kind: 'rule',
