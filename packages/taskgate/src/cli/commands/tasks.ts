@@ -2,12 +2,19 @@ import type { Command } from 'commander';
 import { resolveAppModels, type TargetOptions } from '../target';
 import { CLI, paint, printJson, table } from '../format';
 import { summarizePayload } from '../payload-summary';
+import type { CatchUpPolicy } from '../../core/catch-up';
+
+/** The catch-up policy when it is not the default (every tick runs). */
+function catchUpText(policy: CatchUpPolicy | undefined): string {
+  if (policy === undefined || policy === 'all') return '';
+  return policy === 'latest' ? 'catch up the latest missed tick' : `catch up the latest ${policy.max} missed ticks`;
+}
 
 /** `taskgate tasks`: every task with its gate, timeout, retry, misfire policy and payload fields. */
 export function registerTasks(program: Command): void {
   program
     .command('tasks')
-    .description("List the app's tasks (from its template): gate, timeout, retry and misfire policy, payload fields (--json: the payload JSON Schema).")
+    .description("List the app's tasks (from its template): gate, timeout, retry, misfire, catch-up and overlap policy (when not the default), payload fields (--json: the payload JSON Schema).")
     .option('--json', 'print JSON for scripts, with each payload as JSON Schema')
     .addHelpText('after', `
 Example:
@@ -21,7 +28,8 @@ Example:
       for (const [index, row] of rows.entries()) {
         if (index > 0) console.log('');
         const misfire = row.misfire.maxLatenessSeconds === undefined ? 'always run' : `skip if > ${row.misfire.maxLatenessSeconds}s late`;
-        console.log(`${paint('bold', row.name)}  (gate ${row.gate}, timeout ${row.timeoutSeconds}s, ${row.retry.maxAttempts} attempts, ${misfire})`);
+        const policies = [row.overlap && row.overlap !== 'skip' ? `overlap ${row.overlap}` : '', catchUpText(row.misfire.catchUp)].filter(Boolean).join(', ');
+        console.log(`${paint('bold', row.name)}  (gate ${row.gate}, timeout ${row.timeoutSeconds}s, ${row.retry.maxAttempts} attempts, ${misfire}${policies ? `, ${policies}` : ''})`);
         if (row.description) console.log(`  ${row.description}`);
         const fields = summarizePayload(row.payload);
         if (fields.length === 0) {
