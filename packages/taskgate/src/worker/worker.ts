@@ -187,44 +187,47 @@ export class Worker {
     const leaseMs = Number.isFinite(invocationLeft) ? invocationLeft + INVOCATION_MARGIN_MS : timeoutMs + LEASE_MARGIN_MS;
     const entry = await this.overlap.enter(task, envelope, record, now, leaseMs);
     if (entry.outcome === 'skip') return this.skipped(start, 'overlap', entry.error, latenessSeconds);
-    if (entry.outcome === 'wait') {
-      await this.delay(record, entry.delaySeconds);
-      logger.info('run waits for the run of its task still running (overlap bufferOne)', { ...keys, outcome: 'retry', holder: entry.holder, delaySeconds: entry.delaySeconds });
-      return { status: 'retry', task: task.name, error: `waits for run ${entry.holder} (overlap bufferOne)`, delaySeconds: entry.delaySeconds };
-    }
+    if (entry.outcome === 'wait') return this.retryAfter(record, keys, entry.delaySeconds, `waits for run ${entry.holder} (overlap bufferOne)`);
     const claim = await ledger.claim(start, leaseMs);
-    if (claim.outcome === 'duplicate' && entry.leased) await this.overlap.leave(task.name, envelope.id);
     if (claim.outcome === 'duplicate') {
+      if (entry.leased) await this.overlap.leave(task.name, envelope.id);
       logger.info('duplicate delivery; not run again', { ...keys, outcome: 'duplicate', status: claim.status });
       this.metrics.add({ task: task.name, outcome: 'duplicate', attempt });
       return { status: 'duplicate', task: task.name, runId: envelope.id, reason: `run already ${claim.status}` };
     }
     if (claim.outcome === 'leased') {
-      // Another worker is running it; come back when its lease ends, in case that run fails.
-      const delaySeconds = Math.max(1, Math.ceil((claim.leaseUntil - now) / 1000));
-      await this.delay(record, delaySeconds);
-      logger.info('run leased by another worker; retrying after its lease', { ...keys, outcome: 'retry', delaySeconds });
-      return { status: 'retry', task: task.name, error: 'leased by another worker', delaySeconds };
+      // Another worker is running it (or its runaway may be): come back when its lease ends, in case that run fails.
+      return this.retryAfter(record, keys, Math.max(1, Math.ceil((claim.leaseUntil - now) / 1000)), 'leased by another worker');
     }
 
     const started = this.now();
-    let runaway = false;
+    let failure: { error: unknown } | undefined;
     try {
       const context = new RunContext(envelope, attempt, started + timeoutMs, logger, this.options.triggers);
       await this.deadlines.run(task, payload, context, timeoutMs);
     } catch (error) {
-      // A runaway keeps the task's lease as it keeps the run's: both end with the invocation.
-      runaway = error instanceof RunawayTimeoutError;
-      return await this.failed(record, envelope, task, attempt, { token: claim.token, holdUntil: runaway ? now + leaseMs : undefined }, started, latenessSeconds, error);
+      failure = { error };
+    }
+    // A runaway keeps the task's lease as it keeps the run's: both end with the invocation.
+    const runaway = failure?.error instanceof RunawayTimeoutError;
+    try {
+      if (failure) return await this.failed(record, envelope, task, attempt, { token: claim.token, holdUntil: runaway ? now + leaseMs : undefined }, started, latenessSeconds, failure.error);
+      const durationMs = this.now() - started;
+      const kept = await ledger.finish(task.name, envelope.id, claim.token, { status: 'succeeded', attempt, finishedAt: this.now(), durationMs });
+      if (!kept) logger.warn('run succeeded after its lease ran out; another worker had taken it over', keys);
+      logger.info('run succeeded', { ...keys, outcome: 'succeeded', durationMs, latenessSeconds });
+      this.metrics.add({ task: task.name, outcome: 'succeeded', attempt, durationMs, latenessSeconds });
+      return { status: 'succeeded', task: task.name, runId: envelope.id, durationMs };
     } finally {
       if (entry.leased && !runaway) await this.overlap.leave(task.name, envelope.id);
     }
-    const durationMs = this.now() - started;
-    const kept = await ledger.finish(task.name, envelope.id, claim.token, { status: 'succeeded', attempt, finishedAt: this.now(), durationMs });
-    if (!kept) logger.warn('run succeeded after its lease ran out; another worker had taken it over', keys);
-    logger.info('run succeeded', { ...keys, outcome: 'succeeded', durationMs, latenessSeconds });
-    this.metrics.add({ task: task.name, outcome: 'succeeded', attempt, durationMs, latenessSeconds });
-    return { status: 'succeeded', task: task.name, runId: envelope.id, durationMs };
+  }
+
+  /** Back on the queue after `delaySeconds`, without a run: a lease or the overlap policy says wait. */
+  private async retryAfter(record: SQSRecord, keys: Record<string, unknown>, delaySeconds: number, why: string): Promise<RecordOutcome> {
+    await this.delay(record, delaySeconds);
+    this.options.logger.info(`not run now: ${why}; back after a delay`, { ...keys, outcome: 'retry', delaySeconds });
+    return { status: 'retry', task: keys.task as string, error: why, delaySeconds };
   }
 
   /** A tick recorded as skipped (misfire, catch-up, overlap); a duplicate when its run was recorded already. */
