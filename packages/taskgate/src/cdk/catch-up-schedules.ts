@@ -9,10 +9,11 @@ import type { Gate } from './gate';
 export class CatchUpSchedules {
   private readonly byGate = new Map<Gate, Map<string, ScheduleEnvEntry[]>>();
 
-  add(gate: Gate, task: string, expression: string, timeZone: string | undefined): void {
+  add(gate: Gate, task: string, expression: string, timeZone: string | undefined, end: Date | undefined): void {
     const schedules = this.byGate.get(gate) ?? new Map<string, ScheduleEnvEntry[]>();
     this.byGate.set(gate, schedules);
-    schedules.set(task, [...(schedules.get(task) ?? []), [expression.trim(), timeZone ?? 'UTC']]);
+    const entry: ScheduleEnvEntry = end ? [expression.trim(), timeZone ?? 'UTC', end.toISOString()] : [expression.trim(), timeZone ?? 'UTC'];
+    schedules.set(task, [...(schedules.get(task) ?? []), entry]);
     // Set again on every schedule: the last value wins, and it lists them all.
     gate.worker.addEnvironment(WORKER_ENV.schedules, schedulesEnv(schedules));
   }

@@ -171,7 +171,7 @@ export class Taskgate<T extends AnyTask> extends Construct {
       delivery: this.delivery,
       expression,
     });
-    if (definition.misfire.catchUp !== 'all') this.catchUpSchedules.add(this.gates.get(definition.gate)!, task, expression, options.timeZone);
+    if (definition.misfire.catchUp !== 'all') this.catchUpSchedules.add(this.gates.get(definition.gate)!, task, expression, options.timeZone, options.end);
     // A rule's name is the stack's, not the Scheduler group's: another Taskgate's could meet it.
     if (schedule.rule) StackTaskgates.of(Stack.of(this)).take(this.node.path, 'name rule', physicalScheduleName(this.delivery.rulePrefix, name));
     this.tag(schedule);

@@ -22,6 +22,9 @@ export function checkCatchUp(task: string, policy: unknown): CatchUpPolicy {
   throw new ConfigurationError(`task ${task}: misfire.catchUp must be 'latest', 'all' or { max: N } with N between 1 and 1000 (given ${JSON.stringify(policy)})`);
 }
 
+/** A task's schedule as catch-up reads it: with its end date, after which it has no newer ticks. */
+export type CatchUpSchedule = ParsedSchedule & { readonly endsAt?: Date };
+
 /** A tick's fate under the policy: run it, or skip it because newer ticks of the task are due. */
 export type CatchUpVerdict = { readonly run: true } | { readonly run: false; readonly newerTicks: number; readonly error: string };
 
@@ -36,7 +39,7 @@ export type CatchUpVerdict = { readonly run: true } | { readonly run: false; rea
  * catchUp('latest', [parseSchedule('rate(1 minute)')], new Date('2026-01-01T00:00:00Z'), new Date('2026-01-01T00:59:30Z'))
  * // { run: false, newerTicks: 59, ... }
  */
-export function catchUp(policy: CatchUpPolicy, schedules: readonly ParsedSchedule[], tick: Date, now: Date): CatchUpVerdict {
+export function catchUp(policy: CatchUpPolicy, schedules: readonly CatchUpSchedule[], tick: Date, now: Date): CatchUpVerdict {
   const limit = catchUpLimit(policy);
   if (limit === Infinity || schedules.length === 0) return { run: true };
   const newerTicks = ticksBetween(schedules, tick, now, limit);
@@ -54,9 +57,11 @@ export function catchUp(policy: CatchUpPolicy, schedules: readonly ParsedSchedul
  * `limit`. A rate counts whole periods from `after` (AWS's rates run from their creation, not from
  * an aligned start); a cron or `at()` counts its fire times.
  */
-export function ticksBetween(schedules: readonly ParsedSchedule[], after: Date, until: Date, limit: number): number {
+export function ticksBetween(schedules: readonly CatchUpSchedule[], after: Date, until_: Date, limit: number): number {
   const seen = new Set<number>();
   for (const schedule of schedules) {
+    // An ended schedule fires nothing after its end: its last tick is the newest there will be.
+    const until = schedule.endsAt && schedule.endsAt < until_ ? schedule.endsAt : until_;
     if (schedule.kind === 'rate') {
       const period = ratePeriodMs(schedule, after);
       const count = period > 0 ? Math.floor((until.getTime() - after.getTime()) / period) : 0;

@@ -1,6 +1,5 @@
-import { catchUp } from '../core/catch-up';
+import { catchUp, type CatchUpSchedule } from '../core/catch-up';
 import type { Envelope } from '../core/envelope';
-import type { ParsedSchedule } from '../core/schedule-expression';
 import type { AnyTask } from '../core/task';
 
 /** Why a scheduled tick is recorded as skipped instead of run: the reason (category) and its particulars. */
@@ -16,7 +15,7 @@ export interface DispatchSkip {
  *
  * @param schedules the task's schedules as the worker knows them (TASKGATE_SCHEDULES)
  */
-export function dispatchSkip(task: AnyTask, envelope: Envelope, now: number, schedules: readonly ParsedSchedule[]): DispatchSkip | undefined {
+export function dispatchSkip(task: AnyTask, envelope: Envelope, now: number, schedules: readonly CatchUpSchedule[]): DispatchSkip | undefined {
   if (envelope.source !== 'schedule') return undefined;
   const latenessSeconds = Math.max(0, Math.round((now - envelope.scheduledAt.getTime()) / 1000));
   const maxLateness = task.misfire.maxLatenessSeconds;

@@ -1,9 +1,10 @@
 import { ConfigurationError } from '../core/errors';
-import { parseSchedule, type ParsedSchedule } from '../core/schedule-expression';
+import type { CatchUpSchedule } from '../core/catch-up';
+import { parseSchedule } from '../core/schedule-expression';
 import { WORKER_ENV } from './worker-env';
 
 /** One schedule as TASKGATE_SCHEDULES lists it: the expression and its time zone. */
-export type ScheduleEnvEntry = readonly [expression: string, timeZone: string];
+export type ScheduleEnvEntry = readonly [expression: string, timeZone: string, end?: string];
 
 /** The value of TASKGATE_SCHEDULES; the constructs write it with this, the worker reads it with {@link parseSchedulesEnv}. */
 export function schedulesEnv(schedules: ReadonlyMap<string, readonly ScheduleEnvEntry[]>): string {
@@ -19,8 +20,8 @@ export function parseScheduleClock(raw: string | undefined): (() => number) | un
 }
 
 /** Each task's schedules from TASKGATE_SCHEDULES; none when it is not set. */
-export function parseSchedulesEnv(raw: string | undefined): Map<string, ParsedSchedule[]> {
-  const schedules = new Map<string, ParsedSchedule[]>();
+export function parseSchedulesEnv(raw: string | undefined): Map<string, CatchUpSchedule[]> {
+  const schedules = new Map<string, CatchUpSchedule[]>();
   if (!raw) return schedules;
   let parsed: Record<string, ScheduleEnvEntry[]>;
   try {
@@ -31,7 +32,9 @@ export function parseSchedulesEnv(raw: string | undefined): Map<string, ParsedSc
   for (const [task, entries] of Object.entries(parsed)) {
     schedules.set(
       task,
-      entries.map(([expression, timeZone]) => parseSchedule(expression, { timeZone, allowPast: true })),
+      entries.map(([expression, timeZone, end]) =>
+        Object.assign(parseSchedule(expression, { timeZone, allowPast: true }), end === undefined ? {} : { endsAt: new Date(end) }),
+      ),
     );
   }
   return schedules;

@@ -11,7 +11,7 @@ import { noMetrics, type RunMetrics } from './run-metrics';
 import { Deadlines, RunawayTimeoutError } from './run-task';
 import { RunContext } from './run-context';
 import type { Triggers } from './triggers';
-import type { ParsedSchedule } from '../core/schedule-expression';
+import type { CatchUpSchedule } from '../core/catch-up';
 import { dispatchSkip } from './dispatch-skips';
 import { OverlapGate } from './overlap';
 
@@ -33,7 +33,7 @@ export interface WorkerOptions {
    * Each task's schedules (TASKGATE_SCHEDULES), for the catch-up policy: which newer ticks are due.
    * @default - none known: every tick runs, whatever its task's misfire.catchUp
    */
-  readonly schedules?: ReadonlyMap<string, readonly ParsedSchedule[]>;
+  readonly schedules?: ReadonlyMap<string, readonly CatchUpSchedule[]>;
   /**
    * The clock ticks are compared with, for lateness and catch-up: the embedded runtime's simulated
    * time at --speed other than 1.

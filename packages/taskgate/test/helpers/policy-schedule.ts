@@ -8,9 +8,9 @@ import type { PolicyGate } from './policy-gate';
 /**
  * The embedded runtime's scheduler firing `rate(1 minute)` for each task into its gate's queue, on
  * a RuntimeClock sped up, as `taskgate dev --speed` runs it. Resolves `fired` when
- * every schedule has fired `ticks` times; the schedules keep firing until stop().
+ * every schedule has fired `ticks` times; the schedules keep firing until stop() or `endDate`.
  */
-export function scheduleEveryMinute(targets: ReadonlyArray<{ task: string; gate: PolicyGate }>, clock: RuntimeClock, ticks: number) {
+export function scheduleEveryMinute(targets: ReadonlyArray<{ task: string; gate: PolicyGate }>, clock: RuntimeClock, ticks: number, endDate?: Date) {
   const gateOf = new Map(targets.map(({ task, gate }) => [task, gate]));
   const triggers: TriggerModel[] = targets.map(({ task }) => ({
     kind: 'rule',
@@ -22,6 +22,7 @@ export function scheduleEveryMinute(targets: ReadonlyArray<{ task: string; gate:
     timeZone: 'UTC',
     enabled: true,
     queue: task,
+    ...(endDate ? { endDate: endDate.toISOString() } : {}),
     render: (tick: Date) => taskMessageBody({ task, id: tickTime(tick), scheduledAt: tickTime(tick), source: 'schedule' }),
   }));
   const firedTicks = new Map<string, Date[]>(targets.map(({ task }) => [task, []]));
