@@ -3,6 +3,7 @@ import * as z from 'zod/mini';
 import { type CatchUpPolicy, checkCatchUp } from './catch-up';
 import { ConfigurationError } from './errors';
 import { checkOverlap, type OverlapPolicy } from './overlap-policy';
+import type { WebhookSpec } from './webhook-task';
 
 /** What a task's `run` gets besides its payload. */
 export interface TaskContext {
@@ -126,6 +127,8 @@ export interface TaskDefinition<Name extends string = string, Schema extends $Zo
   readonly retry: Required<RetryOptions>;
   readonly misfire: MisfireOptions & { readonly catchUp: CatchUpPolicy };
   readonly overlap: OverlapPolicy;
+  /** Set by {@link defineWebhookTask}: the request the run sends. Absent on a task with its own code. */
+  readonly webhook?: WebhookSpec;
   run(payload: output<Schema>, context: TaskContext): Promise<unknown> | unknown;
 }
 

@@ -26,4 +26,19 @@ export const WORKER_ENV = {
    * clock its schedules tick on, which the worker compares ticks with (lateness, catch-up).
    */
   scheduleClock: 'TASKGATE_SCHEDULE_CLOCK',
+  /** The Secrets Manager secret (ARN) holding the gate's webhook signing secret(s); set when the gate has webhook tasks. */
+  signingSecretArn: 'TASKGATE_SIGNING_SECRET_ARN',
+  /** A file holding the gate's signing secret(s): the embedded runtime's `.taskgate/secrets/<gate>`. */
+  signingSecretFile: 'TASKGATE_SIGNING_SECRET_FILE',
 } as const;
+
+/** `AWS_EXECUTION_ENV` of the embedded runtime's execution environments (Lambda's own names its runtime). */
+export const EMBEDDED_EXECUTION_ENV = 'AWS_Lambda_nodejs_local';
+
+/**
+ * The variable that gives a gate's signing secret(s) directly, for local runs and tests:
+ * `TASKGATE_WEBHOOK_SECRET_<GATE>`, the gate's name upper-cased with every other character as `_`.
+ */
+export function webhookSecretVariable(gate: string): string {
+  return `TASKGATE_WEBHOOK_SECRET_${gate.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
+}

@@ -2,6 +2,7 @@ import { ChangeMessageVisibilityCommand, type SQSClient } from '@aws-sdk/client-
 import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
 import { parseEnvelope, type Envelope } from '../core/envelope';
 import { PermanentError, RetryLaterError, type PermanentReason } from '../core/errors';
+import { httpExchangeOf } from '../core/http-exchange';
 import { ledgerPayload, type Ledger, type RunVerdict } from './ledger/ledger';
 import type { TaskRegistry } from '../core/registry';
 import type { AnyTask, TaskLogger } from '../core/task';
@@ -201,10 +202,11 @@ export class Worker {
     }
 
     const started = this.now();
+    let result: unknown;
     let failure: { error: unknown } | undefined;
     try {
       const context = new RunContext(envelope, attempt, started + timeoutMs, logger, this.options.triggers);
-      await this.deadlines.run(task, payload, context, timeoutMs);
+      result = await this.deadlines.run(task, payload, context, timeoutMs);
     } catch (error) {
       failure = { error };
     }
@@ -213,10 +215,12 @@ export class Worker {
     try {
       if (failure) return await this.failed(record, envelope, task, attempt, { token: claim.token, holdUntil: runaway ? now + leaseMs : undefined }, started, latenessSeconds, failure.error);
       const durationMs = this.now() - started;
-      const kept = await ledger.finish(task.name, envelope.id, claim.token, { status: 'succeeded', attempt, finishedAt: this.now(), durationMs });
+      // A webhook task's run reports its HTTP response; any other task's result is its own business.
+      const response = httpExchangeOf(result);
+      const kept = await ledger.finish(task.name, envelope.id, claim.token, { status: 'succeeded', attempt, finishedAt: this.now(), durationMs, response });
       if (!kept) logger.warn('run succeeded after its lease ran out; another worker had taken it over', keys);
       logger.info('run succeeded', { ...keys, outcome: 'succeeded', durationMs, latenessSeconds });
-      this.metrics.add({ task: task.name, outcome: 'succeeded', attempt, durationMs, latenessSeconds });
+      this.metrics.add({ task: task.name, outcome: 'succeeded', attempt, durationMs, latenessSeconds, response });
       return { status: 'succeeded', task: task.name, runId: envelope.id, durationMs };
     } finally {
       if (entry.leased && !runaway) await this.overlap.leave(task.name, envelope.id);
@@ -255,6 +259,7 @@ export class Worker {
     const keys = { task: task.name, runId: envelope.id, attempt };
     const { token, holdUntil } = claim;
     const hold = holdUntil === undefined ? {} : { holdUntil, reason: 'timeout' };
+    const response = httpExchangeOf(error);
     const permanent = error instanceof PermanentError;
     if (permanent || attempt >= task.retry.maxAttempts) {
       const reason: PermanentReason = permanent ? error.reason : 'retries-exhausted';
@@ -268,18 +273,19 @@ export class Worker {
         error: error_,
         ...hold,
         reason,
+        response,
       });
-      this.metrics.add({ task: task.name, outcome: outcome.status === 'dead' ? 'dead' : 'failed', attempt, durationMs, latenessSeconds });
+      this.metrics.add({ task: task.name, outcome: outcome.status === 'dead' ? 'dead' : 'failed', attempt, durationMs, latenessSeconds, response });
       return outcome;
     }
-    await this.options.ledger.finish(task.name, envelope.id, token, { status: 'failed', attempt, finishedAt: this.now(), durationMs, error: message, ...hold });
+    await this.options.ledger.finish(task.name, envelope.id, token, { status: 'failed', attempt, finishedAt: this.now(), durationMs, error: message, ...hold, response });
     const hint = error instanceof RetryLaterError ? error.retryAfterSeconds : undefined;
     // A runaway's retry comes back after its hold, so that it is not received (and counted) only to wait.
     const held = holdUntil === undefined ? 0 : Math.ceil((holdUntil - this.now()) / 1000);
     const delaySeconds = Math.max(backoffSeconds(attempt, task.retry, this.random, hint), held);
     await this.delay(record, delaySeconds);
     this.options.logger.warn('run failed; retrying after a backoff', { ...keys, outcome: 'retry', error: message, delaySeconds, durationMs });
-    this.metrics.add({ task: task.name, outcome: 'failed', attempt, durationMs, latenessSeconds });
+    this.metrics.add({ task: task.name, outcome: 'failed', attempt, durationMs, latenessSeconds, response });
     return { status: 'retry', task: task.name, error: message, delaySeconds };
   }
 

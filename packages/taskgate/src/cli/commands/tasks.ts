@@ -3,11 +3,18 @@ import { resolveAppModels, type TargetOptions } from '../target';
 import { CLI, paint, printJson, table } from '../format';
 import { summarizePayload } from '../payload-summary';
 import type { CatchUpPolicy } from '../../core/catch-up';
+import type { WebhookUrl } from '../../core/webhook-url';
 
 /** The catch-up policy when it is not the default (every tick runs). */
 function catchUpText(policy: CatchUpPolicy | undefined): string {
   if (policy === undefined || policy === 'all') return '';
   return policy === 'latest' ? 'catch up the latest missed tick' : `catch up the latest ${policy.max} missed ticks`;
+}
+
+/** Where a webhook task sends, as its template says: the URL, or where each deployment reads it. */
+function webhookTarget(url: WebhookUrl): string {
+  if (typeof url === 'string') return url;
+  return url.from === 'env' ? `the URL in $${url.name}` : `the URL in SSM parameter ${url.parameter}`;
 }
 
 /** `taskgate tasks`: every task with its gate, timeout, retry, misfire policy and payload fields. */
@@ -31,6 +38,7 @@ Example:
         const policies = [row.overlap && row.overlap !== 'skip' ? `overlap ${row.overlap}` : '', catchUpText(row.misfire.catchUp)].filter(Boolean).join(', ');
         console.log(`${paint('bold', row.name)}  (gate ${row.gate}, timeout ${row.timeoutSeconds}s, ${row.retry.maxAttempts} attempts, ${misfire}${policies ? `, ${policies}` : ''})`);
         if (row.description) console.log(`  ${row.description}`);
+        if (row.webhook) console.log(`  webhook: ${row.webhook.method} to ${webhookTarget(row.webhook.url)}, signed (Standard Webhooks)`);
         const fields = summarizePayload(row.payload);
         if (fields.length === 0) {
           console.log('  payload: no fields');

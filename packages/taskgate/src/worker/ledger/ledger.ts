@@ -1,3 +1,4 @@
+import type { HttpExchange } from '../../core/http-exchange';
 import type { RunStatus } from './record';
 
 /** What the worker knows about a run when it claims it. */
@@ -49,6 +50,8 @@ export interface RunEnd {
    * still be running until the invocation ends, so no retry may claim it before then.
    */
   readonly holdUntil?: number;
+  /** A webhook run's response: status (absent when none came), duration and size. */
+  readonly response?: HttpExchange;
 }
 
 /** A run recorded without being claimed: skipped (misfire) or dead before it could run (bad payload). */
