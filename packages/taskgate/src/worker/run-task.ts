@@ -2,6 +2,9 @@ import { TaskTimeoutError } from '../core/errors';
 import type { AnyTask } from '../core/task';
 import type { RunContext } from './run-context';
 
+/** How long a timed-out task has to return after its signal fired before it counts as a runaway. */
+const RUNAWAY_GRACE_MS = 500;
+
 interface Pending {
   readonly deadline: number;
   expire(): void;
@@ -47,11 +50,18 @@ export class Deadlines {
       const entry: Pending = {
         deadline: this.now() + timeoutMs,
         expire: () => {
-          const error = new RunawayTimeoutError(task.name, timeoutSeconds, settledLate);
-          this.runaways.add(settledLate);
-          void settledLate.then(() => this.runaways.delete(settledLate));
+          const error = new TaskTimeoutError(task.name, timeoutSeconds);
           context.abort(error);
-          reject(error);
+          // A task that heeds its signal still settles a few ticks later (an aborted fetch rejects
+          // asynchronously): only one still running after the grace is a runaway.
+          let grace: NodeJS.Timeout | undefined;
+          void Promise.race([settledLate.then(() => true), new Promise<false>((resolve) => (grace = setTimeout(resolve, RUNAWAY_GRACE_MS, false)))]).then((settled) => {
+            clearTimeout(grace);
+            if (settled) return reject(error);
+            this.runaways.add(settledLate);
+            void settledLate.then(() => this.runaways.delete(settledLate));
+            reject(new RunawayTimeoutError(task.name, timeoutSeconds, settledLate));
+          });
         },
       };
       const settle = (fn: (value: unknown) => void) => (value: unknown) => {
