@@ -77,7 +77,8 @@ describe('taskgate:tasks metadata', () => {
         description: 'Mails the weekly report.',
         timeoutSeconds: 30,
         retry: { maxAttempts: 5, minBackoffSeconds: 10, maxBackoffSeconds: 900 },
-        misfire: {},
+        misfire: { catchUp: 'all' },
+        overlap: 'skip',
         payload: {
           $schema: 'https://json-schema.org/draft/2020-12/schema',
           type: 'object',

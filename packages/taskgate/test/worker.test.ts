@@ -175,11 +175,19 @@ describe('gate worker: transient failures retry with backoff', () => {
       return new Promise(() => undefined); // ignores the signal and never settles
     };
     const record = sqsRecord({ task: 'flaky' });
-    const response = await invoke(record);
+    // An invocation with 4.5 s left: the run times out after 1 s, the invocation waits for the runaway to its end.
+    const invocationEnd = Date.now() + 4_500;
+    const response = await handler(sqsEvent(record), { getRemainingTimeInMillis: () => Math.max(0, invocationEnd - Date.now()) } as Context);
+    expect(Date.now()).toBeGreaterThanOrEqual(invocationEnd - 50);
     expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: record.messageId }] });
     expect(signal?.aborted).toBe(true);
-    expect(ledgerWrites().at(-1)).toMatchObject({ ExpressionAttributeValues: expect.objectContaining({ ':status': 'failed', ':error': expect.stringMatching(/TaskTimeoutError: task flaky did not finish within its timeout of 1s/) }) });
-  });
+    const failed = ledgerWrites().at(-1)!;
+    expect(failed).toMatchObject({ ExpressionAttributeValues: expect.objectContaining({ ':status': 'failed', ':reason': 'timeout', ':error': expect.stringMatching(/TaskTimeoutError: task flaky did not finish within its timeout of 1s, and it ignored its signal/) }) });
+    // The run stays leased past the invocation's end, and its retry comes back only then.
+    const holdUntil = failed.ExpressionAttributeValues![':holdUntil'] as number;
+    expect(holdUntil).toBeGreaterThan(invocationEnd);
+    expect(visibility().at(-1)! * 1000).toBeGreaterThanOrEqual(holdUntil - invocationEnd);
+  }, 15_000);
 
   it('stops a FIFO message group at its first failure', async () => {
     behaviour = () => {

@@ -25,6 +25,7 @@ import { StackTaskgates } from './stack-taskgates';
 import { TaskSchedule, type ScheduleOptions } from './task-schedule';
 import { taskMetadata } from '../core/task-metadata';
 import { TaskApi, type TaskApiOptions } from './task-api';
+import { CatchUpSchedules } from './catch-up-schedules';
 import { checkServedTasks, workerEntryFile } from './worker-entry';
 
 /** Lambda's limit on one function's environment: every name and value together. */
@@ -169,6 +170,7 @@ export class Taskgate<T extends AnyTask> extends Construct {
   /** Whether each gate and its schedules sit in a nested stack of their own (`nestedStacks`). */
   readonly nested: boolean;
   private readonly scheduleNames = new ScheduleNames();
+  private readonly catchUpSchedules = new CatchUpSchedules();
 
   constructor(scope: Construct, id: string, props: TaskgateProps<T>) {
     super(scope, id);
@@ -249,6 +251,7 @@ export class Taskgate<T extends AnyTask> extends Construct {
       delivery: this.delivery,
       expression,
     });
+    if (definition.misfire.catchUp !== 'all') this.catchUpSchedules.add(this.gates.get(definition.gate)!, task, expression, options.timeZone, options.end);
     // A rule's name is the stack's, not the Scheduler group's: another Taskgate's could meet it.
     if (schedule.rule) StackTaskgates.of(Stack.of(this)).take(this.node.path, 'name rule', physicalScheduleName(this.delivery.rulePrefix, name));
     this.tag(schedule);

@@ -23,6 +23,8 @@ export function tasksFromMetadata(metadata: readonly TaskMetadata[]): AnyTask[] 
       timeout: task.timeoutSeconds,
       retry: task.retry,
       misfire: task.misfire,
+      // A template synthesized before the option existed has none: the default applies.
+      overlap: task.overlap,
       run: () => {
         throw new CliError(`task ${task.name} runs in its gate's worker, not in the CLI`);
       },

@@ -1,4 +1,6 @@
 import { toJSONSchema } from 'zod/v4/core';
+import type { CatchUpPolicy } from './catch-up';
+import type { OverlapPolicy } from './overlap-policy';
 import type { AnyTask, MisfireOptions, RetryOptions } from './task';
 import type { WebhookMethod } from './webhook-task';
 import type { WebhookUrl } from './webhook-url';
@@ -13,7 +15,8 @@ export interface TaskMetadata {
   readonly description: string;
   readonly timeoutSeconds: number;
   readonly retry: Required<RetryOptions>;
-  readonly misfire: MisfireOptions;
+  readonly misfire: MisfireOptions & { readonly catchUp: CatchUpPolicy };
+  readonly overlap: OverlapPolicy;
   /** The payload's JSON Schema (draft 2020-12) as a trigger must send it: defaults may be left out. */
   readonly payload: Record<string, unknown>;
   /** A webhook task's request: where its URL comes from and the names (not values) of its own headers. */
@@ -29,6 +32,7 @@ export function taskMetadata(task: AnyTask): TaskMetadata {
     timeoutSeconds: task.timeout,
     retry: task.retry,
     misfire: task.misfire,
+    overlap: task.overlap,
     // `any` for what JSON Schema cannot say (a transform, a custom check): the worker still checks it.
     payload: toJSONSchema(task.payload, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>,
     ...(task.webhook ? { webhook: { method: task.webhook.method, url: task.webhook.url, headers: Object.keys(task.webhook.headers) } } : {}),

@@ -1,6 +1,8 @@
 import type { $ZodType, output } from 'zod/v4/core';
 import * as z from 'zod/mini';
+import { type CatchUpPolicy, checkCatchUp } from './catch-up';
 import { ConfigurationError } from './errors';
+import { checkOverlap, type OverlapPolicy } from './overlap-policy';
 import type { WebhookSpec } from './webhook-task';
 
 /** What a task's `run` gets besides its payload. */
@@ -69,6 +71,13 @@ export interface MisfireOptions {
    * @default - no limit: every tick runs however late
    */
   readonly maxLatenessSeconds?: number;
+  /**
+   * Which ticks piled up in an outage run: `'latest'` (the newest only), `'all'`, or `{ max: N }`
+   * (the newest N). Each tick left out is recorded as skipped with reason `catch-up`; `taskgate
+   * backfill` runs a window on purpose.
+   * @default 'all' - every tick runs, as before this option existed
+   */
+  readonly catchUp?: CatchUpPolicy;
 }
 
 /** The object literal given to {@link defineTask}. */
@@ -95,8 +104,15 @@ export interface TaskOptions<Name extends string, Schema extends $ZodType> {
   readonly timeout?: number;
   /** @default - see {@link RetryOptions} */
   readonly retry?: RetryOptions;
-  /** @default - no limit */
+  /** @default - no limit, every missed tick runs */
   readonly misfire?: MisfireOptions;
+  /**
+   * What a scheduled run does while the previous run of the task still holds its lease: `'skip'`
+   * (recorded as skipped with reason `overlap`), `'bufferOne'` (one waits for it, the rest are
+   * skipped) or `'allow'` (runs beside it). Only ticks of schedules are subject to it.
+   * @default 'skip' - a schedule promises one run per tick, not several at once
+   */
+  readonly overlap?: OverlapPolicy;
   /** The work. Throw to fail: `PermanentError` goes straight to the DLQ, anything else is retried. */
   run(payload: output<Schema>, context: TaskContext): Promise<unknown> | unknown;
 }
@@ -109,7 +125,8 @@ export interface TaskDefinition<Name extends string = string, Schema extends $Zo
   readonly payload: Schema;
   readonly timeout: number;
   readonly retry: Required<RetryOptions>;
-  readonly misfire: MisfireOptions;
+  readonly misfire: MisfireOptions & { readonly catchUp: CatchUpPolicy };
+  readonly overlap: OverlapPolicy;
   /** Set by {@link defineWebhookTask}: the request the run sends. Absent on a task with its own code. */
   readonly webhook?: WebhookSpec;
   run(payload: output<Schema>, context: TaskContext): Promise<unknown> | unknown;
@@ -124,6 +141,8 @@ export type AnyTask = TaskDefinition<string, any>;
 export type TaskInput<T extends AnyTask> = T extends TaskDefinition<string, infer S> ? z.input<S> : never;
 
 export const DEFAULT_GATE = 'default';
+/** Why skip: a schedule promises one run per tick; two runs of one job at once usually means the work is done twice. */
+const DEFAULT_OVERLAP: OverlapPolicy = 'skip';
 const TASK_NAME = /^[a-z0-9][a-z0-9-]{0,78}[a-z0-9]$/;
 /** Lambda's own limit is 900 s; a task longer than that cannot run in one invocation. */
 const MAX_TIMEOUT_SECONDS = 900;
@@ -150,7 +169,7 @@ function checkRange(task: string, field: string, value: number, min: number, max
 export function defineTask<const Name extends string, Schema extends $ZodType = z.ZodMiniObject<{}>>(
   options: TaskOptions<Name, Schema>,
 ): TaskDefinition<Name, Schema> {
-  const known = new Set(['name', 'description', 'gate', 'payload', 'timeout', 'retry', 'misfire', 'run']);
+  const known = new Set(['name', 'description', 'gate', 'payload', 'timeout', 'retry', 'misfire', 'overlap', 'run']);
   const unknown = Object.keys(options).filter((key) => !known.has(key));
   if (unknown.length > 0) {
     throw new ConfigurationError(`task ${options.name}: unknown option(s) ${unknown.join(', ')}; allowed: ${[...known].join(', ')}`);
@@ -180,7 +199,8 @@ export function defineTask<const Name extends string, Schema extends $ZodType = 
     payload: options.payload ?? (z.object({}) as unknown as Schema),
     timeout,
     retry,
-    misfire: { ...options.misfire },
+    misfire: { ...options.misfire, catchUp: checkCatchUp(options.name, options.misfire?.catchUp ?? 'all') },
+    overlap: checkOverlap(options.name, options.overlap ?? DEFAULT_OVERLAP),
     run: options.run,
   };
 }

@@ -24,6 +24,11 @@ export class RuntimeClock {
     this.origin = realNow();
   }
 
+  /** The clock as a worker reads it (TASKGATE_SCHEDULE_CLOCK): `origin:speed`. */
+  workerClock(): string {
+    return `${this.origin}:${this.speed}`;
+  }
+
   /** The simulated time. */
   now(): Date {
     return new Date(this.origin + (this.realNow() - this.origin) * this.speed);

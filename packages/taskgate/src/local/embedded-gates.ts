@@ -40,6 +40,8 @@ export interface EmbeddedContext {
   readonly scheduleGroups: string[];
   /** The app's Taskgates, the first first. */
   readonly taskgates: readonly AppTaskgate[];
+  /** The schedules' clock, which workers compare ticks with (TASKGATE_SCHEDULE_CLOCK at --speed other than 1). */
+  readonly scheduleClock?: string;
   /** The state folder (absolute): local stand-ins such as webhook secrets live under it. */
   readonly stateDir: string;
 }
@@ -242,6 +244,7 @@ function startHost(
       AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(placement.memoryMb),
       AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
       AWS_EXECUTION_ENV: EMBEDDED_EXECUTION_ENV,
+      ...(ctx.scheduleClock ? { [WORKER_ENV.scheduleClock]: ctx.scheduleClock } : {}),
     },
     onLog: (line) => {
       const text = formatLogLine(gateName, line, options.verbose);

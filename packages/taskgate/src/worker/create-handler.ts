@@ -15,6 +15,7 @@ import { Triggers, type GateQueueEnv } from './triggers';
 import { Worker } from './worker';
 import { WORKER_HTTP_OPTIONS } from './http-options';
 import { WORKER_ENV } from './worker-env';
+import { parseScheduleClock, parseSchedulesEnv } from './schedules-env';
 
 export { WORKER_ENV } from './worker-env';
 
@@ -67,6 +68,8 @@ export function workerFromEnvironment(registry: TaskRegistry, logger: Logger, en
     }),
     logger,
     metrics: new PowertoolsRunMetrics(),
+    schedules: parseSchedulesEnv(env[WORKER_ENV.schedules]),
+    scheduleNow: parseScheduleClock(env[WORKER_ENV.scheduleClock]),
   });
 }
 
@@ -92,5 +95,8 @@ export function createHandler(tasks: readonly AnyTask[], env: NodeJS.ProcessEnv 
     return response;
   };
   // `tasks` lets the Taskgate construct check at synth that a custom entry serves the sized tasks.
-  return Object.assign(middy<SQSEvent, SQSBatchResponse>().handler(lambdaHandler), { tasks: registry.all() as readonly AnyTask[] });
+  // No early timeout: middy's would fail the invocation just before Lambda's timeout and keep the
+  // environment, so a runaway task (see Worker.awaitRunaways) would resume in its next invocation.
+  // Lambda's own timeout recycles the environment, which is what stops it.
+  return Object.assign(middy<SQSEvent, SQSBatchResponse>({ timeoutEarlyInMillis: 0 }).handler(lambdaHandler), { tasks: registry.all() as readonly AnyTask[] });
 }

@@ -26,6 +26,16 @@ export const WORKER_ENV = {
   onceScheduleRoleArn: 'TASKGATE_ONCE_ROLE_ARN',
   /** The Scheduler schedule group that holds one-time schedules. */
   scheduleGroup: 'TASKGATE_SCHEDULE_GROUP',
+  /**
+   * JSON `{ "<task>": [["<expression>", "<time zone>"], ...] }`: the schedules of the gate's tasks
+   * whose misfire.catchUp is not 'all', so the worker can tell which newer ticks are due.
+   */
+  schedules: 'TASKGATE_SCHEDULES',
+  /**
+   * `<origin epoch ms>:<speed>`, set by the embedded runtime at --speed other than 1: the simulated
+   * clock its schedules tick on, which the worker compares ticks with (lateness, catch-up).
+   */
+  scheduleClock: 'TASKGATE_SCHEDULE_CLOCK',
   /** The Secrets Manager secret (ARN) holding the gate's webhook signing secret(s); set when the gate has webhook tasks. */
   signingSecretArn: 'TASKGATE_SIGNING_SECRET_ARN',
   /** A file holding the gate's signing secret(s): the embedded runtime's `.taskgate/secrets/<gate>`. */

@@ -3,17 +3,20 @@ import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
 import { parseEnvelope, type Envelope } from '../core/envelope';
 import { PermanentError, RetryLaterError, type PermanentReason } from '../core/errors';
 import { httpExchangeOf } from '../core/http-exchange';
-import { ledgerPayload, type Ledger } from './ledger/ledger';
+import { ledgerPayload, type Ledger, type RunVerdict } from './ledger/ledger';
 import type { TaskRegistry } from '../core/registry';
 import type { AnyTask, TaskLogger } from '../core/task';
 import { backoffSeconds } from './backoff';
 import { sendToDeadLetterQueue } from './dead-letter';
 import { noMetrics, type RunMetrics } from './run-metrics';
-import { Deadlines } from './run-task';
+import { Deadlines, RunawayTimeoutError } from './run-task';
 import { RunContext } from './run-context';
 import type { Triggers } from './triggers';
 import type { RateGate } from './rate/rate-gate';
 import { carriedAttempts } from './rate/wait-message';
+import type { CatchUpSchedule } from '../core/catch-up';
+import { dispatchSkip } from './dispatch-skips';
+import { OverlapGate } from './overlap';
 
 /** Everything the worker needs from outside; the Lambda adapter builds it from the environment. */
 export interface WorkerOptions {
@@ -34,6 +37,17 @@ export interface WorkerOptions {
    * @default - no rate: the gate limits concurrency only
    */
   readonly rate?: RateGate;
+  /**
+   * Each task's schedules (TASKGATE_SCHEDULES), for the catch-up policy: which newer ticks are due.
+   * @default - none known: every tick runs, whatever its task's misfire.catchUp
+   */
+  readonly schedules?: ReadonlyMap<string, readonly CatchUpSchedule[]>;
+  /**
+   * The clock ticks are compared with, for lateness and catch-up: the embedded runtime's simulated
+   * time at --speed other than 1.
+   * @default now
+   */
+  readonly scheduleNow?: () => number;
   /**
    * Records of one batch run at the same time, at most.
    * @default 10
@@ -60,8 +74,17 @@ export interface BatchResult {
 
 /** The worker keeps this much of the Lambda's remaining time for recording the outcome. */
 const SAFETY_MARGIN_MS = 3_000;
-/** A claim outlives the task's timeout by this much, so a slow ledger write does not free it early. */
+/**
+ * Without an invocation deadline (not in Lambda), a claim outlives the task's timeout by this
+ * much, so a slow ledger write does not free it early.
+ */
 const LEASE_MARGIN_MS = 30_000;
+/**
+ * A lease outlives the invocation by this much. Lambda stops an invocation at its timeout, so a
+ * task that ignores its signal runs until then at the latest; the margin covers clock skew and a
+ * ledger write still in flight when the invocation ended.
+ */
+const INVOCATION_MARGIN_MS = 10_000;
 
 /**
  * The gate worker's core: parse, misfire check, claim in the ledger, run under a deadline, record.
@@ -74,6 +97,7 @@ export class Worker {
   private readonly random: () => number;
   private readonly metrics: RunMetrics;
   private readonly deadlines: Deadlines;
+  private readonly overlap: OverlapGate;
 
   constructor(private readonly options: WorkerOptions) {
     this.recordConcurrency = options.recordConcurrency ?? 10;
@@ -81,6 +105,7 @@ export class Worker {
     this.random = options.random ?? Math.random;
     this.metrics = options.metrics ?? noMetrics;
     this.deadlines = new Deadlines(this.now);
+    this.overlap = new OverlapGate(options.ledger, options.sqs, options.queueUrl, options.logger);
   }
 
   /**
@@ -105,6 +130,7 @@ export class Worker {
         outcomes.set(record.messageId, await this.processRecord(record, remainingMs));
       });
     }
+    await this.awaitRunaways(remainingMs);
     this.metrics.flush();
     return {
       response: {
@@ -112,6 +138,21 @@ export class Worker {
       },
       outcomes,
     };
+  }
+
+  /**
+   * A task that ignored its signal still runs: the invocation must not end before it returns, or it
+   * would resume in the next invocation of this environment, beside its own retry. So the worker
+   * waits for it, and if it does not return Lambda ends the invocation at its timeout and recycles
+   * the environment; the batch's finished records are in the ledger, so their redelivery is a
+   * duplicate. Without an invocation deadline (not in Lambda) there is nothing to wait for.
+   */
+  private async awaitRunaways(remainingMs: () => number): Promise<void> {
+    if (this.deadlines.runawayCount === 0 || !Number.isFinite(remainingMs())) return;
+    this.options.logger.error('a task ignored its signal and still runs past its timeout; the invocation waits for it and ends at the function timeout if it does not return', {
+      runaways: this.deadlines.runawayCount,
+    });
+    await this.deadlines.runawaysSettled(remainingMs());
   }
 
   /** Never throws: every error becomes an outcome. */
@@ -142,19 +183,13 @@ export class Worker {
   private async run(record: SQSRecord, envelope: Envelope, task: AnyTask, payload: unknown, attempt: number, remainingMs: () => number): Promise<RecordOutcome> {
     const { ledger, logger } = this.options;
     const now = this.now();
-    const latenessSeconds = Math.max(0, Math.round((now - envelope.scheduledAt.getTime()) / 1000));
+    const scheduleNow = this.options.scheduleNow?.() ?? now;
+    const latenessSeconds = Math.max(0, Math.round((scheduleNow - envelope.scheduledAt.getTime()) / 1000));
     const start = { task: task.name, id: envelope.id, gate: this.options.gate, source: envelope.source, scheduledAt: envelope.scheduledAt, attempt, now, payload: ledgerPayload(envelope.payload) };
     const keys = { task: task.name, runId: envelope.id, attempt };
 
-    const maxLateness = task.misfire.maxLatenessSeconds;
-    if (envelope.source === 'schedule' && maxLateness !== undefined && latenessSeconds > maxLateness) {
-      // The reason names the category and the error the particulars: readers join them (`misfire: 4000s late, ...`).
-      const error = `${latenessSeconds}s late, more than the task's misfire.maxLatenessSeconds of ${maxLateness}s`;
-      const recorded = await ledger.record({ ...start, status: 'skipped', reason: 'misfire', error });
-      logger.warn(recorded ? 'run skipped' : 'late duplicate ignored', { ...keys, outcome: recorded ? 'skipped' : 'duplicate', latenessSeconds, reason: 'misfire', error });
-      this.metrics.add({ task: task.name, outcome: recorded ? 'skipped' : 'duplicate', attempt, latenessSeconds });
-      return { status: recorded ? 'skipped' : 'duplicate', task: task.name, runId: envelope.id, reason: `misfire: ${error}` };
-    }
+    const skip = dispatchSkip(task, envelope, scheduleNow, this.options.schedules?.get(task.name) ?? []);
+    if (skip) return this.skipped(start, skip.reason, skip.error, latenessSeconds);
 
     if (this.options.rate) {
       const verdict = await this.options.rate.admit({ record, envelope, attempt, waitBudgetMs: () => remainingMs() - SAFETY_MARGIN_MS - task.timeout * 1000 });
@@ -164,36 +199,66 @@ export class Worker {
       }
     }
     const timeoutMs = Math.max(1, Math.min(task.timeout * 1000, remainingMs() - SAFETY_MARGIN_MS));
-    const claim = await ledger.claim(start, timeoutMs + LEASE_MARGIN_MS);
+    // The lease covers whatever may still run the task: its timeout, and the invocation to its end (a runaway).
+    // In Lambda that is the invocation's end: nothing runs it after that, however the task behaves.
+    const invocationLeft = remainingMs();
+    const leaseMs = Number.isFinite(invocationLeft) ? invocationLeft + INVOCATION_MARGIN_MS : timeoutMs + LEASE_MARGIN_MS;
+    const entry = await this.overlap.enter(task, envelope, record, now, leaseMs);
+    if (entry.outcome === 'skip') return this.skipped(start, 'overlap', entry.error, latenessSeconds);
+    if (entry.outcome === 'wait') return this.retryAfter(record, keys, entry.delaySeconds, `waits for run ${entry.holder} (overlap bufferOne)`);
+    const claim = await ledger.claim(start, leaseMs);
     if (claim.outcome === 'duplicate') {
+      if (entry.leased) await this.overlap.leave(task.name, envelope.id);
       logger.info('duplicate delivery; not run again', { ...keys, outcome: 'duplicate', status: claim.status });
       this.metrics.add({ task: task.name, outcome: 'duplicate', attempt });
       return { status: 'duplicate', task: task.name, runId: envelope.id, reason: `run already ${claim.status}` };
     }
     if (claim.outcome === 'leased') {
-      // Another worker is running it; come back when its lease ends, in case that run fails.
-      const delaySeconds = Math.max(1, Math.ceil((claim.leaseUntil - now) / 1000));
-      await this.delay(record, delaySeconds);
-      logger.info('run leased by another worker; retrying after its lease', { ...keys, outcome: 'retry', delaySeconds });
-      return { status: 'retry', task: task.name, error: 'leased by another worker', delaySeconds };
+      // Another worker is running it (or its runaway may be): come back when its lease ends, in case that run fails.
+      return this.retryAfter(record, keys, Math.max(1, Math.ceil((claim.leaseUntil - now) / 1000)), 'leased by another worker');
     }
 
     const started = this.now();
     let result: unknown;
+    let failure: { error: unknown } | undefined;
     try {
       const context = new RunContext(envelope, attempt, started + timeoutMs, logger, this.options.triggers);
       result = await this.deadlines.run(task, payload, context, timeoutMs);
     } catch (error) {
-      return this.failed(record, envelope, task, attempt, claim.token, started, latenessSeconds, error);
+      failure = { error };
     }
-    const durationMs = this.now() - started;
-    // A webhook task's run reports its HTTP response; any other task's result is its own business.
-    const response = httpExchangeOf(result);
-    const kept = await ledger.finish(task.name, envelope.id, claim.token, { status: 'succeeded', attempt, finishedAt: this.now(), durationMs, response });
-    if (!kept) logger.warn('run succeeded after its lease ran out; another worker had taken it over', keys);
-    logger.info('run succeeded', { ...keys, outcome: 'succeeded', durationMs, latenessSeconds });
-    this.metrics.add({ task: task.name, outcome: 'succeeded', attempt, durationMs, latenessSeconds, response });
-    return { status: 'succeeded', task: task.name, runId: envelope.id, durationMs };
+    // A runaway keeps the task's lease as it keeps the run's: both end with the invocation.
+    const runaway = failure?.error instanceof RunawayTimeoutError;
+    try {
+      if (failure) return await this.failed(record, envelope, task, attempt, { token: claim.token, holdUntil: runaway ? now + leaseMs : undefined }, started, latenessSeconds, failure.error);
+      const durationMs = this.now() - started;
+      // A webhook task's run reports its HTTP response; any other task's result is its own business.
+      const response = httpExchangeOf(result);
+      const kept = await ledger.finish(task.name, envelope.id, claim.token, { status: 'succeeded', attempt, finishedAt: this.now(), durationMs, response });
+      if (!kept) logger.warn('run succeeded after its lease ran out; another worker had taken it over', keys);
+      logger.info('run succeeded', { ...keys, outcome: 'succeeded', durationMs, latenessSeconds });
+      this.metrics.add({ task: task.name, outcome: 'succeeded', attempt, durationMs, latenessSeconds, response });
+      return { status: 'succeeded', task: task.name, runId: envelope.id, durationMs };
+    } finally {
+      if (entry.leased && !runaway) await this.overlap.leave(task.name, envelope.id);
+    }
+  }
+
+  /** Back on the queue after `delaySeconds`, without a run: a lease or the overlap policy says wait. */
+  private async retryAfter(record: SQSRecord, keys: Record<string, unknown>, delaySeconds: number, why: string): Promise<RecordOutcome> {
+    await this.delay(record, delaySeconds);
+    this.options.logger.info(`not run now: ${why}; back after a delay`, { ...keys, outcome: 'retry', delaySeconds });
+    return { status: 'retry', task: keys.task as string, error: why, delaySeconds };
+  }
+
+  /** A tick recorded as skipped (misfire, catch-up, overlap); a duplicate when its run was recorded already. */
+  private async skipped(start: RunVerdictStart, reason: string, error: string, latenessSeconds: number): Promise<RecordOutcome> {
+    const recorded = await this.options.ledger.record({ ...start, status: 'skipped', reason, error });
+    const keys = { task: start.task, runId: start.id, attempt: start.attempt };
+    // The reason names the category and the error the particulars: readers join them (`misfire: 4000s late, ...`).
+    this.options.logger.warn(recorded ? 'run skipped' : 'skipped duplicate ignored', { ...keys, outcome: recorded ? 'skipped' : 'duplicate', latenessSeconds, reason, error });
+    this.metrics.add({ task: start.task, outcome: recorded ? 'skipped' : 'duplicate', attempt: start.attempt, latenessSeconds });
+    return { status: recorded ? 'skipped' : 'duplicate', task: start.task, runId: start.id, reason: `${reason}: ${error}` };
   }
 
   private async failed(
@@ -201,7 +266,7 @@ export class Worker {
     envelope: Envelope,
     task: AnyTask,
     attempt: number,
-    token: string,
+    claim: { readonly token: string; readonly holdUntil?: number },
     started: number,
     latenessSeconds: number,
     error: unknown,
@@ -209,6 +274,8 @@ export class Worker {
     const message = errorMessage(error);
     const durationMs = this.now() - started;
     const keys = { task: task.name, runId: envelope.id, attempt };
+    const { token, holdUntil } = claim;
+    const hold = holdUntil === undefined ? {} : { holdUntil, reason: 'timeout' };
     const response = httpExchangeOf(error);
     const permanent = error instanceof PermanentError;
     if (permanent || attempt >= task.retry.maxAttempts) {
@@ -221,15 +288,18 @@ export class Worker {
         finishedAt: this.now(),
         durationMs,
         error: error_,
+        ...hold,
         reason,
         response,
       });
       this.metrics.add({ task: task.name, outcome: outcome.status === 'dead' ? 'dead' : 'failed', attempt, durationMs, latenessSeconds, response });
       return outcome;
     }
-    await this.options.ledger.finish(task.name, envelope.id, token, { status: 'failed', attempt, finishedAt: this.now(), durationMs, error: message, response });
+    await this.options.ledger.finish(task.name, envelope.id, token, { status: 'failed', attempt, finishedAt: this.now(), durationMs, error: message, ...hold, response });
     const hint = error instanceof RetryLaterError ? error.retryAfterSeconds : undefined;
-    const delaySeconds = backoffSeconds(attempt, task.retry, this.random, hint);
+    // A runaway's retry comes back after its hold, so that it is not received (and counted) only to wait.
+    const held = holdUntil === undefined ? 0 : Math.ceil((holdUntil - this.now()) / 1000);
+    const delaySeconds = Math.max(backoffSeconds(attempt, task.retry, this.random, hint), held);
     await this.delay(record, delaySeconds);
     this.options.logger.warn('run failed; retrying after a backoff', { ...keys, outcome: 'retry', error: message, delaySeconds, durationMs });
     this.metrics.add({ task: task.name, outcome: 'failed', attempt, durationMs, latenessSeconds, response });
@@ -292,6 +362,8 @@ export class Worker {
     }
   }
 }
+
+type RunVerdictStart = Omit<RunVerdict, 'status' | 'reason' | 'error'>;
 
 function errorMessage(error: unknown): string {
   return error instanceof Error ? `${error.name === 'Error' ? '' : `${error.name}: `}${error.message}` : String(error);

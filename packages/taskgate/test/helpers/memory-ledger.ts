@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { ClaimResult, Ledger, RunEnd, RunStart, RunVerdict } from '../../src/worker/ledger/ledger';
+import type { ClaimResult, Ledger, RunEnd, RunStart, RunVerdict, TaskLeaseResult, TaskLeases } from '../../src/worker/ledger/ledger';
 import { RECLAIMABLE } from '../../src/worker/ledger/ledger';
 import { runKey, type RunStatus } from '../../src/worker/ledger/record';
 
@@ -9,13 +9,22 @@ interface Entry {
   token?: string;
 }
 
+interface TaskLease {
+  holder?: string;
+  leaseUntil: number;
+  waiter?: string;
+  waitUntil?: number;
+  wakeHandle?: string;
+}
+
 /** The ledger's claim rules on a Map: a stand-in for benchmarks and unit tests, not for runtime use. */
 export class MemoryLedger implements Ledger {
   readonly entries = new Map<string, Entry>();
+  readonly taskLeases = new Map<string, TaskLease>();
 
   private claimable(key: string, now: number): boolean {
     const entry = this.entries.get(key);
-    return !entry || RECLAIMABLE.includes(entry.status) || (entry.status === 'running' && (entry.leaseUntil ?? 0) < now);
+    return !entry || ((RECLAIMABLE.includes(entry.status) || entry.status === 'running') && (entry.leaseUntil ?? 0) < now);
   }
 
   async claim(run: RunStart, leaseMs: number): Promise<ClaimResult> {
@@ -26,13 +35,15 @@ export class MemoryLedger implements Ledger {
       return { outcome: 'claimed', token };
     }
     const entry = this.entries.get(key)!;
-    return entry.status === 'running' ? { outcome: 'leased', leaseUntil: entry.leaseUntil ?? run.now } : { outcome: 'duplicate', status: entry.status };
+    return entry.status === 'running' || RECLAIMABLE.includes(entry.status)
+      ? { outcome: 'leased', leaseUntil: entry.leaseUntil ?? run.now }
+      : { outcome: 'duplicate', status: entry.status };
   }
 
   async finish(task: string, id: string, token: string, end: RunEnd): Promise<boolean> {
     const key = runKey(task, id);
     if (this.entries.get(key)?.token !== token) return false;
-    this.entries.set(key, { status: end.status });
+    this.entries.set(key, { status: end.status, leaseUntil: end.holdUntil });
     return true;
   }
 
@@ -41,5 +52,27 @@ export class MemoryLedger implements Ledger {
     if (!this.claimable(key, verdict.now)) return false;
     this.entries.set(key, { status: verdict.status });
     return true;
+  }
+
+  async acquireTaskLease({ task, runId, now, leaseMs, buffer }: Parameters<TaskLeases['acquireTaskLease']>[0]): Promise<TaskLeaseResult> {
+    const lease = this.taskLeases.get(task) ?? { leaseUntil: 0 };
+    const free = lease.holder === undefined || lease.leaseUntil < now || lease.holder === runId;
+    const noOtherWaiter = lease.waiter === undefined || lease.waiter === runId || (lease.waitUntil ?? 0) < now;
+    if (free && noOtherWaiter) {
+      this.taskLeases.set(task, { holder: runId, leaseUntil: now + leaseMs });
+      return { outcome: 'acquired' };
+    }
+    const holder = lease.holder ?? lease.waiter ?? 'unknown';
+    const waiting = Boolean(buffer) && !free && noOtherWaiter;
+    if (waiting) Object.assign(lease, { waiter: runId, waitUntil: lease.leaseUntil + leaseMs, wakeHandle: buffer!.wakeHandle });
+    return { outcome: 'held', holder, leaseUntil: lease.leaseUntil, waiting };
+  }
+
+  async releaseTaskLease(task: string, runId: string): Promise<string | undefined> {
+    const lease = this.taskLeases.get(task);
+    if (lease?.holder !== runId) return undefined;
+    lease.holder = undefined;
+    lease.leaseUntil = 0;
+    return lease.waiter !== undefined && (lease.waitUntil ?? 0) >= Date.now() ? lease.wakeHandle : undefined;
   }
 }

@@ -2,7 +2,14 @@ import type { Command } from 'commander';
 import { resolveAppModels, type TargetOptions } from '../target';
 import { CLI, paint, printJson, table } from '../format';
 import { summarizePayload } from '../payload-summary';
+import type { CatchUpPolicy } from '../../core/catch-up';
 import type { WebhookUrl } from '../../core/webhook-url';
+
+/** The catch-up policy when it is not the default (every tick runs). */
+function catchUpText(policy: CatchUpPolicy | undefined): string {
+  if (policy === undefined || policy === 'all') return '';
+  return policy === 'latest' ? 'catch up the latest missed tick' : `catch up the latest ${policy.max} missed ticks`;
+}
 
 /** Where a webhook task sends, as its template says: the URL, or where each deployment reads it. */
 function webhookTarget(url: WebhookUrl): string {
@@ -14,7 +21,7 @@ function webhookTarget(url: WebhookUrl): string {
 export function registerTasks(program: Command): void {
   program
     .command('tasks')
-    .description("List the app's tasks (from its template): gate, timeout, retry and misfire policy, payload fields (--json: the payload JSON Schema).")
+    .description("List the app's tasks (from its template): gate, timeout, retry, misfire, catch-up and overlap policy (when not the default), payload fields (--json: the payload JSON Schema).")
     .option('--json', 'print JSON for scripts, with each payload as JSON Schema')
     .addHelpText('after', `
 Example:
@@ -28,7 +35,8 @@ Example:
       for (const [index, row] of rows.entries()) {
         if (index > 0) console.log('');
         const misfire = row.misfire.maxLatenessSeconds === undefined ? 'always run' : `skip if > ${row.misfire.maxLatenessSeconds}s late`;
-        console.log(`${paint('bold', row.name)}  (gate ${row.gate}, timeout ${row.timeoutSeconds}s, ${row.retry.maxAttempts} attempts, ${misfire})`);
+        const policies = [row.overlap && row.overlap !== 'skip' ? `overlap ${row.overlap}` : '', catchUpText(row.misfire.catchUp)].filter(Boolean).join(', ');
+        console.log(`${paint('bold', row.name)}  (gate ${row.gate}, timeout ${row.timeoutSeconds}s, ${row.retry.maxAttempts} attempts, ${misfire}${policies ? `, ${policies}` : ''})`);
         if (row.description) console.log(`  ${row.description}`);
         if (row.webhook) console.log(`  webhook: ${row.webhook.method} to ${webhookTarget(row.webhook.url)}, signed (Standard Webhooks)`);
         const fields = summarizePayload(row.payload);

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { ClaimResult, Ledger, RunEnd, RunStart, RunVerdict } from './ledger';
+import { DynamoTaskLeases } from './dynamo-task-leases';
+import type { ClaimResult, Ledger, RunEnd, RunStart, RunVerdict, TaskLeaseResult, TaskLeases } from './ledger';
 import { type RunRecord, type RunStatus, runKey } from './record';
 
 /** Every attribute goes through a name placeholder: several (status, source, day, error) are DynamoDB reserved words. */
@@ -44,12 +45,14 @@ const START_FIELDS = [
   '#expiresAt = :expiresAt',
   '#lateness = :lateness',
 ];
-const CLAIMABLE = 'attribute_not_exists(#pk) OR #status IN (:failed, :dead) OR (#status = :running AND #leaseUntil < :now)';
+/** A failed run may keep a lease (a hold: its task overran and may still run), so every status but the final two checks it. */
+const CLAIMABLE = 'attribute_not_exists(#pk) OR (#status IN (:running, :failed, :dead) AND (attribute_not_exists(#leaseUntil) OR #leaseUntil < :now))';
 const MAX_ERROR_LENGTH = 2000;
 
 /** The run ledger on DynamoDB: conditional updates, no transactions (the embedded server has none). */
 export class DynamoLedger implements Ledger {
   private readonly documents: DynamoDBDocumentClient;
+  private readonly taskLeases: DynamoTaskLeases;
 
   constructor(
     client: DynamoDBClient,
@@ -57,6 +60,15 @@ export class DynamoLedger implements Ledger {
     private readonly retentionDays: number,
   ) {
     this.documents = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+    this.taskLeases = new DynamoTaskLeases(this.documents, tableName, retentionDays);
+  }
+
+  acquireTaskLease(request: Parameters<TaskLeases['acquireTaskLease']>[0]): Promise<TaskLeaseResult> {
+    return this.taskLeases.acquire(request);
+  }
+
+  releaseTaskLease(task: string, runId: string): Promise<string | undefined> {
+    return this.taskLeases.release(task, runId);
   }
 
   async claim(run: RunStart, leaseMs: number): Promise<ClaimResult> {
@@ -71,16 +83,17 @@ export class DynamoLedger implements Ledger {
     if (claimed) return { outcome: 'claimed', token };
     const existing = await this.get(run.task, run.id);
     if (existing?.status === 'running') return { outcome: 'leased', leaseUntil: existing.leaseUntil ?? run.now };
-    // Changed between the two calls (a lease just ran out, say): the caller retries shortly.
-    if (!existing || existing.status === 'failed' || existing.status === 'dead') return { outcome: 'leased', leaseUntil: run.now };
+    // A failed run under a hold, or changed between the two calls (a lease just ran out): the caller retries after it.
+    if (!existing || existing.status === 'failed' || existing.status === 'dead') return { outcome: 'leased', leaseUntil: Math.max(run.now, existing?.leaseUntil ?? 0) };
     return { outcome: 'duplicate', status: existing.status };
   }
 
   finish(task: string, id: string, token: string, end: RunEnd): Promise<boolean> {
+    const hold = end.holdUntil === undefined ? [] : ['#leaseUntil = :holdUntil'];
     return this.update(
       runKey(task, id),
-      ['#status = :status', '#finishedAt = :finishedAt', '#durationMs = :durationMs', '#attempts = :attempt', ...optionalFields(end), ...responseFields(end)],
-      ['#leaseUntil', '#claimToken'],
+      ['#status = :status', '#finishedAt = :finishedAt', '#durationMs = :durationMs', '#attempts = :attempt', ...hold, ...optionalFields(end), ...responseFields(end)],
+      end.holdUntil === undefined ? ['#leaseUntil', '#claimToken'] : ['#claimToken'],
       '#claimToken = :token',
       {
         ':status': end.status,
@@ -88,6 +101,7 @@ export class DynamoLedger implements Ledger {
         ':durationMs': end.durationMs,
         ':attempt': end.attempt,
         ':token': token,
+        ...(end.holdUntil === undefined ? {} : { ':holdUntil': end.holdUntil }),
         ...optionalValues(end),
         ...responseValues(end),
       },

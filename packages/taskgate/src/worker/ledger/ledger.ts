@@ -45,6 +45,11 @@ export interface RunEnd {
   readonly durationMs: number;
   readonly error?: string;
   readonly reason?: string;
+  /**
+   * Epoch ms until which the run stays leased though it failed: its task ignored its signal and may
+   * still be running until the invocation ends, so no retry may claim it before then.
+   */
+  readonly holdUntil?: number;
   /** A webhook run's response: status (absent when none came), duration and size. */
   readonly response?: HttpExchange;
 }
@@ -60,15 +65,35 @@ export interface RunVerdict extends RunStart {
  * The run ledger: history and dedupe. One conditional write claims a run; one records its outcome.
  * Kept small so DynamoDB in AWS, DynamoDB on the embedded server and a test stand-in all fit it.
  *
- * Claimable: a run never seen, one that failed or died (a retry or a redrive), or one whose lease
- * ran out (its worker crashed). Not claimable: succeeded, skipped, or running under a live lease.
+ * Claimable: a run never seen, one that failed or died (a retry or a redrive) unless a hold keeps
+ * it (its task overran and may still run), or one whose lease ran out (its worker crashed). Not
+ * claimable: succeeded, skipped, or running under a live lease.
  */
-export interface Ledger {
+export interface Ledger extends TaskLeases {
   claim(run: RunStart, leaseMs: number): Promise<ClaimResult>;
   /** False when the lease was lost to another worker meanwhile; their record stands. */
   finish(task: string, id: string, token: string, end: RunEnd): Promise<boolean>;
   /** False when the run is not claimable (it succeeded or is running elsewhere); nothing is written then. */
   record(verdict: RunVerdict): Promise<boolean>;
+}
+
+/** The task's overlap lease: taken by a scheduled run whose task does not allow overlap. */
+export type TaskLeaseResult =
+  /** The lease is this run's until the given time (or until it releases it). */
+  | { readonly outcome: 'acquired' }
+  /** Another run holds it until `leaseUntil`; `waiting` when this run is the one buffered to run next. */
+  | { readonly outcome: 'held'; readonly holder: string; readonly leaseUntil: number; readonly waiting: boolean };
+
+/** The per-task lease the overlap policy uses; one item per task beside the runs. */
+export interface TaskLeases {
+  /**
+   * Takes the task's lease for `runId` until `now + leaseMs`: free, run out, or held by the same run
+   * (a second delivery) already. With `buffer` and the lease held, `runId` becomes the one run that
+   * waits for it, unless another run already does; `wakeHandle` is how its holder wakes it.
+   */
+  acquireTaskLease(request: { task: string; runId: string; now: number; leaseMs: number; buffer?: { wakeHandle: string } }): Promise<TaskLeaseResult>;
+  /** Gives the lease back; resolves to the waiting run's wake handle, when one waits. */
+  releaseTaskLease(task: string, runId: string): Promise<string | undefined>;
 }
 
 /** Statuses after which a run may be claimed again. */

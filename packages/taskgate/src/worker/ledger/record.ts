@@ -44,7 +44,7 @@ export interface RunRecord {
   readonly latenessSeconds?: number;
   /** Last error message, when the run failed or died. */
   readonly error?: string;
-  /** Why a run was skipped or dead-lettered (a PermanentReason or `misfire`). */
+  /** Why a run was skipped or dead-lettered (a PermanentReason, `misfire`, `catch-up`, `overlap` or `timeout`). */
   readonly reason?: string;
   /** A webhook run's response status; absent when no response came (or the task is not a webhook). */
   readonly responseStatus?: number;
@@ -59,6 +59,14 @@ export interface RunRecord {
 
 export function runKey(task: string, id: string): string {
   return `${task}#${id}`;
+}
+
+/**
+ * The overlap policy's lease item of a task (DynamoTaskLeases). A task name has no `:`, so no run
+ * key can be this.
+ */
+export function taskLeaseKey(task: string): string {
+  return `taskgate:task-lease#${task}`;
 }
 
 /**
