@@ -112,7 +112,7 @@ export class Worker {
     try {
       envelope = parseEnvelope(record.body, {
         messageId: record.messageId,
-        sentTimestamp: Number(record.attributes?.SentTimestamp ?? this.now()) || this.now(),
+        sentTimestamp: sentAt(record, this.now()),
       });
       task = this.options.registry.get(envelope.task);
       if (task.gate !== this.options.gate) {
@@ -132,7 +132,7 @@ export class Worker {
     const { ledger, logger } = this.options;
     const now = this.now();
     const latenessSeconds = Math.max(0, Math.round((now - envelope.scheduledAt.getTime()) / 1000));
-    const start = { task: task.name, id: envelope.id, gate: this.options.gate, source: envelope.source, scheduledAt: envelope.scheduledAt, attempt, now, payload: ledgerPayload(envelope.payload) };
+    const start = { task: task.name, id: envelope.id, gate: this.options.gate, source: envelope.source, scheduledAt: envelope.scheduledAt, attempt, now, sentAt: sentAt(record, now), payload: ledgerPayload(envelope.payload) };
     const keys = { task: task.name, runId: envelope.id, attempt };
 
     const maxLateness = task.misfire.maxLatenessSeconds;
@@ -232,6 +232,7 @@ export class Worker {
         scheduledAt: envelope.scheduledAt,
         attempt,
         now,
+        sentAt: sentAt(record, now),
         payload: ledgerPayload(envelope.payload),
         status: 'dead',
         reason: error.reason,
@@ -268,6 +269,11 @@ export class Worker {
       this.options.logger.warn('could not set the retry delay; SQS uses the queue visibility timeout instead', { messageId: record.messageId, error: errorMessage(error) });
     }
   }
+}
+
+/** When SQS took the message (its SentTimestamp), or now for a record without one. */
+function sentAt(record: SQSRecord, now: number): number {
+  return Number(record.attributes?.SentTimestamp ?? now) || now;
 }
 
 function errorMessage(error: unknown): string {

@@ -39,7 +39,7 @@ const START_FIELDS = [
   '#expiresAt = :expiresAt',
   '#lateness = :lateness',
 ];
-const CLAIMABLE = 'attribute_not_exists(#pk) OR #status IN (:failed, :dead) OR (#status = :running AND #leaseUntil < :now)';
+const CLAIMABLE = 'attribute_not_exists(#pk) OR #status = :failed OR (#status = :dead AND #finishedAt < :sentAt) OR (#status = :running AND #leaseUntil < :now)';
 const MAX_ERROR_LENGTH = 2000;
 
 /** The run ledger on DynamoDB: conditional updates, no transactions (the embedded server has none). */
@@ -61,13 +61,13 @@ export class DynamoLedger implements Ledger {
       [...START_FIELDS, ...payloadField(run), '#status = :running', '#leaseUntil = :leaseUntil', '#claimToken = :token'],
       ['#finishedAt', '#durationMs', '#error', '#reason'],
       CLAIMABLE,
-      { ...this.startValues(run), ...claimableValues(run.now), ':leaseUntil': run.now + leaseMs, ':token': token },
+      { ...this.startValues(run), ...claimableValues(run), ':leaseUntil': run.now + leaseMs, ':token': token },
     );
     if (claimed) return { outcome: 'claimed', token };
     const existing = await this.get(run.task, run.id);
     if (existing?.status === 'running') return { outcome: 'leased', leaseUntil: existing.leaseUntil ?? run.now };
     // Changed between the two calls (a lease just ran out, say): the caller retries shortly.
-    if (!existing || existing.status === 'failed' || existing.status === 'dead') return { outcome: 'leased', leaseUntil: run.now };
+    if (!existing || existing.status === 'failed' || (existing.status === 'dead' && diedBefore(existing, run.sentAt))) return { outcome: 'leased', leaseUntil: run.now };
     return { outcome: 'duplicate', status: existing.status };
   }
 
@@ -94,7 +94,7 @@ export class DynamoLedger implements Ledger {
       [...START_FIELDS, ...payloadField(verdict), '#status = :status', '#finishedAt = :startedAt', ...optionalFields(verdict)],
       ['#leaseUntil', '#claimToken', '#durationMs'],
       CLAIMABLE,
-      { ...this.startValues(verdict), ...claimableValues(verdict.now), ':status': verdict.status, ...optionalValues(verdict) },
+      { ...this.startValues(verdict), ...claimableValues(verdict), ':status': verdict.status, ...optionalValues(verdict) },
     );
   }
 
@@ -163,8 +163,13 @@ function optionalValues(outcome: { readonly error?: string; readonly reason?: st
   };
 }
 
-function claimableValues(now: number): Record<string, unknown> {
-  return { ':running': 'running', ':failed': 'failed', ':dead': 'dead', ':now': now };
+function claimableValues(run: RunStart): Record<string, unknown> {
+  return { ':running': 'running', ':failed': 'failed', ':dead': 'dead', ':now': run.now, ':sentAt': new Date(run.sentAt).toISOString() };
+}
+
+/** Whether a dead run died before the message was sent (CLAIMABLE's rule, for a record read back). */
+function diedBefore(run: RunRecord, sentAt: number): boolean {
+  return run.finishedAt !== undefined && run.finishedAt < new Date(sentAt).toISOString();
 }
 
 export type { RunStatus };
