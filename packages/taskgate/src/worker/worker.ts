@@ -52,6 +52,10 @@ export interface BatchResult {
 const SAFETY_MARGIN_MS = 3_000;
 /** A claim outlives the task's timeout by this much, so a slow ledger write does not free it early. */
 const LEASE_MARGIN_MS = 30_000;
+/** The first pause before writing an outcome again; it doubles up to 2 s. */
+const OUTCOME_RETRY_MS = 250;
+/** The longest an outcome write is retried, when the invocation has that long. */
+const OUTCOME_RETRY_BUDGET_MS = 15_000;
 
 /**
  * The gate worker's core: parse, misfire check, claim in the ledger, run under a deadline, record.
@@ -124,7 +128,7 @@ export class Worker {
       return await this.run(record, envelope, task, payload, attempt, remainingMs);
     } catch (error) {
       // Only the checks before the run get here; run() turns the task's own failures into outcomes.
-      return this.deadLetter(record, envelope, attempt, error as PermanentError);
+      return this.deadLetter(record, envelope, attempt, error as PermanentError, remainingMs);
     }
   }
 
@@ -165,11 +169,11 @@ export class Worker {
       const context = new RunContext(envelope, attempt, started + timeoutMs, logger, this.options.triggers);
       await this.deadlines.run(task, payload, context, timeoutMs);
     } catch (error) {
-      return this.failed(record, envelope, task, attempt, claim.token, started, latenessSeconds, error);
+      return this.failed(record, envelope, task, attempt, claim.token, started, latenessSeconds, error, remainingMs);
     }
     const durationMs = this.now() - started;
-    const kept = await ledger.finish(task.name, envelope.id, claim.token, { status: 'succeeded', attempt, finishedAt: this.now(), durationMs });
-    if (!kept) logger.warn('run succeeded after its lease ran out; another worker had taken it over', keys);
+    const kept = await this.recordOutcome(() => ledger.finish(task.name, envelope.id, claim.token, { status: 'succeeded', attempt, finishedAt: this.now(), durationMs }), keys, remainingMs);
+    if (kept === false) logger.warn('run succeeded after its lease ran out; another worker had taken it over', keys);
     logger.info('run succeeded', { ...keys, outcome: 'succeeded', durationMs, latenessSeconds });
     this.metrics.add({ task: task.name, outcome: 'succeeded', attempt, durationMs, latenessSeconds });
     return { status: 'succeeded', task: task.name, runId: envelope.id, durationMs };
@@ -184,6 +188,7 @@ export class Worker {
     started: number,
     latenessSeconds: number,
     error: unknown,
+    remainingMs: () => number,
   ): Promise<RecordOutcome> {
     const message = errorMessage(error);
     const durationMs = this.now() - started;
@@ -193,18 +198,12 @@ export class Worker {
       const reason: PermanentReason = permanent ? error.reason : 'retries-exhausted';
       const error_ = permanent ? error.message : `attempt ${attempt} of ${task.retry.maxAttempts} failed: ${message}`;
       const outcome = await this.moveToDeadLetterQueue(record, { reason, message: error_, task: task.name, attempts: attempt });
-      await this.options.ledger.finish(task.name, envelope.id, token, {
-        status: outcome.status === 'dead' ? 'dead' : 'failed',
-        attempt,
-        finishedAt: this.now(),
-        durationMs,
-        error: error_,
-        reason,
-      });
+      const end = { status: outcome.status === 'dead' ? ('dead' as const) : ('failed' as const), attempt, finishedAt: this.now(), durationMs, error: error_, reason };
+      await this.recordOutcome(() => this.options.ledger.finish(task.name, envelope.id, token, end), keys, remainingMs);
       this.metrics.add({ task: task.name, outcome: outcome.status === 'dead' ? 'dead' : 'failed', attempt, durationMs, latenessSeconds });
       return outcome;
     }
-    await this.options.ledger.finish(task.name, envelope.id, token, { status: 'failed', attempt, finishedAt: this.now(), durationMs, error: message });
+    await this.recordOutcome(() => this.options.ledger.finish(task.name, envelope.id, token, { status: 'failed', attempt, finishedAt: this.now(), durationMs, error: message }), keys, remainingMs);
     const hint = error instanceof RetryLaterError ? error.retryAfterSeconds : undefined;
     const delaySeconds = backoffSeconds(attempt, task.retry, this.random, hint);
     await this.delay(record, delaySeconds);
@@ -214,7 +213,7 @@ export class Worker {
   }
 
   /** A permanent failure before the run: the DLQ, and the ledger when the run can be named. */
-  private async deadLetter(record: SQSRecord, envelope: Envelope | undefined, attempt: number, error: unknown): Promise<RecordOutcome> {
+  private async deadLetter(record: SQSRecord, envelope: Envelope | undefined, attempt: number, error: unknown, remainingMs: () => number): Promise<RecordOutcome> {
     if (!(error instanceof PermanentError)) {
       // A ledger or SQS call failed, not the message: leave it on the queue for another try.
       const message = errorMessage(error);
@@ -224,7 +223,7 @@ export class Worker {
     const outcome = await this.moveToDeadLetterQueue(record, { reason: error.reason, message: error.message, task: envelope?.task, attempts: attempt });
     if (outcome.status === 'dead' && envelope) {
       const now = this.now();
-      await this.options.ledger.record({
+      const verdict = {
         task: envelope.task,
         id: envelope.id,
         gate: this.options.gate,
@@ -234,10 +233,11 @@ export class Worker {
         now,
         sentAt: sentAt(record, now),
         payload: ledgerPayload(envelope.payload),
-        status: 'dead',
+        status: 'dead' as const,
         reason: error.reason,
         error: error.message,
-      });
+      };
+      await this.recordOutcome(() => this.options.ledger.record(verdict), { task: envelope.task, runId: envelope.id, attempt }, remainingMs);
       this.metrics.add({ task: envelope.task, outcome: 'dead', attempt });
     }
     return outcome;
@@ -257,6 +257,27 @@ export class Worker {
     }
     this.options.logger.error('message moved to the DLQ', { messageId: record.messageId, task: failure.task, outcome: 'dead', reason: failure.reason, error: failure.message });
     return { status: 'dead', task: failure.task, reason: failure.reason, error: failure.message };
+  }
+
+  /**
+   * Writes a run's outcome once its effects have happened (the task ran, or the message is in the
+   * DLQ). A failed write must not become a retry of the record, which would run the task or
+   * dead-letter the message again: it is tried again while the invocation has time, then logged,
+   * and the outcome stands. Resolves to the write's result, or undefined when it never landed.
+   */
+  private async recordOutcome<T>(write: () => Promise<T>, keys: Readonly<Record<string, unknown>>, remainingMs: () => number): Promise<T | undefined> {
+    const budget = Math.min(OUTCOME_RETRY_BUDGET_MS, remainingMs() - SAFETY_MARGIN_MS / 3);
+    for (let pause = OUTCOME_RETRY_MS, waited = 0; ; waited += pause, pause = Math.min(pause * 2, 2_000)) {
+      try {
+        return await write();
+      } catch (error) {
+        if (waited + pause > budget) {
+          this.options.logger.error("could not record the run's outcome in the ledger; the outcome stands, and the run shows as running until its lease ends", { ...keys, error: errorMessage(error) });
+          return undefined;
+        }
+        await new Promise((resolve) => setTimeout(resolve, pause));
+      }
+    }
   }
 
   /** Sets when a failed message comes back. A failure here only means it comes back sooner or later. */

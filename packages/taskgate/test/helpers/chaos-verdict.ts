@@ -25,13 +25,13 @@ export function classOf(plan: RunPlan, maxAttempts: number): RunClass {
 /**
  * What is wrong with one run's end, as sentences (none when it ended as it must): 0 lost (one
  * recorded run, or one dead letter with its reason), never executed twice to success, a permanent
- * failure executed once and dead-lettered with attempt 1's reason, a transient one succeeded or
- * dead-lettered after exactly maxAttempts.
+ * failure executed once and dead-lettered with its reason, a transient one succeeded or
+ * dead-lettered once its attempts reached maxAttempts, never before.
  */
 export function problemsOf(end: RunEnd, maxAttempts: number): string[] {
   const { plan, record, executions, deadLetters } = end;
   const problems: string[] = [];
-  const successes = executions.filter((execution) => execution.action === 'succeed').length;
+  const successes = executions.filter((execution) => execution.succeeded).length;
   const permanentRuns = executions.filter((execution) => execution.action === 'fail-permanently').length;
   const facts = deadLetters.map((message) => readDeadLetter(message.MessageAttributes));
   if (successes > 1) problems.push(`executed to success ${successes} times`);
@@ -54,7 +54,10 @@ export function problemsOf(end: RunEnd, maxAttempts: number): string[] {
   }
   if (plan.kind === 'transient') {
     if (fact && fact.reason !== 'retries-exhausted') problems.push(`a transient failure dead-lettered as ${fact.reason}`);
-    if (fact && fact.attempts !== maxAttempts) problems.push(`a transient failure dead-lettered after ${fact.attempts} attempts, not maxAttempts (${maxAttempts})`);
+    // Attempts are deliveries (SQS's receive count): one spent waiting out a lease or on a failed
+    // AWS call counts too, so a run is dead-lettered at its first failure from attempt maxAttempts on.
+    if (fact && fact.attempts < maxAttempts) problems.push(`a transient failure dead-lettered after ${fact.attempts} attempts, before maxAttempts (${maxAttempts})`);
+    if (fact && plan.copies === 1 && executions.length > fact.attempts) problems.push(`executed ${executions.length} times in ${fact.attempts} attempts`);
   }
   return problems;
 }

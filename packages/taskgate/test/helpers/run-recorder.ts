@@ -20,15 +20,17 @@ export type Action = 'succeed' | 'fail' | 'fail-permanently' | 'exit' | 'throw-u
 export interface Execution {
   readonly attempt: number;
   readonly action: Action;
+  /** The task got to its last step after being told to succeed. */
+  succeeded: boolean;
 }
 
 /** How long a slow run's first execution sleeps: past the 1 s visibility the proxy gives its message. */
-export const SLOW_RUN_MS = 2_500;
+export const SLOW_RUN_MS = 2_000;
 
 /**
  * A local HTTP server that the chaos task calls at the start of each execution: it records the
- * execution (run id, attempt) and answers what the run's plan says this execution does. A run
- * executed to success is an execution that was told to succeed (the task returns right after).
+ * execution (run id, attempt) and answers what the run's plan says this execution does. An
+ * execution to success is one told to succeed that reported reaching its last step (it returns then).
  */
 export class RunRecorder {
   private readonly executions = new Map<string, Execution[]>();
@@ -42,7 +44,7 @@ export class RunRecorder {
       request.on('data', (chunk: Buffer) => (body += chunk.toString()));
       request.on('end', () => {
         const { runId, attempt } = JSON.parse(body) as { runId: string; attempt: number };
-        const orders = this.execute(runId, attempt);
+        const orders = request.url === '/succeeded' ? this.succeeded(runId) : this.execute(runId, attempt);
         response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(orders));
       });
     });
@@ -56,6 +58,11 @@ export class RunRecorder {
 
   get url(): string {
     return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  /** Runs executed at least once so far. */
+  get runsExecuted(): number {
+    return this.executions.size;
   }
 
   executionsOf(runId: string): readonly Execution[] {
@@ -73,8 +80,16 @@ export class RunRecorder {
     const done = this.executions.get(runId) ?? [];
     this.executions.set(runId, done);
     const action = plan ? nextAction(plan, done) : 'succeed';
-    done.push({ attempt, action });
+    done.push({ attempt, action, succeeded: false });
     return { action, sleepMs: plan?.slow && done.length === 1 ? SLOW_RUN_MS : 0 };
+  }
+
+  /** The last execution of the run told to succeed reached its end. */
+  private succeeded(runId: string): { action: Action; sleepMs: number } {
+    const execution = this.executions.get(runId)?.findLast((candidate) => candidate.action === 'succeed' && !candidate.succeeded);
+    if (execution) execution.succeeded = true;
+    else this.unplanned.push(`${runId} reported a success it was not told to have`);
+    return { action: 'succeed', sleepMs: 0 };
   }
 }
 

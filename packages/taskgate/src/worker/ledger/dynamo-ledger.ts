@@ -65,6 +65,8 @@ export class DynamoLedger implements Ledger {
     );
     if (claimed) return { outcome: 'claimed', token };
     const existing = await this.get(run.task, run.id);
+    // The claim landed but its answer was lost, and the SDK's retry of it failed its condition: it is ours.
+    if (existing?.status === 'running' && existing.claimToken === token) return { outcome: 'claimed', token };
     if (existing?.status === 'running') return { outcome: 'leased', leaseUntil: existing.leaseUntil ?? run.now };
     // Changed between the two calls (a lease just ran out, say): the caller retries shortly.
     if (!existing || existing.status === 'failed' || (existing.status === 'dead' && diedBefore(existing, run.sentAt))) return { outcome: 'leased', leaseUntil: run.now };
