@@ -8,6 +8,7 @@ import type { AnyTask, TaskLogger } from '../core/task';
 import { backoffSeconds } from './backoff';
 import { sendToDeadLetterQueue } from './dead-letter';
 import { noMetrics, type RunMetrics } from './run-metrics';
+import { retryWithin } from './retry-within';
 import { Deadlines } from './run-task';
 import { RunContext } from './run-context';
 import type { Triggers } from './triggers';
@@ -52,10 +53,8 @@ export interface BatchResult {
 const SAFETY_MARGIN_MS = 3_000;
 /** A claim outlives the task's timeout by this much, so a slow ledger write does not free it early. */
 const LEASE_MARGIN_MS = 30_000;
-/** The first pause before writing an outcome again; it doubles up to 2 s. */
-const OUTCOME_RETRY_MS = 250;
-/** The longest an outcome write is retried, when the invocation has that long. */
-const OUTCOME_RETRY_BUDGET_MS = 15_000;
+/** The longest a write after a run's effects (outcome, move to the DLQ) is retried, when the invocation has that long. */
+const AFTER_EFFECTS_RETRY_MS = 10_000;
 
 /**
  * The gate worker's core: parse, misfire check, claim in the ledger, run under a deadline, record.
@@ -197,7 +196,7 @@ export class Worker {
     if (permanent || attempt >= task.retry.maxAttempts) {
       const reason: PermanentReason = permanent ? error.reason : 'retries-exhausted';
       const error_ = permanent ? error.message : `attempt ${attempt} of ${task.retry.maxAttempts} failed: ${message}`;
-      const outcome = await this.moveToDeadLetterQueue(record, { reason, message: error_, task: task.name, attempts: attempt });
+      const outcome = await this.moveToDeadLetterQueue(record, { reason, message: error_, task: task.name, attempts: attempt }, remainingMs);
       const end = { status: outcome.status === 'dead' ? ('dead' as const) : ('failed' as const), attempt, finishedAt: this.now(), durationMs, error: error_, reason };
       await this.recordOutcome(() => this.options.ledger.finish(task.name, envelope.id, token, end), keys, remainingMs);
       this.metrics.add({ task: task.name, outcome: outcome.status === 'dead' ? 'dead' : 'failed', attempt, durationMs, latenessSeconds });
@@ -220,7 +219,7 @@ export class Worker {
       this.options.logger.error('could not process the message; it stays on the queue', { messageId: record.messageId, error: message });
       return { status: 'retry', task: envelope?.task, error: message };
     }
-    const outcome = await this.moveToDeadLetterQueue(record, { reason: error.reason, message: error.message, task: envelope?.task, attempts: attempt });
+    const outcome = await this.moveToDeadLetterQueue(record, { reason: error.reason, message: error.message, task: envelope?.task, attempts: attempt }, remainingMs);
     if (outcome.status === 'dead' && envelope) {
       const now = this.now();
       const verdict = {
@@ -246,9 +245,11 @@ export class Worker {
   private async moveToDeadLetterQueue(
     record: SQSRecord,
     failure: { reason: PermanentReason; message: string; task?: string; attempts: number },
+    remainingMs: () => number,
   ): Promise<RecordOutcome> {
     try {
-      await sendToDeadLetterQueue(this.options.sqs, this.options.deadLetterQueueUrl, record, failure);
+      // Tried again within the invocation: left on the queue, a failed run would be run again to be dead-lettered.
+      await retryWithin(() => sendToDeadLetterQueue(this.options.sqs, this.options.deadLetterQueueUrl, record, failure), this.afterEffectsBudget(remainingMs));
     } catch (error) {
       // Not in the DLQ: keep it on the task queue so it is not lost.
       const message = `could not move the message to the DLQ (${errorMessage(error)}); it stays on the queue`;
@@ -266,18 +267,17 @@ export class Worker {
    * and the outcome stands. Resolves to the write's result, or undefined when it never landed.
    */
   private async recordOutcome<T>(write: () => Promise<T>, keys: Readonly<Record<string, unknown>>, remainingMs: () => number): Promise<T | undefined> {
-    const budget = Math.min(OUTCOME_RETRY_BUDGET_MS, remainingMs() - SAFETY_MARGIN_MS / 3);
-    for (let pause = OUTCOME_RETRY_MS, waited = 0; ; waited += pause, pause = Math.min(pause * 2, 2_000)) {
-      try {
-        return await write();
-      } catch (error) {
-        if (waited + pause > budget) {
-          this.options.logger.error("could not record the run's outcome in the ledger; the outcome stands, and the run shows as running until its lease ends", { ...keys, error: errorMessage(error) });
-          return undefined;
-        }
-        await new Promise((resolve) => setTimeout(resolve, pause));
-      }
+    try {
+      return await retryWithin(write, this.afterEffectsBudget(remainingMs));
+    } catch (error) {
+      this.options.logger.error("could not record the run's outcome in the ledger; the outcome stands, and the run shows as running until its lease ends", { ...keys, error: errorMessage(error) });
+      return undefined;
     }
+  }
+
+  /** How long a write after a run's effects may be retried: 10 s, or the invocation's time left less a second. */
+  private afterEffectsBudget(remainingMs: () => number): number {
+    return Math.min(AFTER_EFFECTS_RETRY_MS, remainingMs() - SAFETY_MARGIN_MS / 3);
   }
 
   /** Sets when a failed message comes back. A failure here only means it comes back sooner or later. */
