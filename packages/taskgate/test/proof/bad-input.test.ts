@@ -209,7 +209,7 @@ describe('bad command lines', () => {
   }, 60_000 + ARGUMENTS * 200);
 
   it('answers a handful of them as a subprocess, as a user sees them: one line on stderr, no stack trace', async () => {
-    const lines = cliArguments(6, SEED + 1).map((args) => [...args, '--local']);
+    const lines = cliArguments(4, SEED + 1).map((args) => [...args, '--local']);
     for (const args of lines) {
       const { code, stderr } = await runCli(args, { cwd: work });
       const text = stderr.trim();
