@@ -103,7 +103,7 @@ describe('no secret in a log line, a DLQ attribute or a ledger record', () => {
       gate.sqsProxy.setFailureRate(0);
       gate.dynamoProxy.setFailureRate(0);
     }, 3_000);
-    await gate.waitUntilDrained(120_000);
+    await gate.waitUntilDrained(90_000);
     const dlq = await gate.drainDeadLetters();
     const ledger = await gate.ledger();
     const places = [
