@@ -20,7 +20,12 @@ export class AppStack extends Stack {
         default: { concurrency: 5 },
         'email-api': { concurrency: 2 },
         'rates-api': { concurrency: 1 },
+        'partner-api': { concurrency: 2 },
       },
+      // Where notify-partner-of-order posts: `cdk deploy -c partnerWebhookUrl=https://...` per
+      // deployment; locally a receiver on this machine (the embedded runtime also takes
+      // PARTNER_WEBHOOK_URL from your shell).
+      webhookUrls: { PARTNER_WEBHOOK_URL: this.node.tryGetContext('partnerWebhookUrl') ?? 'http://127.0.0.1:4010/orders' },
     });
 
     this.taskgate.schedule('cleanup-stray-instances', 'rate(1 hour)');

@@ -67,7 +67,7 @@ describe('AppStack (the example app)', () => {
 
   it('gives every task queue a redrive policy to its DLQ after at least 5 receives', () => {
     const queues = template.findResources('AWS::SQS::Queue', { Properties: { RedrivePolicy: Match.anyValue() } });
-    expect(Object.keys(queues)).toHaveLength(3);
+    expect(Object.keys(queues)).toHaveLength(4);
     for (const queue of Object.values(queues) as Array<{ Properties: { RedrivePolicy: { maxReceiveCount: number; deadLetterTargetArn: unknown } } }>) {
       expect(queue.Properties.RedrivePolicy.maxReceiveCount).toBeGreaterThanOrEqual(5);
       expect(queue.Properties.RedrivePolicy.deadLetterTargetArn).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/DeadLetterQueue/), 'Arn'] });
@@ -75,7 +75,7 @@ describe('AppStack (the example app)', () => {
   });
 
   it('maps each queue to its worker with partial batch responses and a maximum concurrency', () => {
-    template.resourceCountIs('AWS::Lambda::EventSourceMapping', 3);
+    template.resourceCountIs('AWS::Lambda::EventSourceMapping', 4);
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       FunctionResponseTypes: ['ReportBatchItemFailures'],
       ScalingConfig: { MaximumConcurrency: 5 },
@@ -103,7 +103,7 @@ describe('AppStack (the example app)', () => {
   it('deploys the ledger, the dashboard with its alarms and the operator policy', () => {
     template.resourceCountIs('AWS::DynamoDB::Table', 1);
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 6);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 8);
     template.resourceCountIs('AWS::IAM::ManagedPolicy', 1);
   });
 
@@ -118,6 +118,16 @@ describe('AppStack (the example app)', () => {
       ReservedConcurrentExecutions: 2,
       Environment: { Variables: Match.objectLike({ TASKGATE_GATE: 'email-api' }) },
     });
+  });
+
+  it("gives the partner-api gate (a webhook task's) a signing secret read by its own worker, and the partner's URL", () => {
+    template.resourceCountIs('AWS::SecretsManager::Secret', 1);
+    const [secretId] = Object.keys(template.findResources('AWS::SecretsManager::Secret'));
+    const workers = template.findResources('AWS::Lambda::Function');
+    const partner = Object.values(workers).find((fn) => fn.Properties.Environment.Variables.TASKGATE_GATE === 'partner-api')!;
+    expect(partner.Properties.Environment.Variables).toMatchObject({ TASKGATE_SIGNING_SECRET_ARN: { Ref: secretId }, PARTNER_WEBHOOK_URL: 'http://127.0.0.1:4010/orders' });
+    const readers = Object.values(template.findResources('AWS::IAM::Policy')).filter((policy) => JSON.stringify(policy.Properties.PolicyDocument).includes(`"${secretId}"`));
+    expect(readers.map((policy) => policy.Properties.Roles)).toEqual([[{ Ref: partner.Properties.Role['Fn::GetAtt'][0] }]]);
   });
 
   it('sizes the worker timeout from the longest task and the visibility timeout at 6x it', () => {

@@ -16,3 +16,7 @@ export { defineTask, DEFAULT_GATE } from './core/task';
 export type { AnyTask, MisfireOptions, RetryOptions, TaskContext, TaskDefinition, TaskInput, TaskLogger, TaskOptions } from './core/task';
 export { ConfigurationError, PermanentError, RetryLaterError, TaskgateError, TaskTimeoutError, type PermanentReason } from './core/errors';
 export { SOURCES, type TaskMessage, type TaskSource } from './core/envelope';
+export { defineWebhookTask, type StatusOverride, type WebhookMethod, type WebhookSpec, type WebhookTaskOptions } from './core/webhook-task';
+export { fromEnv, fromSsm, type EnvWebhookUrl, type SsmWebhookUrl, type WebhookUrl } from './core/webhook-url';
+// node:crypto only: a receiver written in TypeScript verifies with taskgate's own implementation.
+export { verifyWebhook, WebhookVerificationError, WebhookSecretError, type VerifiedWebhook, type VerifyOptions, type WebhookRequestHeaders } from './worker/webhook/signature';

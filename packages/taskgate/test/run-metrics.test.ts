@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { METRICS } from '../src/worker/metric-names';
+import { METRICS, responseClassMetric } from '../src/worker/metric-names';
 import { PowertoolsRunMetrics } from '../src/worker/run-metrics';
 
 interface Emf {
@@ -45,6 +45,24 @@ describe('worker metrics (EMF)', () => {
     expect(sync).toMatchObject({ task: 'sync', RunsSucceeded: 1, RunsFailed: 1, RunAttempts: [1, 2], RunDuration: [12, 40], RunLateness: 3 });
     expect(mail).toMatchObject({ task: 'mail', RunsDead: 1, RunAttempts: 5 });
     expect(mail).not.toHaveProperty('RunDuration');
+  });
+
+  it("adds a webhook run's response: a count per status class, its time and size", () => {
+    const metrics = new PowertoolsRunMetrics();
+    const [doc] = captureEmf(() => {
+      metrics.add({ task: 'notify', outcome: 'succeeded', attempt: 1, durationMs: 30, response: { status: 204, durationMs: 25, bytes: 0 } });
+      metrics.add({ task: 'notify', outcome: 'failed', attempt: 1, durationMs: 40, response: { status: 503, durationMs: 35, bytes: 11 } });
+      metrics.add({ task: 'notify', outcome: 'failed', attempt: 2, durationMs: 5, response: { durationMs: 4, bytes: 0 } });
+      metrics.flush();
+    }) as [Emf];
+    expect(doc).toMatchObject({
+      [METRICS.responseTime]: [25, 35, 4],
+      [METRICS.responseSize]: [0, 11, 0],
+      [responseClassMetric(204)]: 1,
+      [responseClassMetric(503)]: 1,
+      [responseClassMetric(undefined)]: 1,
+    });
+    expect([responseClassMetric(204), responseClassMetric(503), responseClassMetric(undefined)]).toEqual(['WebhookResponses2xx', 'WebhookResponses5xx', 'WebhookResponsesNone']);
   });
 
   it('emits nothing for a batch with no runs', () => {

@@ -5,6 +5,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ConfigurationError } from '../core/errors';
@@ -16,6 +17,7 @@ import { METRICS } from '../worker/metric-names';
 import { METADATA_KEYS, type TaskgateIdentity } from '../core/outputs';
 import { bundlingRoot } from './bundling-root';
 import { checkRange } from './check-range';
+import { wireGateWebhooks } from './gate-webhooks';
 import { gateQueueName } from './physical-names';
 
 /** How one gate limits the throughput to its downstream. */
@@ -68,6 +70,12 @@ export interface GateOptions {
    * @default Duration.minutes(15)
    */
   readonly maxMessageAge?: Duration;
+  /**
+   * The Secrets Manager secret that signs this gate's webhook tasks: one or two `whsec_` values,
+   * space-separated (two during a rotation). Readable by this gate's worker only.
+   * @default - a secret created for the gate when it has webhook tasks
+   */
+  readonly webhookSecret?: secretsmanager.ISecret;
 }
 
 export interface GateProps extends GateOptions {
@@ -82,6 +90,11 @@ export interface GateProps extends GateOptions {
    * @default - the stack's default Taskgate: queues `<stack>-<gate>`
    */
   readonly taskgate?: TaskgateIdentity;
+  /**
+   * Values of the environment variables that the gate's webhook tasks read their URL from (`fromEnv`).
+   * @default - none
+   */
+  readonly webhookUrls?: Readonly<Record<string, string>>;
 }
 
 /** Seconds the worker keeps for itself after the longest task's timeout (DLQ moves, logging). */
@@ -212,6 +225,10 @@ export class Gate extends Construct {
   readonly messageGroupId?: string;
   readonly functionTimeout: Duration;
   readonly maxMessageAge: Duration;
+  /** The secret that signs the gate's webhook tasks; undefined on a gate without them. */
+  readonly webhookSecret?: secretsmanager.ISecret;
+  /** The variables the gate's webhook tasks add to its worker's environment (the secret's ARN, fromEnv URLs). */
+  readonly webhookEnvironment: Readonly<Record<string, string>>;
 
   constructor(scope: Construct, id: string, props: GateProps) {
     super(scope, id);
@@ -286,6 +303,9 @@ export class Gate extends Construct {
     }
     (this.worker.node.defaultChild as CfnResource).addMetadata(METADATA_KEYS.tasks, props.tasks.map(taskMetadata));
     this.deadLetterQueue.grantSendMessages(this.worker);
+    const webhooks = wireGateWebhooks(this, { gateName: gate, tasks: props.tasks, worker: this.worker, secret: props.webhookSecret, urls: props.webhookUrls ?? {} });
+    this.webhookSecret = webhooks.secret;
+    this.webhookEnvironment = webhooks.environment;
     this.worker.addEventSource(
       new SqsEventSource(this.queue, {
         batchSize,

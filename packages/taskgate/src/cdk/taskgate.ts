@@ -83,6 +83,14 @@ export interface TaskgateProps<T extends AnyTask> {
    * @default true
    */
   readonly operatorPolicy?: boolean;
+  /**
+   * Values of the environment variables that webhook tasks read their URL from (`fromEnv(NAME)`),
+   * each set on the workers of the gates whose tasks read it: `https://...`, or `http://` to
+   * 127.0.0.1, ::1 or localhost for local receivers. Vary it per deployment (a context value, a
+   * `CfnParameter`) to point each environment at its own endpoint.
+   * @default - none; a task with a `fromEnv` URL fails the synth without its value
+   */
+  readonly webhookUrls?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -131,10 +139,18 @@ export class Taskgate<T extends AnyTask> extends Construct {
     for (const name of new Set([...Object.keys(declared), ...this.registry.gates()])) {
       gates.set(
         name,
-        new Gate(this, `Gate-${name}`, { ...declared[name], gateName: name, tasks: this.registry.onGate(name), workerEntry, taskgate: this.identity }),
+        new Gate(this, `Gate-${name}`, {
+          ...declared[name],
+          gateName: name,
+          tasks: this.registry.onGate(name),
+          workerEntry,
+          taskgate: this.identity,
+          webhookUrls: props.webhookUrls,
+        }),
       );
     }
     this.gates = gates;
+    this.checkWebhookUrls(props.webhookUrls ?? {});
     const gateList = [...gates.values()];
     this.takeQueueNames(gateList);
     this.ledger = new Ledger(this, 'Ledger', { removalPolicy: props.ledgerRemovalPolicy });
@@ -211,7 +227,8 @@ export class Taskgate<T extends AnyTask> extends Construct {
       const size =
         GATE_OWN_ENVIRONMENT +
         longestGate +
-        Object.entries(env).reduce(
+        // The gate's webhook variables too: a long URL in webhookUrls counts against the same 4 KB.
+        Object.entries({ ...env, ...gate.webhookEnvironment }).reduce(
           (sum, [name, value]) => sum + name.length + (name === WORKER_ENV.queues ? queuesLength : Token.isUnresolved(value) ? UNRESOLVED_VALUE_LENGTH : value.length),
           0,
         );
@@ -256,6 +273,15 @@ export class Taskgate<T extends AnyTask> extends Construct {
       ],
     ];
     for (const [arn, reason] of wildcards) acknowledgeWildcard(this, arn, reason);
+  }
+
+  /** A `webhookUrls` entry no task reads is a typo or a leftover: say so instead of setting it unused. */
+  private checkWebhookUrls(urls: Readonly<Record<string, string>>): void {
+    const read = new Set(this.registry.all().flatMap((task) => (typeof task.webhook?.url === 'object' && task.webhook.url.from === 'env' ? [task.webhook.url.name] : [])));
+    const unused = Object.keys(urls).filter((name) => !read.has(name));
+    if (unused.length > 0) {
+      throw new ConfigurationError(`Taskgate: webhookUrls ${unused.join(', ')} ${unused.length === 1 ? 'is' : 'are'} read by no task's fromEnv(); read: ${[...read].join(', ') || 'none'}`);
+    }
   }
 
   /** Each gate's queue and DLQ names: unique in the Taskgate, and in the stack. */

@@ -18,7 +18,13 @@ export type PermanentReason =
   | 'wrong-gate'
   | 'invalid-payload'
   | 'task-permanent'
-  | 'retries-exhausted';
+  | 'retries-exhausted'
+  /** A webhook's endpoint answered 410 Gone. */
+  | 'endpoint-gone'
+  /** A webhook's endpoint answered a status no retry changes (3xx, most 4xx); the error has the status and the body's first kilobyte. */
+  | 'endpoint-rejected'
+  /** A webhook task's URL or signing secret is missing or not allowed (plain http://, a malformed secret). */
+  | 'webhook-config';
 
 /**
  * A failure that no retry can fix: the worker moves the message to the gate's DLQ with the reason

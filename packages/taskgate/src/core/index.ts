@@ -5,3 +5,6 @@ export * from './registry';
 export * from './schedule-expression';
 export * from './task';
 export * from './task-metadata';
+export * from './http-exchange';
+export * from './webhook-task';
+export * from './webhook-url';

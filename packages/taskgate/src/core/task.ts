@@ -1,6 +1,7 @@
 import type { $ZodType, output } from 'zod/v4/core';
 import * as z from 'zod/mini';
 import { ConfigurationError } from './errors';
+import type { WebhookSpec } from './webhook-task';
 
 /** What a task's `run` gets besides its payload. */
 export interface TaskContext {
@@ -109,6 +110,8 @@ export interface TaskDefinition<Name extends string = string, Schema extends $Zo
   readonly timeout: number;
   readonly retry: Required<RetryOptions>;
   readonly misfire: MisfireOptions;
+  /** Set by {@link defineWebhookTask}: the request the run sends. Absent on a task with its own code. */
+  readonly webhook?: WebhookSpec;
   run(payload: output<Schema>, context: TaskContext): Promise<unknown> | unknown;
 }
 

@@ -1,6 +1,6 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { WORKER_ENV } from '../worker/worker-env';
+import { EMBEDDED_EXECUTION_ENV, WORKER_ENV } from '../worker/worker-env';
 import { FunctionHost } from './function-host';
 import { resolveIntrinsics, type LocalResource } from './intrinsics';
 import type { TaskgateFound } from './local-config';
@@ -15,6 +15,7 @@ import { SDK_NODE_WARNING_OPT_OUT } from './sdk-warning';
 import { functionPlacement, stackPlacement, type FunctionPlacement } from './stack-environment';
 import { stallLimit, stallWarnings } from './stall';
 import { qualifiedName, taskgateOf, type AppTaskgate } from './taskgates';
+import { localSigningSecret, webhookUrlOverrides } from './webhook-secrets';
 import type { AppModel, FunctionModel, MappingModel } from './template';
 
 /** Credentials the embedded servers accept; nothing here reaches AWS. */
@@ -35,6 +36,8 @@ export interface EmbeddedContext {
   readonly scheduleGroups: string[];
   /** The app's Taskgates, the first first. */
   readonly taskgates: readonly AppTaskgate[];
+  /** The state folder (absolute): local stand-ins such as webhook secrets live under it. */
+  readonly stateDir: string;
 }
 
 /** What starting the stacks built up. */
@@ -112,6 +115,11 @@ function startGate(
   const { environment, ledgerTable } = functionEnvironment(model, fn, placement, provisioned, resource, taskgate, stacks);
   const gate = queueModel.gate ?? fn.gate ?? fn.logicalId;
   const gateName = qualifiedName(taskgate, gate);
+  Object.assign(
+    environment,
+    webhookUrlOverrides(fn.taskMetadata, process.env),
+    localSigningSecret(ctx.stateDir, gateName, gate, fn.environment, process.env, (file) => out.line(`webhook secret of gate ${gateName}: created ${file} (give its content to your local receiver)`)),
+  );
   const host = startHost(model, fn, fn.assetPath, gateName, placement, environment, ctx);
   hosts.push(host);
   closers.push(() => host.close());
@@ -158,6 +166,8 @@ function functionEnvironment(
   const { warnings, found } = stacks;
   const environment: Record<string, string> = {};
   for (const [name, value] of Object.entries(fn.environment)) {
+    // The Secrets Manager secret has no local stand-in here; localSigningSecret gives the worker its own.
+    if (name === WORKER_ENV.signingSecretArn) continue;
     try {
       environment[name] = resolveIntrinsics(value, { region: placement.region, accountId: placement.accountId, stackName: model.stackName, resource });
     } catch (error) {
@@ -208,7 +218,7 @@ function startHost(
       AWS_LAMBDA_FUNCTION_NAME: functionName,
       AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(placement.memoryMb),
       AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
-      AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs_local',
+      AWS_EXECUTION_ENV: EMBEDDED_EXECUTION_ENV,
     },
     onLog: (line) => {
       const text = formatLogLine(gateName, line, options.verbose);

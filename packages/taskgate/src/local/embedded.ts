@@ -60,7 +60,7 @@ export async function startEmbedded(
     const models = await synth();
     const taskgates = appTaskgates(models);
     const endpoints = { sqs: servers.sqsEndpoint, dynamodb: servers.dynamodbEndpoint, scheduler: control.endpoint };
-    const context: EmbeddedContext = { sqs: servers.sqs, dynamodb: servers.dynamodb, endpoints, options, out, closers, onceQueues, scheduleGroups, taskgates };
+    const context: EmbeddedContext = { sqs: servers.sqs, dynamodb: servers.dynamodb, endpoints, options, out, closers, onceQueues, scheduleGroups, taskgates, stateDir };
     const stacks = await startStacks(models, context, gates);
     scheduler = buildScheduler(models, taskgates, stacks.queueUrls, runtimeClock, out, queueSender(servers.sqs));
     stacks.warnings.push(...scheduler.warnings);

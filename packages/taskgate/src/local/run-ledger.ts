@@ -23,7 +23,7 @@ export async function ledgerLookup(dynamodb: DynamoDBClient, table: string, reco
         RequestItems: {
           [table]: {
             Keys: [...keys].map((pk) => ({ [LEDGER_SCHEMA.partitionKey]: { S: pk } })),
-            ProjectionExpression: 'pk, #s, durationMs, #e, reason, startedAt',
+            ProjectionExpression: 'pk, #s, durationMs, #e, reason, startedAt, responseStatus',
             ExpressionAttributeNames: { '#s': 'status', '#e': 'error' },
           },
         },
@@ -36,6 +36,7 @@ export async function ledgerLookup(dynamodb: DynamoDBClient, table: string, reco
         error: item.error?.S,
         reason: item.reason?.S,
         startedAt: item.startedAt?.S === undefined ? undefined : Date.parse(item.startedAt.S),
+        responseStatus: item.responseStatus?.N === undefined ? undefined : Number(item.responseStatus.N),
       });
     }
   } catch {

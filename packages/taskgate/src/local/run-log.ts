@@ -15,6 +15,8 @@ export interface RunLine {
   readonly latenessSeconds?: number;
   readonly attempt: number;
   readonly detail?: string;
+  /** A webhook run's response status. */
+  readonly responseStatus?: number;
 }
 
 /** What the ledger says about a run, when there is a ledger. */
@@ -25,6 +27,8 @@ export interface LedgerView {
   readonly reason?: string;
   /** Epoch ms the recorded run started. */
   readonly startedAt?: number;
+  /** A webhook run's response status. */
+  readonly responseStatus?: number;
 }
 
 /** Ledger statuses that, after a batch whose record failed, mean another delivery holds or finished the run. */
@@ -55,14 +59,14 @@ export function runLines(gate: string, report: BatchReport, ledger: ReadonlyMap<
       // After the batch, a run still running (or already done) is another delivery's: this one
       // found it leased and comes back when that lease ends. A run of this delivery that failed says failed.
       if (recorded && HELD_ELSEWHERE.includes(recorded.status)) return { ...base, outcome: 'retry', detail: 'leased by another worker; back when its lease ends' };
-      return { ...base, outcome: 'retry', durationMs: recorded?.durationMs ?? base.durationMs, detail: recorded?.error };
+      return { ...base, outcome: 'retry', durationMs: recorded?.durationMs ?? base.durationMs, detail: recorded?.error, responseStatus: recorded?.responseStatus };
     }
     if (invalid) return { ...base, outcome: 'dead', detail: invalid };
     // A record started before this batch belongs to an earlier delivery: this one was a duplicate, not run.
     if (recorded?.startedAt !== undefined && recorded.startedAt < report.startedAt && (recorded.status === 'succeeded' || recorded.status === 'skipped')) {
       return { ...base, outcome: 'duplicate', detail: `run already ${recorded.status}; not run again` };
     }
-    if (recorded) return { ...base, outcome: recorded.status, durationMs: recorded.durationMs ?? base.durationMs, detail: runDetail(recorded) };
+    if (recorded) return { ...base, outcome: recorded.status, durationMs: recorded.durationMs ?? base.durationMs, detail: runDetail(recorded), responseStatus: recorded.responseStatus };
     return { ...base, outcome: 'done' };
   });
 }
@@ -72,7 +76,8 @@ export function formatRunLine(line: RunLine, now = new Date()): string {
   const late = line.latenessSeconds === undefined ? '' : `  late ${formatSeconds(Math.max(0, line.latenessSeconds))}`;
   const attempt = line.attempt > 1 ? `  attempt ${line.attempt}` : '';
   const detail = line.detail ? `  (${printable(line.detail)})` : '';
-  return `${clock(now)}  run  ${printable(line.gate).padEnd(12)} ${printable(line.task).padEnd(28)} ${printable(line.outcome).padEnd(9)} ${formatSeconds(line.durationMs / 1000)}${late}${attempt}${detail}`;
+  const http = line.responseStatus === undefined ? '' : `  HTTP ${line.responseStatus}`;
+  return `${clock(now)}  run  ${printable(line.gate).padEnd(12)} ${printable(line.task).padEnd(28)} ${printable(line.outcome).padEnd(9)} ${formatSeconds(line.durationMs / 1000)}${http}${late}${attempt}${detail}`;
 }
 
 /**

@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { METADATA_KEYS, type TaskgateIdentity } from '../core/outputs';
 import type { TaskMetadata } from '../core/task-metadata';
 import { tickTime } from '../core/task-message';
+import { WORKER_ENV } from '../worker/worker-env';
 import { LOCAL_ACCOUNT_ID, type StackEnvironment } from './stack-environment';
 
 /**
@@ -150,6 +151,18 @@ export function readTemplate(templateFile: string, stackName: string, environmen
   return modelFromTemplate(template, stackName, path.dirname(templateFile), environment);
 }
 
+/** The secrets workers sign webhooks with: the embedded runtime stands in for them with a local file (see webhook-secrets.ts). */
+function signingSecretIds(resources: Readonly<Record<string, { Type: string; Properties?: Record<string, unknown> }>>): Set<string> {
+  const ids = new Set<string>();
+  for (const resource of Object.values(resources)) {
+    if (resource.Type !== 'AWS::Lambda::Function') continue;
+    const variables = (resource.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables;
+    const ref = (variables?.[WORKER_ENV.signingSecretArn] as { Ref?: unknown } | undefined)?.Ref;
+    if (typeof ref === 'string') ids.add(ref);
+  }
+  return ids;
+}
+
 /**
  * The model of a parsed template: a synthesized one (`outdir` resolves the asset folders) or a
  * deployed one from CloudFormation's GetTemplate (no outdir: the bundles are not on this machine).
@@ -169,6 +182,7 @@ export function modelFromTemplate(template: TemplateDocument, stackName: string,
     return typeof value === 'string' ? value : undefined;
   };
   const taskgate = (id: string) => identity(resources[id]?.Metadata?.[METADATA_KEYS.taskgate]);
+  const signingSecrets = signingSecretIds(resources);
 
   for (const [id, resource] of Object.entries(resources)) {
     const p = resource.Properties ?? {};
@@ -298,7 +312,7 @@ export function modelFromTemplate(template: TemplateDocument, stackName: string,
         break;
       }
       default:
-        if (!IGNORED_TYPES.has(resource.Type)) warnings.push(`${cdkPath(id)}: ${resource.Type} is not emulated by the embedded runtime`);
+        if (!IGNORED_TYPES.has(resource.Type) && !signingSecrets.has(id)) warnings.push(`${cdkPath(id)}: ${resource.Type} is not emulated by the embedded runtime`);
     }
   }
   const resourceTypes = new Map(Object.entries(resources).map(([id, resource]) => [id, resource.Type]));

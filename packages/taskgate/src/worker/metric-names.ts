@@ -19,4 +19,15 @@ export const METRICS = {
   lateness: 'RunLateness',
   /** The delivery's attempt number. */
   attempts: 'RunAttempts',
+  /** Webhook runs: milliseconds from sending the request to the response's last byte. */
+  responseTime: 'WebhookResponseTime',
+  /** Webhook runs: bytes of response body. */
+  responseSize: 'WebhookResponseSize',
+  /** Webhook runs: a count per response by status class, `WebhookResponses2xx` ... `WebhookResponses5xx`, or `WebhookResponsesNone` when none came. */
+  responseClassPrefix: 'WebhookResponses',
 } as const;
+
+/** The metric that counts a webhook response of this status (see METRICS.responseClassPrefix). */
+export function responseClassMetric(status: number | undefined): string {
+  return `${METRICS.responseClassPrefix}${status === undefined ? 'None' : `${Math.floor(status / 100)}xx`}`;
+}

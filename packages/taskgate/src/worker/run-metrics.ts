@@ -1,5 +1,6 @@
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { METRICS } from './metric-names';
+import type { HttpExchange } from '../core/http-exchange';
+import { METRICS, responseClassMetric } from './metric-names';
 
 export type RunOutcomeName = keyof typeof METRICS.runs;
 
@@ -10,6 +11,8 @@ export interface RunSample {
   readonly attempt: number;
   readonly durationMs?: number;
   readonly latenessSeconds?: number;
+  /** A webhook run's response. */
+  readonly response?: HttpExchange;
 }
 
 /** Where the worker reports runs; a no-op in unit tests and benchmarks. */
@@ -50,10 +53,17 @@ export class PowertoolsRunMetrics implements RunMetrics {
         this.metrics.addMetric(METRICS.attempts, MetricUnit.Count, sample.attempt);
         if (sample.durationMs !== undefined) this.metrics.addMetric(METRICS.duration, MetricUnit.Milliseconds, sample.durationMs);
         if (sample.latenessSeconds !== undefined) this.metrics.addMetric(METRICS.lateness, MetricUnit.Seconds, sample.latenessSeconds);
+        if (sample.response) addResponse(this.metrics, sample.response);
       }
       this.metrics.publishStoredMetrics();
     }
   }
+}
+
+function addResponse(metrics: Metrics, response: HttpExchange): void {
+  metrics.addMetric(responseClassMetric(response.status), MetricUnit.Count, 1);
+  metrics.addMetric(METRICS.responseTime, MetricUnit.Milliseconds, response.durationMs);
+  metrics.addMetric(METRICS.responseSize, MetricUnit.Bytes, response.bytes);
 }
 
 export const noMetrics: RunMetrics = { add: () => undefined, flush: () => undefined };

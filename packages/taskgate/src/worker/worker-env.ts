@@ -16,4 +16,19 @@ export const WORKER_ENV = {
   onceScheduleRoleArn: 'TASKGATE_ONCE_ROLE_ARN',
   /** The Scheduler schedule group that holds one-time schedules. */
   scheduleGroup: 'TASKGATE_SCHEDULE_GROUP',
+  /** The Secrets Manager secret (ARN) holding the gate's webhook signing secret(s); set when the gate has webhook tasks. */
+  signingSecretArn: 'TASKGATE_SIGNING_SECRET_ARN',
+  /** A file holding the gate's signing secret(s): the embedded runtime's `.taskgate/secrets/<gate>`. */
+  signingSecretFile: 'TASKGATE_SIGNING_SECRET_FILE',
 } as const;
+
+/** `AWS_EXECUTION_ENV` of the embedded runtime's execution environments (Lambda's own names its runtime). */
+export const EMBEDDED_EXECUTION_ENV = 'AWS_Lambda_nodejs_local';
+
+/**
+ * The variable that gives a gate's signing secret(s) directly, for local runs and tests:
+ * `TASKGATE_WEBHOOK_SECRET_<GATE>`, the gate's name upper-cased with every other character as `_`.
+ */
+export function webhookSecretVariable(gate: string): string {
+  return `TASKGATE_WEBHOOK_SECRET_${gate.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
+}

@@ -2,6 +2,7 @@ import { ChangeMessageVisibilityCommand, type SQSClient } from '@aws-sdk/client-
 import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
 import { parseEnvelope, type Envelope } from '../core/envelope';
 import { PermanentError, RetryLaterError, type PermanentReason } from '../core/errors';
+import { httpExchangeOf } from '../core/http-exchange';
 import { ledgerPayload, type Ledger } from './ledger/ledger';
 import type { TaskRegistry } from '../core/registry';
 import type { AnyTask, TaskLogger } from '../core/task';
@@ -164,17 +165,20 @@ export class Worker {
     }
 
     const started = this.now();
+    let result: unknown;
     try {
       const context = new RunContext(envelope, attempt, started + timeoutMs, logger, this.options.triggers);
-      await this.deadlines.run(task, payload, context, timeoutMs);
+      result = await this.deadlines.run(task, payload, context, timeoutMs);
     } catch (error) {
       return this.failed(record, envelope, task, attempt, claim.token, started, latenessSeconds, error, remainingMs);
     }
     const durationMs = this.now() - started;
-    const kept = await this.recordOutcome(() => ledger.finish(task.name, envelope.id, claim.token, { status: 'succeeded', attempt, finishedAt: this.now(), durationMs }), keys, remainingMs);
+    // A webhook task's run reports its HTTP response; any other task's result is its own business.
+    const response = httpExchangeOf(result);
+    const kept = await this.recordOutcome(() => ledger.finish(task.name, envelope.id, claim.token, { status: 'succeeded', attempt, finishedAt: this.now(), durationMs, response }), keys, remainingMs);
     if (kept === false) logger.warn('run succeeded after its lease ran out; another worker had taken it over', keys);
     logger.info('run succeeded', { ...keys, outcome: 'succeeded', durationMs, latenessSeconds });
-    this.metrics.add({ task: task.name, outcome: 'succeeded', attempt, durationMs, latenessSeconds });
+    this.metrics.add({ task: task.name, outcome: 'succeeded', attempt, durationMs, latenessSeconds, response });
     return { status: 'succeeded', task: task.name, runId: envelope.id, durationMs };
   }
 
@@ -192,22 +196,23 @@ export class Worker {
     const message = errorMessage(error);
     const durationMs = this.now() - started;
     const keys = { task: task.name, runId: envelope.id, attempt };
+    const response = httpExchangeOf(error);
     const permanent = error instanceof PermanentError;
     if (permanent || attempt >= task.retry.maxAttempts) {
       const reason: PermanentReason = permanent ? error.reason : 'retries-exhausted';
       const error_ = permanent ? error.message : `attempt ${attempt} of ${task.retry.maxAttempts} failed: ${message}`;
       const outcome = await this.moveToDeadLetterQueue(record, { reason, message: error_, task: task.name, attempts: attempt }, remainingMs);
-      const end = { status: outcome.status === 'dead' ? ('dead' as const) : ('failed' as const), attempt, finishedAt: this.now(), durationMs, error: error_, reason };
+      const end = { status: outcome.status === 'dead' ? ('dead' as const) : ('failed' as const), attempt, finishedAt: this.now(), durationMs, error: error_, reason, response };
       await this.recordOutcome(() => this.options.ledger.finish(task.name, envelope.id, token, end), keys, remainingMs);
-      this.metrics.add({ task: task.name, outcome: outcome.status === 'dead' ? 'dead' : 'failed', attempt, durationMs, latenessSeconds });
+      this.metrics.add({ task: task.name, outcome: outcome.status === 'dead' ? 'dead' : 'failed', attempt, durationMs, latenessSeconds, response });
       return outcome;
     }
-    await this.recordOutcome(() => this.options.ledger.finish(task.name, envelope.id, token, { status: 'failed', attempt, finishedAt: this.now(), durationMs, error: message }), keys, remainingMs);
+    await this.recordOutcome(() => this.options.ledger.finish(task.name, envelope.id, token, { status: 'failed', attempt, finishedAt: this.now(), durationMs, error: message, response }), keys, remainingMs);
     const hint = error instanceof RetryLaterError ? error.retryAfterSeconds : undefined;
     const delaySeconds = backoffSeconds(attempt, task.retry, this.random, hint);
     await this.delay(record, delaySeconds);
     this.options.logger.warn('run failed; retrying after a backoff', { ...keys, outcome: 'retry', error: message, delaySeconds, durationMs });
-    this.metrics.add({ task: task.name, outcome: 'failed', attempt, durationMs, latenessSeconds });
+    this.metrics.add({ task: task.name, outcome: 'failed', attempt, durationMs, latenessSeconds, response });
     return { status: 'retry', task: task.name, error: message, delaySeconds };
   }
 

@@ -25,7 +25,12 @@ const NAMES = {
   '#error': 'error',
   '#reason': 'reason',
   '#payload': 'payload',
+  '#responseStatus': 'responseStatus',
+  '#responseMs': 'responseMs',
+  '#responseBytes': 'responseBytes',
 };
+/** A webhook run's response, which a new attempt's claim clears with the rest of the last outcome. */
+const RESPONSE_NAMES = ['#responseStatus', '#responseMs', '#responseBytes'];
 /** What a claim and a recorded verdict write about the run's start (values from startValues). */
 const START_FIELDS = [
   '#task = :task',
@@ -59,7 +64,7 @@ export class DynamoLedger implements Ledger {
     const claimed = await this.update(
       runKey(run.task, run.id),
       [...START_FIELDS, ...payloadField(run), '#status = :running', '#leaseUntil = :leaseUntil', '#claimToken = :token'],
-      ['#finishedAt', '#durationMs', '#error', '#reason'],
+      ['#finishedAt', '#durationMs', '#error', '#reason', ...RESPONSE_NAMES],
       CLAIMABLE,
       { ...this.startValues(run), ...claimableValues(run), ':leaseUntil': run.now + leaseMs, ':token': token },
     );
@@ -76,7 +81,7 @@ export class DynamoLedger implements Ledger {
   finish(task: string, id: string, token: string, end: RunEnd): Promise<boolean> {
     return this.update(
       runKey(task, id),
-      ['#status = :status', '#finishedAt = :finishedAt', '#durationMs = :durationMs', '#attempts = :attempt', ...optionalFields(end)],
+      ['#status = :status', '#finishedAt = :finishedAt', '#durationMs = :durationMs', '#attempts = :attempt', ...optionalFields(end), ...responseFields(end)],
       ['#leaseUntil', '#claimToken'],
       '#claimToken = :token',
       {
@@ -86,6 +91,7 @@ export class DynamoLedger implements Ledger {
         ':attempt': end.attempt,
         ':token': token,
         ...optionalValues(end),
+        ...responseValues(end),
       },
     );
   }
@@ -163,6 +169,19 @@ function optionalValues(outcome: { readonly error?: string; readonly reason?: st
     ...(outcome.error === undefined ? {} : { ':error': outcome.error.slice(0, MAX_ERROR_LENGTH) }),
     ...(outcome.reason === undefined ? {} : { ':reason': outcome.reason }),
   };
+}
+
+/** The response's fields that it has: a run without an answer has no status. */
+function responseFields(end: RunEnd): string[] {
+  const response = end.response;
+  if (!response) return [];
+  return [...(response.status === undefined ? [] : ['#responseStatus = :responseStatus']), '#responseMs = :responseMs', '#responseBytes = :responseBytes'];
+}
+
+function responseValues(end: RunEnd): Record<string, number> {
+  const response = end.response;
+  if (!response) return {};
+  return { ...(response.status === undefined ? {} : { ':responseStatus': response.status }), ':responseMs': response.durationMs, ':responseBytes': response.bytes };
 }
 
 function claimableValues(run: RunStart): Record<string, unknown> {

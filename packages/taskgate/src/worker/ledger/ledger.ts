@@ -1,3 +1,4 @@
+import type { HttpExchange } from '../../core/http-exchange';
 import type { RunStatus } from './record';
 
 /** What the worker knows about a run when it claims it. */
@@ -51,6 +52,8 @@ export interface RunEnd {
   readonly durationMs: number;
   readonly error?: string;
   readonly reason?: string;
+  /** A webhook run's response: status (absent when none came), duration and size. */
+  readonly response?: HttpExchange;
 }
 
 /** A run recorded without being claimed: skipped (misfire) or dead before it could run (bad payload). */

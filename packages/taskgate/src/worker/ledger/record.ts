@@ -46,6 +46,12 @@ export interface RunRecord {
   readonly error?: string;
   /** Why a run was skipped or dead-lettered (a PermanentReason or `misfire`). */
   readonly reason?: string;
+  /** A webhook run's response status; absent when no response came (or the task is not a webhook). */
+  readonly responseStatus?: number;
+  /** A webhook run's request, from sending to the response's last byte, in milliseconds. */
+  readonly responseMs?: number;
+  /** A webhook run's response body size in bytes. */
+  readonly responseBytes?: number;
   /** Epoch ms until which a `running` claim belongs to the worker that made it. */
   readonly leaseUntil?: number;
   /** The token of the claim that holds a `running` run; its outcome is written only with it. */
