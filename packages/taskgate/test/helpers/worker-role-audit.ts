@@ -53,7 +53,7 @@ export interface RoleAudit {
   readonly role: string;
   readonly gate: string;
   readonly statements: number;
-  /** Secrets Manager statements seen (0: no gate has a secret yet). */
+  /** Secrets Manager actions granted (0: the gate has no secret). */
   readonly secretStatements: number;
   readonly problems: readonly string[];
 }
@@ -62,8 +62,9 @@ export interface RoleAudit {
  * Each worker role's statements against what a gate's worker may touch: its own queue (receive,
  * delete, visibility) and DLQ (send), the task queues of the app's gates (send: chain), the ledger
  * table and its indexes (no Scan, no deletes), its own log group, one-time schedules in the app's
- * group and passing the scheduler role that sends them, and Secrets Manager secrets of its own gate
- * only (a secret belongs to a gate by its `taskgate:gate` metadata or its logical id).
+ * group and passing the scheduler role that sends them, named SSM parameters (a webhook's
+ * `fromSsm` URL), and Secrets Manager secrets of its own gate only (a secret belongs to a gate by
+ * its `taskgate:gate` metadata or its logical id).
  */
 export function auditWorkerRoles(template: { Resources: Resources }): RoleAudit[] {
   const resources = template.Resources;
@@ -96,6 +97,8 @@ export function auditWorkerRoles(template: { Resources: Resources }): RoleAudit[
                   ? all((id) => logGroups.includes(id))
                   : action === 'scheduler:CreateSchedule'
                     ? targets.every((target) => /:schedule\/[^/*]+\/\*$/.test(literalText(target)))
+                    : action === 'ssm:GetParameter'
+                      ? targets.every((target) => /:parameter\/./.test(literalText(target)))
                     : action === 'iam:PassRole'
                       ? all(schedulerRole)
                       : action.startsWith('secretsmanager:')

@@ -4,6 +4,9 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { METADATA_KEYS } from '../../src/core/outputs';
+import { defineWebhookTask } from '../../src/core/webhook-task';
+import { fromEnv, fromSsm } from '../../src/core/webhook-url';
+import { webhookSecretVariable } from '../../src/worker/worker-env';
 import { chaosPlans } from '../helpers/chaos-plan';
 import { seededRandom } from '../helpers/fault-proxy';
 import { GateHarness } from '../helpers/gate-harness';
@@ -16,10 +19,18 @@ import { auditWorkerRoles } from '../helpers/worker-role-audit';
 // Issue 17's least-privilege suite: what each worker role may touch, read from the synthesized
 // template, and a canary secret that must never leave the worker's environment.
 
+/** Three gates, two of them with webhook tasks (each such gate gets its own signing secret). */
 function threeGates(): ReturnType<typeof taskgateStack> {
   return taskgateStack(testApp(), {
-    tasks: [fixtureTask('sweep'), fixtureTask('report', 'narrow'), fixtureTask('rates', 'serial')],
+    tasks: [
+      fixtureTask('sweep'),
+      fixtureTask('report', 'narrow'),
+      defineWebhookTask({ name: 'notify-partner', gate: 'narrow', url: fromSsm('/partner/url') }),
+      fixtureTask('rates', 'serial'),
+      defineWebhookTask({ name: 'rates-hook', gate: 'serial', url: fromEnv('RATES_URL') }),
+    ],
     gates: { default: { concurrency: 2 }, narrow: { concurrency: 3 }, serial: { concurrency: 1 } },
+    webhookUrls: { RATES_URL: 'https://rates.example.com/hook' },
   });
 }
 
@@ -31,15 +42,15 @@ describe('worker roles', () => {
     console.log(
       [
         'least privilege (synthesized worker roles):',
-        formatTable(['gate', 'statements', 'secretsmanager statements', 'problems'], audits.map((audit) => [audit.gate, audit.statements, audit.secretStatements, audit.problems.length])),
-        secrets === 0
-          ? 'no Secrets Manager secret in the template yet (webhook secrets: issue 14): the own-secrets rule holds trivially for now, and the tampered stack below shows it is checked'
-          : `${secrets} Secrets Manager secret(s) checked against their gates`,
+        formatTable(['gate', 'statements', 'secretsmanager actions', 'problems'], audits.map((audit) => [audit.gate, audit.statements, audit.secretStatements, audit.problems.length])),
+        `${secrets} Secrets Manager secret(s) (the webhook gates' signing secrets) checked against their gates; with none, the rule would hold trivially`,
         "note: the ledger grant includes dynamodb:PutItem and dynamodb:Query, which the worker's code does not call today (it claims and records with UpdateItem, reads with GetItem)",
       ].join('\n'),
     );
     expect(audits.map((audit) => audit.gate).sort()).toEqual(['default', 'narrow', 'serial']);
     expect(audits.flatMap((audit) => audit.problems)).toEqual([]);
+    // The webhook gates read their own secret; the rule was exercised, not passed trivially.
+    expect(audits.filter((audit) => audit.secretStatements > 0).map((audit) => audit.gate).sort()).toEqual(['narrow', 'serial']);
   });
 
   it("finds a grant beyond them: another gate's secret, another gate's queue to consume, another gate's DLQ, a Scan, every resource", () => {
@@ -47,14 +58,14 @@ describe('worker roles', () => {
     const gateNamed = (name: string) => taskgate.gates.get(name)!;
     const role = (name: string) => gateNamed(name).worker.role!;
     const queue = (name: string, kind: 'queue' | 'deadLetterQueue') => gateNamed(name)[kind];
-    const secret = new secretsmanager.Secret(stack, 'WebhookSecretNarrow');
+    const secret = new secretsmanager.Secret(stack, 'OtherSecret');
     (secret.node.defaultChild as CfnResource).addMetadata(METADATA_KEYS.gate, 'narrow');
     secret.grantRead(role('default'));
     role('default').addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['sqs:ReceiveMessage'], resources: [queue('narrow', 'queue').queueArn] }));
     role('narrow').addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [queue('default', 'deadLetterQueue').queueArn] }));
     role('serial').addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['dynamodb:Scan'], resources: ['*'] }));
     const problems = auditWorkerRoles(templateOf(stack).toJSON() as { Resources: Record<string, never> }).flatMap((audit) => audit.problems);
-    expect(problems.join('\n')).toMatch(/secretsmanager:GetSecretValue .*WebhookSecretNarrow.* beyond what gate default's worker may touch/);
+    expect(problems.join('\n')).toMatch(/secretsmanager:GetSecretValue .*OtherSecret.* beyond what gate default's worker may touch/);
     expect(problems.join('\n')).toMatch(/sqs:ReceiveMessage .*GatenarrowQueue.* beyond what gate default's/);
     expect(problems.join('\n')).toMatch(/sqs:SendMessage .*GatedefaultDeadLetterQueue.* beyond what gate narrow's/);
     expect(problems.join('\n')).toMatch(/dynamodb:Scan on "\*" is beyond what gate serial's/);
@@ -80,7 +91,7 @@ describe('no secret in a log line, a DLQ attribute or a ledger record', () => {
       maxReceiveCount: 10,
       functionTimeoutSeconds: 8,
       // The webhook secret as a gate's worker will hold it (issue 14), and the worker's AWS credentials.
-      environment: { CHAOS_RECORDER_URL: recorder.url, TASKGATE_WEBHOOK_SECRET_DEFAULT: CANARY, AWS_SECRET_ACCESS_KEY: CANARY, AWS_SESSION_TOKEN: CANARY, POWERTOOLS_LOG_LEVEL: 'DEBUG' },
+      environment: { CHAOS_RECORDER_URL: recorder.url, [webhookSecretVariable('default')]: CANARY, AWS_SECRET_ACCESS_KEY: CANARY, AWS_SESSION_TOKEN: CANARY, POWERTOOLS_LOG_LEVEL: 'DEBUG' },
     });
   }, 120_000);
   afterAll(async () => {
