@@ -293,3 +293,21 @@ describe('gate worker: an outcome write that fails after the effects happened', 
     expect(ledgerWrites()).toHaveLength(4);
   });
 });
+
+describe('gate worker: a claim whose answer was lost', () => {
+  it('is recognized by its token when the SDK retry finds the run leased to itself, and the task runs at once', async () => {
+    let token: unknown;
+    dynamo.on(UpdateCommand).callsFake((input: { ConditionExpression?: string; ExpressionAttributeValues?: Record<string, unknown> }) => {
+      if (input.ConditionExpression?.includes('attribute_not_exists')) {
+        // The write landed; the client saw its condition fail on the retry.
+        token = input.ExpressionAttributeValues?.[':token'];
+        throw new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
+      }
+      return {};
+    });
+    dynamo.on(GetCommand).callsFake(() => ({ Item: { status: 'running', leaseUntil: Date.now() + 60_000, claimToken: token } }));
+    expect(await invoke(sqsRecord({ task: 'greet', payload: { who: 'me' }, id: 'lost-1' }))).toEqual({ batchItemFailures: [] });
+    expect(ran).toHaveLength(1);
+    expect(visibility()).toEqual([]);
+  });
+});
