@@ -77,7 +77,7 @@ async function ledgerCeiling(endpoint: string, table: string, count: number): Pr
     Array.from({ length: 10 }, async () => {
       while (next < count) {
         const id = `ceiling-${Date.now()}-${next++}`;
-        const claim = await ledger.claim({ task: 'bench-ceiling', id, gate: 'default', source: 'api', scheduledAt: new Date(), attempt: 1, now: Date.now() }, 60_000);
+        const claim = await ledger.claim({ task: 'bench-ceiling', id, gate: 'default', source: 'api', scheduledAt: new Date(), attempt: 1, now: Date.now(), sentAt: Date.now() }, 60_000);
         if (claim.outcome !== 'claimed') throw new Error(`ledger ceiling: ${id} was not claimable`);
         await ledger.finish('bench-ceiling', id, claim.token, { status: 'succeeded', attempt: 1, finishedAt: Date.now(), durationMs: 0 });
       }

@@ -77,6 +77,16 @@ describe('raw stack traces where one line is promised', () => {
     expect(expectOneLine(result)).toBe('taskgate: no AWS region; pass --region (such as --region eu-west-1) or set AWS_REGION (or a region in your AWS profile)');
   });
 
+  it('taskgate tasks --stack with no region says so too (found by the bad-input suite): it reads the stack by another path', async () => {
+    const result = await runCli(['tasks', '--stack', STACK], { cwd, env: { AWS_ENDPOINT_URL: stub.endpoint, ...credentials } });
+    expect(expectOneLine(result)).toBe('taskgate: no AWS region; pass --region (such as --region eu-west-1) or set AWS_REGION (or a region in your AWS profile)');
+  });
+
+  it('a --region that is no region name (found by the bad-input suite) says so, instead of a stack trace', async () => {
+    const result = await runCli(['status', '--stack', STACK, '--region', 'eu_west'], { cwd, env: { AWS_ENDPOINT_URL: stub.endpoint, ...credentials } });
+    expect(expectOneLine(result)).toBe('taskgate: "eu_west" is not an AWS region; pass one such as --region eu-west-1 (or set AWS_REGION)');
+  });
+
   it('a closed stdout pipe (taskgate ... | head) ends the command quietly: exit 0, nothing on stderr', async () => {
     const child = spawnCli(['tasks', '--stack', STACK], { cwd, env: { AWS_ENDPOINT_URL: stub.endpoint, AWS_REGION: 'eu-west-1', ...credentials } });
     // The reader is gone before the first line is written, as `head` is after its lines.

@@ -63,3 +63,24 @@ describe('the dead-letter attribute', () => {
     expect(ownAttributes({ [DEAD_LETTER_ATTRIBUTE]: text('{"reason":1}'), tenant: text('acme') })).toEqual({ tenant: text('acme') });
   });
 });
+
+describe('a message sent with its own taskgate attribute (found by the bad-input suite)', () => {
+  it("puts back from its overflow only attributes SQS accepts, so SQS does not refuse the dead letter", () => {
+    const forged = JSON.stringify({
+      reason: 'task-permanent',
+      error: 'earlier',
+      attempts: 1,
+      failedAt: '2026-01-01T00:00:00.000Z',
+      overflow: {
+        'bad name!': { DataType: 'String', StringValue: 'x' },
+        'aws.reserved': { DataType: 'String', StringValue: 'x' },
+        typeless: { DataType: 'Text', StringValue: 'x' },
+        nul: { DataType: 'String', StringValue: 'a\u0000b' },
+        kept: { DataType: 'String.custom', StringValue: 'fine' },
+      },
+    });
+    const own = ownAttributes({ taskgate: { DataType: 'String', StringValue: forged } });
+    expect(own).toEqual({ kept: { DataType: 'String.custom', StringValue: 'fine' } });
+    expect(sqsAttributeProblems(deadLetterAttributes({ reason: 'invalid-json', error: 'x', attempts: 1, failedAt: '2026-01-01T00:00:00.000Z' }, own))).toEqual([]);
+  });
+});

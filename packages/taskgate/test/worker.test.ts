@@ -277,3 +277,59 @@ describe('gate worker: configuration', () => {
     await expect(bare(sqsEvent(sqsRecord({ task: 'greet' })), context)).rejects.toThrow(/TASKGATE_GATE is not set/);
   });
 });
+
+describe('gate worker: an outcome write that fails after the effects happened', () => {
+  /** Every outcome write (not the claim) fails `times` times, then lands. */
+  function outcomeWritesFail(times: number) {
+    let failures = 0;
+    dynamo.on(UpdateCommand).callsFake((input: { ConditionExpression?: string }) => {
+      if (input.ConditionExpression?.includes('attribute_not_exists') || failures >= times) return {};
+      failures += 1;
+      throw Object.assign(new Error('socket hang up'), { name: 'TimeoutError' });
+    });
+  }
+
+  it('a success is not run again: the write is tried again, and the record is done', async () => {
+    outcomeWritesFail(2);
+    expect(await invoke(sqsRecord({ task: 'greet', payload: { who: 'once' }, id: 'w-1' }))).toEqual({ batchItemFailures: [] });
+    expect(ran).toHaveLength(1);
+    expect(ledgerWrites().at(-1)).toMatchObject({ ExpressionAttributeValues: expect.objectContaining({ ':status': 'succeeded' }) });
+  });
+
+  it('a dead-lettered message is not dead-lettered again', async () => {
+    outcomeWritesFail(2);
+    behaviour = () => {
+      throw new PermanentError('no such customer');
+    };
+    expect(await invoke(sqsRecord({ task: 'flaky', id: 'w-2' }))).toEqual({ batchItemFailures: [] });
+    expect(deadLetters()).toHaveLength(1);
+    expect(ledgerWrites().at(-1)).toMatchObject({ ExpressionAttributeValues: expect.objectContaining({ ':status': 'dead' }) });
+  });
+
+  it('when the ledger stays down, the outcome still stands once the invocation has no time left to try', async () => {
+    outcomeWritesFail(Infinity);
+    const short = { getRemainingTimeInMillis: () => 2_500 } as Context;
+    expect(await handler(sqsEvent(sqsRecord({ task: 'greet', payload: { who: 'once' }, id: 'w-3' })), short)).toEqual({ batchItemFailures: [] });
+    expect(ran).toHaveLength(1);
+    // Tried while the invocation had time (2.5 s, less a second): the claim, then the outcome 3 times.
+    expect(ledgerWrites()).toHaveLength(4);
+  });
+});
+
+describe('gate worker: a claim whose answer was lost', () => {
+  it('is recognized by its token when the SDK retry finds the run leased to itself, and the task runs at once', async () => {
+    let token: unknown;
+    dynamo.on(UpdateCommand).callsFake((input: { ConditionExpression?: string; ExpressionAttributeValues?: Record<string, unknown> }) => {
+      if (input.ConditionExpression?.includes('attribute_not_exists')) {
+        // The write landed; the client saw its condition fail on the retry.
+        token = input.ExpressionAttributeValues?.[':token'];
+        throw new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
+      }
+      return {};
+    });
+    dynamo.on(GetCommand).callsFake(() => ({ Item: { status: 'running', leaseUntil: Date.now() + 60_000, claimToken: token } }));
+    expect(await invoke(sqsRecord({ task: 'greet', payload: { who: 'me' }, id: 'lost-1' }))).toEqual({ batchItemFailures: [] });
+    expect(ran).toHaveLength(1);
+    expect(visibility()).toEqual([]);
+  });
+});

@@ -89,6 +89,11 @@ export function explain(error: unknown, context: ErrorContext, input: Record<str
   if (/region is missing/i.test(error.message)) {
     return new CliError('no AWS region; pass --region (such as --region eu-west-1) or set AWS_REGION (or a region in your AWS profile)');
   }
+  // The SDK's own check of a region name (--region, AWS_REGION or the profile's), a plain Error.
+  const badRegion = /Region not accepted: region="([^"]*)"/.exec(error.message);
+  if (badRegion) {
+    return new CliError(`${badRegion[1] ? `"${badRegion[1]}"` : 'an empty name'} is not an AWS region; pass one such as --region eu-west-1 (or set AWS_REGION)`);
+  }
   if (name === 'QueueDoesNotExist' || name === 'AWS.SimpleQueueService.NonExistentQueue') {
     const queue = typeof input.QueueUrl === 'string' ? ` ${input.QueueUrl}` : '';
     return new CliError(

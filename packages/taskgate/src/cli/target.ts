@@ -142,8 +142,15 @@ export async function resolveAppModels(options: TargetOptions): Promise<AppModel
   const stack = options.stack ?? process.env.TASKGATE_STACK;
   if (options.local && options.stack) throw new CliError('--local and --stack exclude each other; pass one');
   if (stack && !options.local) {
-    const cloudformation = explainErrors(new CloudFormationClient(options.region ? { region: options.region } : {}), { kind: 'aws', label: `stack ${stack}` });
-    const { model } = await DeployedStack.load(cloudformation, stack);
+    const context: ErrorContext = { kind: 'aws', label: `stack ${stack}` };
+    const cloudformation = explainErrors(new CloudFormationClient(options.region ? { region: options.region } : {}), context);
+    let model: DeployedStack['model'];
+    try {
+      ({ model } = await DeployedStack.load(cloudformation, stack));
+    } catch (error) {
+      // Resolving the region happens before any call, outside the client's error middleware (as in awsTarget).
+      throw explain(error, context);
+    }
     return [chooseTaskgate(appTaskgates([model]), wantedTaskgate(options), `stack ${stack}`)?.model ?? model];
   }
   const configFile = findLocalConfig(options);

@@ -33,9 +33,13 @@ export interface FunctionHostOptions {
 
 interface Pending {
   readonly resolve: (result: InvokeResult) => void;
-  readonly started: number;
-  readonly timer: NodeJS.Timeout;
+  /** When the environment began the invocation (after its init); until then, when it was asked. */
+  started: number;
+  timer?: NodeJS.Timeout;
 }
+
+/** Lambda's limit on an execution environment's init phase, which the function timeout does not include. */
+const INIT_LIMIT_MS = 10_000;
 
 /** One execution environment: a worker thread that loaded the bundle. */
 class Environment {
@@ -110,29 +114,38 @@ class Environment {
   invoke(event: unknown): Promise<InvokeResult> {
     const requestId = randomUUID();
     const timeoutMs = this.options.timeoutSeconds * 1000;
-    const started = Date.now();
     return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        // As Lambda does: the invocation fails and its environment is thrown away.
-        trace('host.timeout', { fn: this.options.functionName, env: this.thread.threadId, requestId });
-        this.settle(requestId, {
-          ok: false,
-          error: { name: 'Sandbox.Timedout', message: `Task timed out after ${this.options.timeoutSeconds.toFixed(2)} seconds` },
-          timedOut: true,
-          durationMs: Date.now() - started,
-        });
-        void this.terminate();
-      }, timeoutMs);
-      this.pending.set(requestId, { resolve, started, timer });
+      const pending: Pending = { resolve, started: Date.now() };
+      this.pending.set(requestId, pending);
       trace('host.invoke', { fn: this.options.functionName, env: this.thread.threadId, requestId, messages: messageIds(event) });
+      // As in Lambda, the function timeout counts from the end of the environment's init (a cold
+      // start's bundle load), which has a limit of its own: a cold start under load must not eat the run's time.
+      const initTimer = setTimeout(() => void this.terminate(), INIT_LIMIT_MS);
+      this.ready.finally(() => clearTimeout(initTimer)).catch(() => undefined);
       this.ready.then(
         () => {
+          if (!this.pending.has(requestId)) return;
+          pending.started = Date.now();
+          pending.timer = setTimeout(() => this.timedOut(requestId), timeoutMs);
           trace('host.post', { fn: this.options.functionName, env: this.thread.threadId, requestId, dead: this.dead });
-          this.thread.postMessage({ type: 'invoke', requestId, event, deadline: started + timeoutMs });
+          this.thread.postMessage({ type: 'invoke', requestId, event, deadline: pending.started + timeoutMs });
         },
         (error: Error) => this.settle(requestId, { ok: false, error: { name: 'Runtime.ImportModuleError', message: error.message }, timedOut: false, durationMs: 0 }),
       );
     });
+  }
+
+  /** As Lambda does at the function timeout: the invocation fails and its environment is thrown away. */
+  private timedOut(requestId: string): void {
+    const pending = this.pending.get(requestId);
+    trace('host.timeout', { fn: this.options.functionName, env: this.thread.threadId, requestId });
+    this.settle(requestId, {
+      ok: false,
+      error: { name: 'Sandbox.Timedout', message: `Task timed out after ${this.options.timeoutSeconds.toFixed(2)} seconds` },
+      timedOut: true,
+      durationMs: Date.now() - (pending?.started ?? Date.now()),
+    });
+    void this.terminate();
   }
 
   async terminate(): Promise<void> {

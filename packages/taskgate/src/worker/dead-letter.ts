@@ -87,11 +87,16 @@ export function readDeadLetter(attributes: Readonly<Record<string, MessageAttrib
  * A message's own attributes: without taskgate's, with the ones a dead-lettering moved into the JSON
  * put back. What a redrive sends, and what the worker keeps when a redriven message fails again (an
  * SQS message move task moves a dead letter with its attributes as they are). Values SQS would
- * refuse (empty) are left out: SQS never delivers one, so only a hand-made message has them.
+ * refuse (empty) are left out: SQS never delivers one, so only a hand-made message has them. So
+ * are `overflow` entries SQS would refuse as attributes (a bad name or type, a character outside
+ * its set): only a message sent with its own `taskgate` attribute has them, and putting them back
+ * would make SQS refuse the dead letter itself.
  */
 export function ownAttributes(attributes: Readonly<Record<string, MessageAttributeValue>> | undefined): Record<string, MessageAttributeValue> {
   const own: Record<string, MessageAttributeValue> = {};
-  for (const [name, value] of Object.entries(readStored(attributes)?.overflow ?? {})) own[name] = attributeValue(value);
+  for (const [name, value] of Object.entries(readStored(attributes)?.overflow ?? {})) {
+    if (sqsAcceptsAttribute(name, value)) own[name] = attributeValue(value);
+  }
   for (const [name, value] of Object.entries(attributes ?? {})) {
     if (name !== DEAD_LETTER_ATTRIBUTE && !name.startsWith(`${DEAD_LETTER_ATTRIBUTE}.`)) own[name] = value;
   }
@@ -130,6 +135,15 @@ function storedValue(value: MessageAttributeValue): StoredValue {
 
 function attributeValue(value: StoredValue): MessageAttributeValue {
   return value.BinaryValue !== undefined ? { DataType: value.DataType, BinaryValue: Buffer.from(value.BinaryValue, 'base64') } : { DataType: value.DataType, StringValue: value.StringValue };
+}
+
+/** SQS's rules for a message attribute's name and type, and the characters of a string value. */
+const ATTRIBUTE_NAME = /^(?!\.)(?!.*\.\.)(?!.*\.$)(?!(?:aws|amazon)\.)[A-Za-z0-9_.-]{1,256}$/i;
+const ATTRIBUTE_TYPE = /^(String|Number|Binary)(\.[^\s]+)?$/;
+
+function sqsAcceptsAttribute(name: string, value: StoredValue): boolean {
+  NOT_SQS_CHARACTER.lastIndex = 0;
+  return ATTRIBUTE_NAME.test(name) && ATTRIBUTE_TYPE.test(value.DataType) && (value.StringValue === undefined || !NOT_SQS_CHARACTER.test(value.StringValue));
 }
 
 function sendable(value: MessageAttributeValue): boolean {

@@ -9,6 +9,7 @@ import type { AnyTask, TaskLogger } from '../core/task';
 import { backoffSeconds } from './backoff';
 import { sendToDeadLetterQueue } from './dead-letter';
 import { noMetrics, type RunMetrics } from './run-metrics';
+import { retryWithin } from './retry-within';
 import { Deadlines, RunawayTimeoutError } from './run-task';
 import { RunContext } from './run-context';
 import type { Triggers } from './triggers';
@@ -85,6 +86,8 @@ const LEASE_MARGIN_MS = 30_000;
  * ledger write still in flight when the invocation ended.
  */
 const INVOCATION_MARGIN_MS = 10_000;
+/** The longest a write after a run's effects (outcome, move to the DLQ) is retried, when the invocation has that long. */
+const AFTER_EFFECTS_RETRY_MS = 10_000;
 
 /**
  * The gate worker's core: parse, misfire check, claim in the ledger, run under a deadline, record.
@@ -164,7 +167,7 @@ export class Worker {
     try {
       envelope = parseEnvelope(record.body, {
         messageId: record.messageId,
-        sentTimestamp: Number(record.attributes?.SentTimestamp ?? this.now()) || this.now(),
+        sentTimestamp: sentAt(record, this.now()),
       });
       task = this.options.registry.get(envelope.task);
       if (task.gate !== this.options.gate) {
@@ -176,7 +179,7 @@ export class Worker {
       return await this.run(record, envelope, task, payload, attempt, remainingMs);
     } catch (error) {
       // Only the checks before the run get here; run() turns the task's own failures into outcomes.
-      return this.deadLetter(record, envelope, attempt, error as PermanentError);
+      return this.deadLetter(record, envelope, attempt, error as PermanentError, remainingMs);
     }
   }
 
@@ -185,7 +188,7 @@ export class Worker {
     const now = this.now();
     const scheduleNow = this.options.scheduleNow?.() ?? now;
     const latenessSeconds = Math.max(0, Math.round((scheduleNow - envelope.scheduledAt.getTime()) / 1000));
-    const start = { task: task.name, id: envelope.id, gate: this.options.gate, source: envelope.source, scheduledAt: envelope.scheduledAt, attempt, now, payload: ledgerPayload(envelope.payload) };
+    const start = { task: task.name, id: envelope.id, gate: this.options.gate, source: envelope.source, scheduledAt: envelope.scheduledAt, attempt, now, sentAt: sentAt(record, now), payload: ledgerPayload(envelope.payload) };
     const keys = { task: task.name, runId: envelope.id, attempt };
 
     const skip = dispatchSkip(task, envelope, scheduleNow, this.options.schedules?.get(task.name) ?? []);
@@ -230,12 +233,12 @@ export class Worker {
     // A runaway keeps the task's lease as it keeps the run's: both end with the invocation.
     const runaway = failure?.error instanceof RunawayTimeoutError;
     try {
-      if (failure) return await this.failed(record, envelope, task, attempt, { token: claim.token, holdUntil: runaway ? now + leaseMs : undefined }, started, latenessSeconds, failure.error);
+      if (failure) return await this.failed(record, envelope, task, attempt, { token: claim.token, holdUntil: runaway ? now + leaseMs : undefined }, started, latenessSeconds, failure.error, remainingMs);
       const durationMs = this.now() - started;
       // A webhook task's run reports its HTTP response; any other task's result is its own business.
       const response = httpExchangeOf(result);
-      const kept = await ledger.finish(task.name, envelope.id, claim.token, { status: 'succeeded', attempt, finishedAt: this.now(), durationMs, response });
-      if (!kept) logger.warn('run succeeded after its lease ran out; another worker had taken it over', keys);
+      const kept = await this.recordOutcome(() => ledger.finish(task.name, envelope.id, claim.token, { status: 'succeeded', attempt, finishedAt: this.now(), durationMs, response }), keys, remainingMs);
+      if (kept === false) logger.warn('run succeeded after its lease ran out; another worker had taken it over', keys);
       logger.info('run succeeded', { ...keys, outcome: 'succeeded', durationMs, latenessSeconds });
       this.metrics.add({ task: task.name, outcome: 'succeeded', attempt, durationMs, latenessSeconds, response });
       return { status: 'succeeded', task: task.name, runId: envelope.id, durationMs };
@@ -270,6 +273,7 @@ export class Worker {
     started: number,
     latenessSeconds: number,
     error: unknown,
+    remainingMs: () => number,
   ): Promise<RecordOutcome> {
     const message = errorMessage(error);
     const durationMs = this.now() - started;
@@ -281,21 +285,13 @@ export class Worker {
     if (permanent || attempt >= task.retry.maxAttempts) {
       const reason: PermanentReason = permanent ? error.reason : 'retries-exhausted';
       const error_ = permanent ? error.message : `attempt ${attempt} of ${task.retry.maxAttempts} failed: ${message}`;
-      const outcome = await this.moveToDeadLetterQueue(record, { reason, message: error_, task: task.name, attempts: attempt });
-      await this.options.ledger.finish(task.name, envelope.id, token, {
-        status: outcome.status === 'dead' ? 'dead' : 'failed',
-        attempt,
-        finishedAt: this.now(),
-        durationMs,
-        error: error_,
-        ...hold,
-        reason,
-        response,
-      });
+      const outcome = await this.moveToDeadLetterQueue(record, { reason, message: error_, task: task.name, attempts: attempt }, remainingMs);
+      const end = { status: outcome.status === 'dead' ? ('dead' as const) : ('failed' as const), attempt, finishedAt: this.now(), durationMs, error: error_, ...hold, reason, response };
+      await this.recordOutcome(() => this.options.ledger.finish(task.name, envelope.id, token, end), keys, remainingMs);
       this.metrics.add({ task: task.name, outcome: outcome.status === 'dead' ? 'dead' : 'failed', attempt, durationMs, latenessSeconds, response });
       return outcome;
     }
-    await this.options.ledger.finish(task.name, envelope.id, token, { status: 'failed', attempt, finishedAt: this.now(), durationMs, error: message, ...hold, response });
+    await this.recordOutcome(() => this.options.ledger.finish(task.name, envelope.id, token, { status: 'failed', attempt, finishedAt: this.now(), durationMs, error: message, ...hold, response }), keys, remainingMs);
     const hint = error instanceof RetryLaterError ? error.retryAfterSeconds : undefined;
     // A runaway's retry comes back after its hold, so that it is not received (and counted) only to wait.
     const held = holdUntil === undefined ? 0 : Math.ceil((holdUntil - this.now()) / 1000);
@@ -307,17 +303,17 @@ export class Worker {
   }
 
   /** A permanent failure before the run: the DLQ, and the ledger when the run can be named. */
-  private async deadLetter(record: SQSRecord, envelope: Envelope | undefined, attempt: number, error: unknown): Promise<RecordOutcome> {
+  private async deadLetter(record: SQSRecord, envelope: Envelope | undefined, attempt: number, error: unknown, remainingMs: () => number): Promise<RecordOutcome> {
     if (!(error instanceof PermanentError)) {
       // A ledger or SQS call failed, not the message: leave it on the queue for another try.
       const message = errorMessage(error);
       this.options.logger.error('could not process the message; it stays on the queue', { messageId: record.messageId, error: message });
       return { status: 'retry', task: envelope?.task, error: message };
     }
-    const outcome = await this.moveToDeadLetterQueue(record, { reason: error.reason, message: error.message, task: envelope?.task, attempts: attempt });
+    const outcome = await this.moveToDeadLetterQueue(record, { reason: error.reason, message: error.message, task: envelope?.task, attempts: attempt }, remainingMs);
     if (outcome.status === 'dead' && envelope) {
       const now = this.now();
-      await this.options.ledger.record({
+      const verdict = {
         task: envelope.task,
         id: envelope.id,
         gate: this.options.gate,
@@ -325,11 +321,13 @@ export class Worker {
         scheduledAt: envelope.scheduledAt,
         attempt,
         now,
+        sentAt: sentAt(record, now),
         payload: ledgerPayload(envelope.payload),
-        status: 'dead',
+        status: 'dead' as const,
         reason: error.reason,
         error: error.message,
-      });
+      };
+      await this.recordOutcome(() => this.options.ledger.record(verdict), { task: envelope.task, runId: envelope.id, attempt }, remainingMs);
       this.metrics.add({ task: envelope.task, outcome: 'dead', attempt });
     }
     return outcome;
@@ -338,9 +336,11 @@ export class Worker {
   private async moveToDeadLetterQueue(
     record: SQSRecord,
     failure: { reason: PermanentReason; message: string; task?: string; attempts: number },
+    remainingMs: () => number,
   ): Promise<RecordOutcome> {
     try {
-      await sendToDeadLetterQueue(this.options.sqs, this.options.deadLetterQueueUrl, record, failure);
+      // Tried again within the invocation: left on the queue, a failed run would be run again to be dead-lettered.
+      await retryWithin(() => sendToDeadLetterQueue(this.options.sqs, this.options.deadLetterQueueUrl, record, failure), this.afterEffectsBudget(remainingMs));
     } catch (error) {
       // Not in the DLQ: keep it on the task queue so it is not lost.
       const message = `could not move the message to the DLQ (${errorMessage(error)}); it stays on the queue`;
@@ -349,6 +349,26 @@ export class Worker {
     }
     this.options.logger.error('message moved to the DLQ', { messageId: record.messageId, task: failure.task, outcome: 'dead', reason: failure.reason, error: failure.message });
     return { status: 'dead', task: failure.task, reason: failure.reason, error: failure.message };
+  }
+
+  /**
+   * Writes a run's outcome once its effects have happened (the task ran, or the message is in the
+   * DLQ). A failed write must not become a retry of the record, which would run the task or
+   * dead-letter the message again: it is tried again while the invocation has time, then logged,
+   * and the outcome stands. Resolves to the write's result, or undefined when it never landed.
+   */
+  private async recordOutcome<T>(write: () => Promise<T>, keys: Readonly<Record<string, unknown>>, remainingMs: () => number): Promise<T | undefined> {
+    try {
+      return await retryWithin(write, this.afterEffectsBudget(remainingMs));
+    } catch (error) {
+      this.options.logger.error("could not record the run's outcome in the ledger; the outcome stands, and the run shows as running until its lease ends", { ...keys, error: errorMessage(error) });
+      return undefined;
+    }
+  }
+
+  /** How long a write after a run's effects may be retried: 10 s, or the invocation's time left less a second. */
+  private afterEffectsBudget(remainingMs: () => number): number {
+    return Math.min(AFTER_EFFECTS_RETRY_MS, remainingMs() - SAFETY_MARGIN_MS / 3);
   }
 
   /** Sets when a failed message comes back. A failure here only means it comes back sooner or later. */
@@ -364,6 +384,11 @@ export class Worker {
 }
 
 type RunVerdictStart = Omit<RunVerdict, 'status' | 'reason' | 'error'>;
+
+/** When SQS took the message (its SentTimestamp), or now for a record without one. */
+function sentAt(record: SQSRecord, now: number): number {
+  return Number(record.attributes?.SentTimestamp ?? now) || now;
+}
 
 function errorMessage(error: unknown): string {
   return error instanceof Error ? `${error.name === 'Error' ? '' : `${error.name}: `}${error.message}` : String(error);

@@ -7,6 +7,7 @@ interface Entry {
   status: RunStatus;
   leaseUntil?: number;
   token?: string;
+  finishedAt?: number;
 }
 
 interface TaskLease {
@@ -22,20 +23,25 @@ export class MemoryLedger implements Ledger {
   readonly entries = new Map<string, Entry>();
   readonly taskLeases = new Map<string, TaskLease>();
 
-  private claimable(key: string, now: number): boolean {
+  private claimable(key: string, run: RunStart): boolean {
     const entry = this.entries.get(key);
-    return !entry || ((RECLAIMABLE.includes(entry.status) || entry.status === 'running') && (entry.leaseUntil ?? 0) < now);
+    if (!entry) return true;
+    if ((entry.leaseUntil ?? 0) >= run.now) return false;
+    if (entry.status === 'dead') return (entry.finishedAt ?? Infinity) < run.sentAt;
+    return RECLAIMABLE.includes(entry.status) || entry.status === 'running';
   }
 
   async claim(run: RunStart, leaseMs: number): Promise<ClaimResult> {
     const key = runKey(run.task, run.id);
-    if (this.claimable(key, run.now)) {
+    if (this.claimable(key, run)) {
       const token = randomUUID();
       this.entries.set(key, { status: 'running', leaseUntil: run.now + leaseMs, token });
       return { outcome: 'claimed', token };
     }
     const entry = this.entries.get(key)!;
-    return entry.status === 'running' || RECLAIMABLE.includes(entry.status)
+    // Running, or a failed (or redriven dead) run under a hold: leased; a copy of a dead run: a duplicate.
+    const held = entry.status === 'running' || entry.status === 'failed' || (entry.status === 'dead' && (entry.finishedAt ?? Infinity) < run.sentAt);
+    return held
       ? { outcome: 'leased', leaseUntil: entry.leaseUntil ?? run.now }
       : { outcome: 'duplicate', status: entry.status };
   }
@@ -43,14 +49,14 @@ export class MemoryLedger implements Ledger {
   async finish(task: string, id: string, token: string, end: RunEnd): Promise<boolean> {
     const key = runKey(task, id);
     if (this.entries.get(key)?.token !== token) return false;
-    this.entries.set(key, { status: end.status, leaseUntil: end.holdUntil });
+    this.entries.set(key, { status: end.status, leaseUntil: end.holdUntil, finishedAt: end.finishedAt });
     return true;
   }
 
   async record(verdict: RunVerdict): Promise<boolean> {
     const key = runKey(verdict.task, verdict.id);
-    if (!this.claimable(key, verdict.now)) return false;
-    this.entries.set(key, { status: verdict.status });
+    if (!this.claimable(key, verdict)) return false;
+    this.entries.set(key, { status: verdict.status, finishedAt: verdict.now });
     return true;
   }
 

@@ -9,7 +9,7 @@ const dynamo = dynamoClient(inject('dynamodbEndpoint'));
 const table = `runs-${randomUUID().slice(0, 8)}`;
 const ledger = new DynamoLedger(dynamo, table, 30);
 const T0 = Date.parse('2026-12-01T00:00:00Z');
-const start = (id: string, now: number) => ({ task: 'sweep', id, gate: 'default', source: 'schedule', scheduledAt: new Date(T0), attempt: 1, now });
+const start = (id: string, now: number) => ({ task: 'sweep', id, gate: 'default', source: 'schedule', scheduledAt: new Date(T0), attempt: 1, now, sentAt: now });
 
 beforeAll(() => createLedgerTable(dynamo, table));
 

@@ -180,7 +180,7 @@ function normalized(attributes: Record<string, MessageAttributeValue>) {
 }
 
 describe('run ledger conditional writes on dynalite', () => {
-  const start = (now: number) => ({ task: 'sum', id: `lease-${now}`, gate: 'default', source: 'api', scheduledAt: new Date(now), attempt: 1, now });
+  const start = (now: number) => ({ task: 'sum', id: `lease-${now}`, gate: 'default', source: 'api', scheduledAt: new Date(now), attempt: 1, now, sentAt: now });
 
   it("respects a live lease, takes an expired one, and refuses the old holder's outcome", async () => {
     const t0 = Date.now();
@@ -197,10 +197,16 @@ describe('run ledger conditional writes on dynalite', () => {
     expect(await ledger.get('sum', id)).toMatchObject({ status: 'succeeded', attempts: 2 });
   });
 
-  it('lets a failed or dead run be claimed again (a retry, a redrive)', async () => {
+  it('lets a failed run be claimed again (a retry), and a dead one by a message sent after it died (a redrive)', async () => {
     const t0 = Date.now() + 10;
     const claim = (await ledger.claim(start(t0), 60_000)) as { token: string };
-    await ledger.finish('sum', `lease-${t0}`, claim.token, { status: 'dead', attempt: 1, finishedAt: t0, durationMs: 1, reason: 'retries-exhausted', error: 'x' });
-    expect((await ledger.claim({ ...start(t0), attempt: 1 }, 60_000)).outcome).toBe('claimed');
+    await ledger.finish('sum', `lease-${t0}`, claim.token, { status: 'failed', attempt: 1, finishedAt: t0, durationMs: 1, error: 'x' });
+    const retry = (await ledger.claim({ ...start(t0), attempt: 2 }, 60_000)) as { outcome: string; token: string };
+    expect(retry.outcome).toBe('claimed');
+    await ledger.finish('sum', `lease-${t0}`, retry.token, { status: 'dead', attempt: 2, finishedAt: t0 + 5, durationMs: 1, reason: 'retries-exhausted', error: 'x' });
+    // A second copy of the message that died (sent with it) is a duplicate: a permanent failure is not repeated.
+    expect(await ledger.claim({ ...start(t0), now: t0 + 10, sentAt: t0 }, 60_000)).toEqual({ outcome: 'duplicate', status: 'dead' });
+    // A redrive is a message sent after the run died (SQS gives a redriven message a new sent time).
+    expect((await ledger.claim({ ...start(t0), now: t0 + 20, sentAt: t0 + 15 }, 60_000)).outcome).toBe('claimed');
   });
 });

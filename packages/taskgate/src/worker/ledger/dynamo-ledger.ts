@@ -45,8 +45,12 @@ const START_FIELDS = [
   '#expiresAt = :expiresAt',
   '#lateness = :lateness',
 ];
-/** A failed run may keep a lease (a hold: its task overran and may still run), so every status but the final two checks it. */
-const CLAIMABLE = 'attribute_not_exists(#pk) OR (#status IN (:running, :failed, :dead) AND (attribute_not_exists(#leaseUntil) OR #leaseUntil < :now))';
+/**
+ * A failed or dead run may keep a lease (a hold: its task overran and may still run), so those check
+ * it; a dead run is claimed again only by a message sent after it died (a redrive), not by a copy.
+ */
+const NO_LIVE_LEASE = '(attribute_not_exists(#leaseUntil) OR #leaseUntil < :now)';
+const CLAIMABLE = `attribute_not_exists(#pk) OR (#status IN (:running, :failed) AND ${NO_LIVE_LEASE}) OR (#status = :dead AND #finishedAt < :sentAt AND ${NO_LIVE_LEASE})`;
 const MAX_ERROR_LENGTH = 2000;
 
 /** The run ledger on DynamoDB: conditional updates, no transactions (the embedded server has none). */
@@ -78,13 +82,17 @@ export class DynamoLedger implements Ledger {
       [...START_FIELDS, ...payloadField(run), '#status = :running', '#leaseUntil = :leaseUntil', '#claimToken = :token'],
       ['#finishedAt', '#durationMs', '#error', '#reason', ...RESPONSE_NAMES],
       CLAIMABLE,
-      { ...this.startValues(run), ...claimableValues(run.now), ':leaseUntil': run.now + leaseMs, ':token': token },
+      { ...this.startValues(run), ...claimableValues(run), ':leaseUntil': run.now + leaseMs, ':token': token },
     );
     if (claimed) return { outcome: 'claimed', token };
     const existing = await this.get(run.task, run.id);
+    // The claim landed but its answer was lost, and the SDK's retry of it failed its condition: it is ours.
+    if (existing?.status === 'running' && existing.claimToken === token) return { outcome: 'claimed', token };
     if (existing?.status === 'running') return { outcome: 'leased', leaseUntil: existing.leaseUntil ?? run.now };
     // A failed run under a hold, or changed between the two calls (a lease just ran out): the caller retries after it.
-    if (!existing || existing.status === 'failed' || existing.status === 'dead') return { outcome: 'leased', leaseUntil: Math.max(run.now, existing?.leaseUntil ?? 0) };
+    if (!existing || existing.status === 'failed' || (existing.status === 'dead' && diedBefore(existing, run.sentAt))) {
+      return { outcome: 'leased', leaseUntil: Math.max(run.now, existing?.leaseUntil ?? 0) };
+    }
     return { outcome: 'duplicate', status: existing.status };
   }
 
@@ -114,7 +122,7 @@ export class DynamoLedger implements Ledger {
       [...START_FIELDS, ...payloadField(verdict), '#status = :status', '#finishedAt = :startedAt', ...optionalFields(verdict)],
       ['#leaseUntil', '#claimToken', '#durationMs'],
       CLAIMABLE,
-      { ...this.startValues(verdict), ...claimableValues(verdict.now), ':status': verdict.status, ...optionalValues(verdict) },
+      { ...this.startValues(verdict), ...claimableValues(verdict), ':status': verdict.status, ...optionalValues(verdict) },
     );
   }
 
@@ -196,8 +204,13 @@ function responseValues(end: RunEnd): Record<string, number> {
   return { ...(response.status === undefined ? {} : { ':responseStatus': response.status }), ':responseMs': response.durationMs, ':responseBytes': response.bytes };
 }
 
-function claimableValues(now: number): Record<string, unknown> {
-  return { ':running': 'running', ':failed': 'failed', ':dead': 'dead', ':now': now };
+function claimableValues(run: RunStart): Record<string, unknown> {
+  return { ':running': 'running', ':failed': 'failed', ':dead': 'dead', ':now': run.now, ':sentAt': new Date(run.sentAt).toISOString() };
+}
+
+/** Whether a dead run died before the message was sent (CLAIMABLE's rule, for a record read back). */
+function diedBefore(run: RunRecord, sentAt: number): boolean {
+  return run.finishedAt !== undefined && run.finishedAt < new Date(sentAt).toISOString();
 }
 
 export type { RunStatus };

@@ -12,6 +12,13 @@ export interface RunStart {
   readonly attempt: number;
   /** Epoch ms now. */
   readonly now: number;
+  /**
+   * Epoch ms the message was sent (SQS's SentTimestamp). A dead run is claimed again only by a
+   * message sent after it died: a redrive or a new trigger (SQS gives a redriven message a new
+   * sent time), never a second copy of the message that died (a duplicate send, or a delivery
+   * whose delete was lost), which would repeat a permanent failure.
+   */
+  readonly sentAt: number;
   /** The payload as the message carried it, for a run's detail (see {@link ledgerPayload}). */
   readonly payload?: string;
 }
@@ -65,9 +72,10 @@ export interface RunVerdict extends RunStart {
  * The run ledger: history and dedupe. One conditional write claims a run; one records its outcome.
  * Kept small so DynamoDB in AWS, DynamoDB on the embedded server and a test stand-in all fit it.
  *
- * Claimable: a run never seen, one that failed or died (a retry or a redrive) unless a hold keeps
- * it (its task overran and may still run), or one whose lease ran out (its worker crashed). Not
- * claimable: succeeded, skipped, or running under a live lease.
+ * Claimable: a run never seen, one that failed (a retry) or died before this message was sent (a
+ * redrive) unless a hold keeps it (its task overran and may still run), or one whose lease ran out
+ * (its worker crashed). Not claimable: succeeded, skipped, dead for a copy sent before it died, or
+ * running under a live lease.
  */
 export interface Ledger extends TaskLeases {
   claim(run: RunStart, leaseMs: number): Promise<ClaimResult>;
@@ -96,5 +104,5 @@ export interface TaskLeases {
   releaseTaskLease(task: string, runId: string): Promise<string | undefined>;
 }
 
-/** Statuses after which a run may be claimed again. */
+/** Statuses after which a run may be claimed again (a dead one by a message sent after it died). */
 export const RECLAIMABLE: readonly RunStatus[] = ['failed', 'dead'];

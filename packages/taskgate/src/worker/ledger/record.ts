@@ -54,6 +54,8 @@ export interface RunRecord {
   readonly responseBytes?: number;
   /** Epoch ms until which a `running` claim belongs to the worker that made it. */
   readonly leaseUntil?: number;
+  /** The token of the claim that holds a `running` run; its outcome is written only with it. */
+  readonly claimToken?: string;
   readonly expiresAt: number;
 }
 
