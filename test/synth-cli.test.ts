@@ -1,3 +1,4 @@
+import { pathToFileURL } from 'node:url';
 import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -20,17 +21,19 @@ it('`npx cdk synth` succeeds offline as a user runs it, bundling every worker wi
   const functions = Object.values(template.Resources as Record<string, { Type: string }>).filter((r) => r.Type === 'AWS::Lambda::Function');
   expect(functions.length).toBeGreaterThanOrEqual(3);
   const bundles = fs.readdirSync(outdir).filter((name) => name.startsWith('asset.'));
-  const entry = path.join(outdir, bundles[0]!, 'index.js');
-  expect(fs.statSync(entry).size).toBeGreaterThan(1000);
+  // The workers ship as ES modules (index.mjs) with the SDK clients bundled; the request API's function as index.js.
+  const workers = bundles.filter((bundle) => fs.existsSync(path.join(outdir, bundle, 'index.mjs')));
+  expect(workers.length).toBeGreaterThanOrEqual(1);
   // The entry Taskgate generated from taskModule: the app's own tasks are in every worker.
-  for (const bundle of bundles) {
-    const code = fs.readFileSync(path.join(outdir, bundle, 'index.js'), 'utf8');
+  for (const bundle of workers) {
+    const code = fs.readFileSync(path.join(outdir, bundle, 'index.mjs'), 'utf8');
     for (const task of ['cleanup-stray-instances', 'send-delivery-reminders', 'refresh-exchange-rates']) expect(code).toContain(task);
   }
-  // The bundle is what Lambda loads: it must export the handler. Lambda's runtime provides the
-  // AWS SDK (kept external), so NODE_PATH stands in for it.
-  const loaded = await run(process.execPath, ['-e', `const m=require(${JSON.stringify(entry)});process.stdout.write(typeof m.handler)`], {
-    env: { ...process.env, NODE_PATH: path.join(root, 'node_modules') },
+  // The bundle is what Lambda loads: it must export the handler, with no module from outside it.
+  const entry = path.join(outdir, workers[0]!, 'index.mjs');
+  expect(fs.statSync(entry).size).toBeGreaterThan(1000);
+  const loaded = await run(process.execPath, ['--input-type=module', '-e', `const m=await import(${JSON.stringify(pathToFileURL(entry).href)});process.stdout.write(typeof m.handler)`], {
+    env: { ...process.env, NODE_PATH: '' },
   });
   expect(loaded.stdout).toBe('function');
 }, 180_000);

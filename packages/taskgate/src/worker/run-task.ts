@@ -44,6 +44,8 @@ export class Deadlines {
 
   run(task: AnyTask, payload: unknown, context: RunContext, timeoutMs: number): Promise<unknown> {
     let result: unknown;
+    const startedAt = this.now();
+    const timeoutSeconds = Math.round(timeoutMs / 100) / 10;
     try {
       result = task.run(payload, context);
     } catch (error) {
@@ -51,14 +53,20 @@ export class Deadlines {
     }
     // A task that returned without a promise has finished: nothing is left to time out, and no
     // deadline entry, timer or promise of its own is needed (a third of the core's per-record cost).
-    if (typeof (result as PromiseLike<unknown> | null)?.then !== 'function') return Promise.resolve(result);
+    if (typeof (result as PromiseLike<unknown> | null)?.then !== 'function') {
+      if (this.now() - startedAt <= timeoutMs) return Promise.resolve(result);
+      // It held the event loop past its deadline (a busy wait): late is not a success.
+      const error = new TaskTimeoutError(task.name, timeoutSeconds);
+      context.abort(error);
+      return Promise.reject(error);
+    }
     const running = result as PromiseLike<unknown>;
     return new Promise((resolve, reject) => {
-      const timeoutSeconds = Math.round(timeoutMs / 100) / 10;
       let finished!: () => void;
       const settledLate = new Promise<void>((done) => (finished = done));
       const entry: Pending = {
-        deadline: this.now() + timeoutMs,
+        // From the call, not from its return: a task may hold the event loop before its first await.
+        deadline: startedAt + timeoutMs,
         expire: () => {
           const error = new TaskTimeoutError(task.name, timeoutSeconds);
           context.abort(error);

@@ -15,3 +15,17 @@ export function workerEnv(overrides: Record<string, string> = {}): Record<string
     ...overrides,
   };
 }
+
+/**
+ * The variables from which a worker derives gate `gate`'s queue (core/gate-queues.ts), for a queue
+ * on a local server named as a Taskgate names it, `<prefix><gate>`.
+ */
+export function gateQueueEnv(queueUrl: string, gate = 'default'): Record<string, string> {
+  const name = queueUrl.slice(queueUrl.lastIndexOf('/') + 1);
+  if (!name.endsWith(gate)) throw new Error(`queue ${name} is not named <prefix>${gate}`);
+  return {
+    TASKGATE_QUEUE_PREFIX: name.slice(0, -gate.length),
+    TASKGATE_QUEUE_URL_BASE: queueUrl.slice(0, queueUrl.lastIndexOf('/') + 1),
+    TASKGATE_QUEUE_ARN_BASE: 'arn:aws:sqs:us-east-1:000000000000:',
+  };
+}

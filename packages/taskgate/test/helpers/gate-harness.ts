@@ -1,4 +1,5 @@
 import { CreateQueueCommand, DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageBatchCommand, SQSClient, type Message, type MessageAttributeValue } from '@aws-sdk/client-sqs';
+import { gateQueueEnv } from './env';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { FunctionHost } from '../../src/local/function-host';
 import { MappingPoller, type BatchReport } from '../../src/local/poller';
@@ -61,7 +62,7 @@ export class GateHarness {
     const dlqArn = await queueArn(sqs, dlq.QueueUrl!);
     const queue = await sqs.send(
       new CreateQueueCommand({
-        QueueName: 'gate-tasks',
+        QueueName: 'gate-default',
         Attributes: {
           VisibilityTimeout: String(options.visibilityTimeoutSeconds),
           RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: options.maxReceiveCount }),
@@ -89,7 +90,7 @@ export class GateHarness {
         TASKGATE_GATE: 'default',
         TASKGATE_DLQ_URL: this.dlqUrl,
         TASKGATE_LEDGER_TABLE: this.table,
-        TASKGATE_QUEUES: JSON.stringify({ default: { url: this.queueUrl, arn: await queueArn(this.sqs, this.queueUrl) } }),
+        ...gateQueueEnv(this.queueUrl),
         AWS_REGION: region,
         AWS_ACCESS_KEY_ID: 'local',
         AWS_SECRET_ACCESS_KEY: 'local',
@@ -106,7 +107,7 @@ export class GateHarness {
     this.poller = new MappingPoller({
       // The poller's own calls (receive, delete, release) go through the proxy too.
       sqs: new SQSClient({ endpoint: this.sqsProxy.endpoint, region, credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, useQueueUrlAsEndpoint: false }),
-      queue: { logicalId: 'Queue', name: 'gate-tasks', url: this.queueUrl, arn: await queueArn(this.sqs, this.queueUrl) },
+      queue: { logicalId: 'Queue', name: 'gate-default', url: this.queueUrl, arn: await queueArn(this.sqs, this.queueUrl) },
       mapping: { logicalId: 'Mapping', queue: 'Queue', function: 'Worker', batchSize: options.batchSize, maxBatchingWindowSeconds: 0, reportBatchItemFailures: true, enabled: true },
       host: this.host,
       concurrency: options.concurrency,

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { gateQueueEnv } from './env';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
@@ -73,7 +74,8 @@ export class PolicyGate {
   }
 
   async create(): Promise<this> {
-    const name = `policy-${randomUUID().slice(0, 8)}`;
+    // Named as a Taskgate names a gate's queue, `<prefix>default`: the worker derives its URL from the name.
+    const name = `policy-${randomUUID().slice(0, 8)}-default`;
     const dlq = await this.sqs.send(new CreateQueueCommand({ QueueName: `${name}-dlq` }));
     const { Attributes } = await this.sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl, AttributeNames: ['QueueArn'] }));
     const queue = await this.sqs.send(
@@ -101,7 +103,7 @@ export class PolicyGate {
         TASKGATE_GATE: 'default',
         TASKGATE_DLQ_URL: dlq.QueueUrl!,
         TASKGATE_LEDGER_TABLE: this.table,
-        TASKGATE_QUEUES: JSON.stringify({ default: { url: this.queueUrl } }),
+        ...gateQueueEnv(this.queueUrl),
         AWS_REGION: 'us-east-1',
         AWS_ACCESS_KEY_ID: 'local',
         AWS_SECRET_ACCESS_KEY: 'local',

@@ -69,7 +69,7 @@ describe('taskgate dev on the fixture app', () => {
   it('writes local.json as the README specifies and prints where everything is', () => {
     const { config } = app;
     // local.json's documented fields, and what `taskgate trigger --at` needs for a one-time schedule.
-    expect(Object.keys(config).sort()).toEqual(['dynamodbEndpoint', 'gates', 'ledgerTable', 'region', 'sqsEndpoint', 'tasks', 'ui', 'token', 'scheduleGroup', 'onceScheduleRoleArn'].sort());
+    expect(Object.keys(config).sort()).toEqual(['dynamodbEndpoint', 'gates', 'ledgerTable', 'region', 'sqsEndpoint', 'tasks', 'ui', 'token', 'scheduleGroup', 'onceScheduleRoleArn', 'dynamicScheduleGroup'].sort());
     // The control server's token: only its owner reads the file.
     expect(config.token).toMatch(/^[\w-]{32}$/);
     expect(fs.statSync(`${app.stateDir}/local.json`).mode & 0o777).toBe(0o600);

@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import { gateQueueEnv } from '../helpers/env';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
@@ -41,7 +42,7 @@ beforeAll(async () => {
   const client = sqs();
   const dlq = await client.send(new CreateQueueCommand({ QueueName: 'fuzz-dlq' }));
   const { Attributes } = await client.send(new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl, AttributeNames: ['QueueArn'] }));
-  const queue = await client.send(new CreateQueueCommand({ QueueName: 'fuzz-tasks', Attributes: { VisibilityTimeout: '30', RedrivePolicy: JSON.stringify({ deadLetterTargetArn: Attributes!.QueueArn, maxReceiveCount: 5 }) } }));
+  const queue = await client.send(new CreateQueueCommand({ QueueName: 'fuzz-default', Attributes: { VisibilityTimeout: '30', RedrivePolicy: JSON.stringify({ deadLetterTargetArn: Attributes!.QueueArn, maxReceiveCount: 5 }) } }));
   [queueUrl, dlqUrl] = [queue.QueueUrl!, dlq.QueueUrl!];
   const dynamo = dynamoClient(servers.dynamodbEndpoint);
   await createLedgerTable(dynamo, 'fuzz-ledger');
@@ -55,7 +56,7 @@ beforeAll(async () => {
     TASKGATE_GATE: 'default',
     TASKGATE_DLQ_URL: dlqUrl,
     TASKGATE_LEDGER_TABLE: 'fuzz-ledger',
-    TASKGATE_QUEUES: JSON.stringify({ default: { url: queueUrl, arn: 'arn:aws:sqs:us-east-1:000000000000:fuzz-tasks' } }),
+    ...gateQueueEnv(queueUrl),
   });
 }, 60_000);
 afterAll(async () => {
@@ -81,7 +82,7 @@ async function throughTheWorker(messages: readonly BadMessage[]): Promise<{ outc
   while (outcomes.size < sent.size) {
     const { Messages = [] } = await client.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, MessageSystemAttributeNames: ['All'], MessageAttributeNames: ['All'] }));
     if (Messages.length === 0) break;
-    const records = Messages.map((message) => toRecord(message, 'arn:aws:sqs:us-east-1:000000000000:fuzz-tasks', 'us-east-1'));
+    const records = Messages.map((message) => toRecord(message, 'arn:aws:sqs:us-east-1:000000000000:fuzz-default', 'us-east-1'));
     try {
       const { outcomes: batch } = await worker.processBatch(records, () => 60_000);
       for (const [id, outcome] of batch) outcomes.set(id, outcome);
