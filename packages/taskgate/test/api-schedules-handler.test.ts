@@ -26,13 +26,13 @@ describe('the request API Lambda handler: schedules created at run time', () => 
     const result = await handler(httpApiEvent(...args));
     return { status: result.statusCode, body: JSON.parse(result.body ?? 'null') as Record<string, unknown> | null };
   };
-  const notFound = () => new ResourceNotFoundException({ message: 'Schedule not found', $metadata: {} });
+  const notFound = () => new ResourceNotFoundException({ message: 'Schedule not found', Message: 'Schedule not found', $metadata: {} });
 
   beforeEach(() => {
     for (const mock of Object.values(apiMocks)) mock.reset();
     stored = new Map();
     apiMocks.scheduler.on(CreateScheduleCommand).callsFake((input: CreateScheduleCommandInput) => {
-      if (stored.has(input.Name!)) throw new ConflictException({ message: 'exists', $metadata: {} });
+      if (stored.has(input.Name!)) throw new ConflictException({ message: 'exists', Message: 'exists', $metadata: {} });
       stored.set(input.Name!, input);
       return { ScheduleArn: `arn:aws:scheduler:eu-west-1:111122223333:schedule/${input.GroupName}/${input.Name}` };
     });
