@@ -95,4 +95,11 @@ describe('the request API Lambda handler: schedules created at run time', () => 
     expect(apiMocks.scheduler.commandCalls(DeleteScheduleCommand)[0]!.args[0].input).toEqual({ Name: 'customer-1', GroupName: GROUP });
     expect((await call('DELETE', '/schedules/customer-1')).status).toBe(404);
   });
+
+  it('answers 500 without calling Scheduler when the function lacks the grant\'s environment (a deployment fault, not the caller\'s)', async () => {
+    const { [DYNAMIC_SCHEDULES_ENV.group]: _group, ...withoutGrant } = API_ENV;
+    handler = createApiHandler(TASKS, { env: withoutGrant, routes: (_deps, env) => scheduleRoutesFromEnv(TASKS, env) });
+    expect((await call('GET', '/schedules/customer-1')).status).toBe(500);
+    expect(apiMocks.scheduler.calls()).toHaveLength(0);
+  });
 });

@@ -1,5 +1,6 @@
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { dynamicSchedulesConfigFromEnv, type DynamicSchedulesConfig } from '../client/schedules';
+import { ConfigurationError } from '../core/errors';
 import { tasksFromMetadata } from '../core/metadata-tasks';
 import { TaskRegistry } from '../core/registry';
 import type { TaskMetadata } from '../core/task-metadata';
@@ -18,11 +19,16 @@ import { scheduleRoutes } from './schedule-routes';
 export function scheduleRoutesFromEnv(tasks: readonly TaskMetadata[], env: NodeJS.ProcessEnv = process.env): Route[] {
   let config: DynamicSchedulesConfig | undefined;
   return scheduleRoutes(() => {
-    config ??= dynamicSchedulesConfigFromEnv({
-      registry: new TaskRegistry(tasksFromMetadata(tasks)),
-      scheduler: new SchedulerClient({ requestHandler: WORKER_HTTP_OPTIONS }),
-      env,
-    });
+    try {
+      config ??= dynamicSchedulesConfigFromEnv({
+        registry: new TaskRegistry(tasksFromMetadata(tasks)),
+        scheduler: new SchedulerClient({ requestHandler: WORKER_HTTP_OPTIONS }),
+        env,
+      });
+    } catch (error) {
+      // The function's environment, not the caller's request, is at fault: a logged 500, not a 400.
+      throw new ConfigurationError((error as Error).message, { cause: error });
+    }
     return config;
   });
 }
