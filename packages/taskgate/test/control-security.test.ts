@@ -1,6 +1,10 @@
 import * as http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRouter } from '../src/api/router';
 import { startControlServer, type ControlServer, type ControlTarget } from '../src/local/control-server';
+
+/** What an AWS SDK Scheduler client sends: SigV4 with credential scope `scheduler`. */
+const SIGNED_FOR_SCHEDULER = 'AWS4-HMAC-SHA256 Credential=local/20261202/eu-west-1/scheduler/aws4_request, SignedHeaders=host;x-amz-date, Signature=00';
 
 /** One raw HTTP request, with any Host and Origin a browser (or a DNS-rebound page) could send. */
 function request(url: string, options: { method?: string; path: string; headers?: Record<string, string>; body?: string }): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
@@ -19,6 +23,9 @@ function request(url: string, options: { method?: string; path: string; headers?
 describe('the control server refuses what a web page could send', () => {
   let server: ControlServer;
   const paused: string[] = [];
+  /** The request API's `PUT /schedules/{name}` calls that got through. */
+  const apiPuts: string[] = [];
+  const router = createRouter([{ method: 'PUT', path: '/schedules/{name}', handle: async (_request, params) => (apiPuts.push(params.name!), { status: 201, body: { name: params.name } }) }]);
   const view = { name: 'nightly', task: 'report', kind: 'rule' as const, expression: 'rate(1 day)', timeZone: 'UTC', enabled: true, next: null };
   const target: ControlTarget = {
     list: () => [view],
@@ -27,6 +34,7 @@ describe('the control server refuses what a web page could send', () => {
     fire: async () => view,
     names: () => ['nightly'],
     gates: async () => [],
+    api: () => router,
   };
   let host: string;
   beforeAll(async () => {
@@ -67,11 +75,30 @@ describe('the control server refuses what a web page could send', () => {
     expect((await request(server.endpoint, { path: '/api/schedules', headers: { host } })).status).toBe(200);
   });
 
-  it('takes EventBridge Scheduler calls without a token, but their bodies only as JSON', async () => {
-    const form = await request(server.endpoint, { method: 'POST', path: '/schedules/x', headers: { host, 'content-type': 'text/plain' }, body: '{}' });
+  it('takes EventBridge Scheduler calls (signed for Scheduler) without a token, but their bodies only as JSON', async () => {
+    const form = await request(server.endpoint, { method: 'POST', path: '/schedules/x', headers: { host, authorization: SIGNED_FOR_SCHEDULER, 'content-type': 'text/plain' }, body: '{}' });
     expect(form.status).toBe(415);
     // No Scheduler API here (LocalStack target): past the guard, the route answers 501.
-    const sdk = await request(server.endpoint, { method: 'POST', path: '/schedules/x', headers: { host, 'content-type': 'application/json' }, body: '{}' });
+    const sdk = await request(server.endpoint, { method: 'POST', path: '/schedules/x', headers: { host, authorization: SIGNED_FOR_SCHEDULER, 'content-type': 'application/json' }, body: '{}' });
     expect(sdk.status).toBe(501);
+    // The same path and method as the request API's route: signed for Scheduler, it is Scheduler's.
+    const put = await request(server.endpoint, { method: 'PUT', path: '/schedules/x', headers: { host, authorization: SIGNED_FOR_SCHEDULER, 'content-type': 'application/json' }, body: '{}' });
+    expect(put.status).toBe(501);
+    expect(apiPuts).toEqual([]);
+  });
+
+  it('hands an unsigned /schedules/{name} to the request API, under the same guard: a local Host, no other site, JSON only', async () => {
+    const before = apiPuts.length;
+    const put = (headers: Record<string, string>) => request(server.endpoint, { method: 'PUT', path: '/schedules/nightly-report', headers: { host, ...headers }, body: '{}' });
+    expect((await put({ 'content-type': 'text/plain' })).status).toBe(415);
+    expect((await put({ 'content-type': 'application/json', origin: 'https://evil.example' })).status).toBe(403);
+    expect((await put({ 'content-type': 'application/json', 'sec-fetch-site': 'cross-site' })).status).toBe(403);
+    expect((await put({ 'content-type': 'application/json', host: `rebound.example:${server.port}` })).status).toBe(421);
+    // Signed for another service (a request API call signed with SigV4 for execute-api): still the request API's.
+    const otherScope = 'AWS4-HMAC-SHA256 Credential=local/20261202/eu-west-1/execute-api/aws4_request, SignedHeaders=host, Signature=00';
+    expect(apiPuts.length).toBe(before);
+    const ok = await put({ 'content-type': 'application/json', authorization: otherScope });
+    expect(ok).toMatchObject({ status: 201, body: '{"name":"nightly-report"}' });
+    expect(apiPuts.slice(before)).toEqual(['nightly-report']);
   });
 });

@@ -20,8 +20,8 @@ import { taskRoutes, type TaskRouteDeps } from './task-routes';
 export interface ApiHandlerOptions {
   /** @default process.env */
   readonly env?: NodeJS.ProcessEnv;
-  /** More route modules beside the task routes, built from the same clients. */
-  readonly routes?: (deps: TaskRouteDeps) => readonly Route[];
+  /** More route modules beside the task routes, built from the same clients and environment (`scheduleRoutesFromEnv`). */
+  readonly routes?: (deps: TaskRouteDeps, env: NodeJS.ProcessEnv) => readonly Route[];
 }
 
 function required(env: NodeJS.ProcessEnv, name: string): string {
@@ -55,12 +55,15 @@ export function apiDepsFromEnvironment(tasks: readonly TaskMetadata[], env: Node
 
 /**
  * An API Gateway HTTP API event (payload format 2.0) as the router takes it. The path is the one
- * the route sees: a named stage's prefix is taken off (the `$default` stage has none).
+ * the route sees: a named stage's prefix is taken off (the `$default` stage has none), and
+ * `?rawQueryString` added when there is one.
  */
 export function apiRequestOf(event: APIGatewayProxyEventV2): ApiRequest {
   const { stage, http } = event.requestContext;
   const prefix = stage && stage !== '$default' ? `/${stage}` : '';
-  const path = prefix && event.rawPath.startsWith(`${prefix}/`) ? event.rawPath.slice(prefix.length) : event.rawPath;
+  const rawPath = prefix && event.rawPath.startsWith(`${prefix}/`) ? event.rawPath.slice(prefix.length) : event.rawPath;
+  // The query string stays on the path, where the routes that take one read it (`GET /schedules?prefix=`).
+  const path = event.rawQueryString ? `${rawPath}?${event.rawQueryString}` : rawPath;
   const headers = Object.fromEntries(Object.entries(event.headers ?? {}).map(([name, value]) => [name.toLowerCase(), value]));
   const body = event.body === undefined ? '' : event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
   return { method: http.method, path, headers, body };
@@ -76,7 +79,7 @@ function resultOf(answer: ApiResponse): APIGatewayProxyStructuredResultV2 {
  * carries no task code.
  *
  * @example
- * export const handler = createApiHandler(require('./tasks.json'));
+ * export const handler = createApiHandler(tasks, { routes: (_deps, env) => scheduleRoutesFromEnv(tasks, env) });
  */
 export function createApiHandler(tasks: readonly TaskMetadata[], options: ApiHandlerOptions = {}) {
   const logger = new Logger({ serviceName: 'taskgate-api' });
@@ -84,8 +87,9 @@ export function createApiHandler(tasks: readonly TaskMetadata[], options: ApiHan
   let router: ApiRouter | undefined;
   return async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
     if (!router) {
-      const deps = apiDepsFromEnvironment(tasks, options.env ?? process.env);
-      router = createRouter([...taskRoutes(deps), ...(options.routes?.(deps) ?? [])], {
+      const env = options.env ?? process.env;
+      const deps = apiDepsFromEnvironment(tasks, env);
+      router = createRouter([...taskRoutes(deps), ...(options.routes?.(deps, env) ?? [])], {
         // The method and path only: a body may carry what does not belong in logs.
         onError: (error, request) => logger.error('request failed', { method: request.method, path: request.path, error: error as Error }),
       });

@@ -3,7 +3,7 @@ import type { ApiRequest, ApiResponse, Route } from './http';
 /** Answers one request: the route's answer, 404/405 when none fits, 500 when a route throws. */
 export interface ApiRouter {
   handle(request: ApiRequest): Promise<ApiResponse>;
-  /** Whether some route serves this path (any method): the control server hands such a request over. */
+  /** Whether some route serves this path, query string or not (any method): the control server hands such a request over. */
   serves(path: string): boolean;
 }
 
@@ -19,7 +19,8 @@ interface Compiled {
 
 /** `/tasks/{name}` against `/tasks/cleanup`: the parameters, or undefined when the path does not fit. */
 function match(segments: readonly string[], path: string): Record<string, string> | undefined {
-  const parts = path.split('/').slice(1);
+  // The query string (`GET /schedules?prefix=`) is the route's to read, not part of the match.
+  const parts = path.split('?', 1)[0]!.split('/').slice(1);
   if (parts.length !== segments.length) return undefined;
   const params: Record<string, string> = {};
   for (let i = 0; i < parts.length; i++) {
@@ -56,13 +57,14 @@ export function createRouter(routes: readonly Route[], options: RouterOptions = 
     serves: (path) => fitting(path).length > 0,
     async handle(request) {
       const candidates = fitting(request.path);
+      const path = request.path.split('?', 1)[0]!;
       if (candidates.length === 0) {
-        return { status: 404, body: { error: `no route ${request.method} ${request.path}; routes: ${routes.map((r) => `${r.method} ${r.path}`).join(', ')}` } };
+        return { status: 404, body: { error: `no route ${request.method} ${path}; routes: ${routes.map((r) => `${r.method} ${r.path}`).join(', ')}` } };
       }
       const chosen = candidates.find((candidate) => candidate.route.method === request.method);
       if (!chosen) {
         const allowed = [...new Set(candidates.map((candidate) => candidate.route.method))].join(', ');
-        return { status: 405, body: { error: `use ${allowed} for ${request.path}` }, headers: { allow: allowed } };
+        return { status: 405, body: { error: `use ${allowed} for ${path}` }, headers: { allow: allowed } };
       }
       try {
         return await chosen.route.handle(request, chosen.params);

@@ -217,6 +217,8 @@ export class Taskgate<T extends AnyTask> extends Construct {
     }
     if (props.api) {
       this.api = new TaskApi(this, 'Api', { ...props.api, gates: gateList, ledger: this.ledger, delivery: this.delivery, tasks: this.registry.all().map(taskMetadata), taskgate: this.identity, queueEnvironment: gateQueueEnvironment(this, this.delivery.rulePrefix, gateList) });
+      // The API's schedule routes manage the schedules created at run time.
+      this.grantDynamicSchedules(this.api.handler);
     }
     const fix = this.nested
       ? 'spread the schedules over more gates (each gate and its schedules share one nested stack)'

@@ -1,36 +1,12 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import * as z from 'zod';
-import { defineTask, type AnyTask } from '../core/task';
-import type { TaskMetadata } from '../core/task-metadata';
 import { synthesize } from '../local/synth';
 import { readTemplate, type AppModel } from '../local/template';
 import { CliError } from './errors';
 
-/**
- * The app's tasks as the CLI knows them: from the template's `taskgate:tasks` metadata, never from
- * an import of the app's code. Each payload schema is rebuilt from its JSON Schema, so `trigger`
- * checks a payload before sending it; the worker checks it again with the task's own schema.
- */
-export function tasksFromMetadata(metadata: readonly TaskMetadata[]): AnyTask[] {
-  return metadata.map((task) =>
-    defineTask({
-      name: task.name,
-      description: task.description,
-      gate: task.gate,
-      payload: z.fromJSONSchema(task.payload as z.core.JSONSchema.JSONSchema),
-      timeout: task.timeoutSeconds,
-      retry: task.retry,
-      misfire: task.misfire,
-      // A template synthesized before the option existed has none: the default applies.
-      overlap: task.overlap,
-      run: () => {
-        throw new CliError(`task ${task.name} runs in its gate's worker, not in the CLI`);
-      },
-    }),
-  );
-}
+/** The app's tasks from the template's metadata, never from an import of the app's code. */
+export { tasksFromMetadata } from '../core/metadata-tasks';
 
 /** The folder of the CDK app the CLI runs in: the nearest one up from `from` with a cdk.json. */
 export function findAppRoot(from: string = process.cwd()): string | undefined {

@@ -11,7 +11,7 @@ import { closest, TaskRegistry } from '../core/registry';
 import { gateOutputKey, outputKey } from '../core/outputs';
 import type { AnyTask } from '../core/task';
 import type { RateLimit } from '../worker/rate/rate-limit';
-import type { LocalConfig, LocalTaskgate } from '../local/local-config';
+import { LOCAL_DYNAMIC_ROLE_ARN, type LocalConfig, type LocalTaskgate } from '../local/local-config';
 import { appTaskgates, type AppTaskgate } from '../local/taskgates';
 import type { AppModel, TriggerModel } from '../local/template';
 import { modelsIn, synthesizeAppHere, tasksFromMetadata } from './app-tasks';
@@ -110,8 +110,6 @@ export function taskArgument(registry: TaskRegistry, name: string): AnyTask {
 const LOCAL_CREDENTIALS = { accessKeyId: 'taskgate', secretAccessKey: 'taskgate' };
 /** The role a one-time schedule names locally when local.json gives none: the runtime assumes no role. */
 const LOCAL_ONCE_ROLE_ARN = 'arn:aws:iam::000000000000:role/taskgate-local-once-schedules';
-/** The role schedules created at run time name locally: the runtime assumes no role. */
-const LOCAL_DYNAMIC_ROLE_ARN = 'arn:aws:iam::000000000000:role/taskgate-local-dynamic-schedules';
 
 /**
  * Resolves `--stack NAME` (AWS, standard credential chain; AWS_ENDPOINT_URL for LocalStack is

@@ -1,7 +1,7 @@
 import * as http from 'node:http';
 import type { ApiRouter } from '../api/router';
 import type { OnceSchedules } from './once-schedules';
-import { handleSchedulerApi, isSchedulerApiPath, schedulerApiUnavailable } from './scheduler-api';
+import { handleSchedulerApi, isSchedulerApiPath, isSchedulerSdkRequest, schedulerApiUnavailable } from './scheduler-api';
 import type { ScheduleView } from './scheduler';
 import { closeServer, listen, type EmbeddedServer, type PortSetting } from './servers';
 import { RequestGuard, type Refusal } from '../ui/guard';
@@ -45,10 +45,13 @@ const ACTION = /^\/api\/schedules\/([^/]+)\/(pause|resume|fire)$/;
  *   usedLastMinute, tokens, waiting }` (waiting: messages re-sent to wait for a token)
  * - `GET /` and `/ui/…` → the operator page (see `ui/server.ts`)
  * - EventBridge Scheduler's API (`/schedules…`, see `scheduler-api.ts`): the workers' and the CLI's
- *   Scheduler endpoint (`AWS_ENDPOINT_URL_SCHEDULER`)
- * - the request API (`POST /tasks/{name}`, `GET /runs/{task}/{runId}`, see `api/task-routes.ts`):
+ *   Scheduler endpoint (`AWS_ENDPOINT_URL_SCHEDULER`); a request is Scheduler's when it is signed
+ *   for Scheduler (SigV4 credential scope `scheduler`)
+ * - the request API (`POST /tasks/{name}`, `GET /runs/{task}/{runId}`, `PUT|GET|DELETE
+ *   /schedules/{name}`, `GET /schedules`; see `api/task-routes.ts`, `api/schedule-routes.ts`):
  *   the same routes as the deployed HTTP API, without IAM and without the token, so that scripts
- *   call it as they would in AWS; its writes take JSON bodies only
+ *   call it as they would in AWS; its writes take JSON bodies only; an unsigned `/schedules…`
+ *   request is the request API's
  *
  * Every route checks the `Host` header and refuses other sites' browser requests; pause, resume,
  * fire and the page's actions need the token made here (`X-Taskgate-Token`); the Scheduler API,
@@ -72,7 +75,8 @@ export async function startControlServer(target: ControlTarget, setting: PortSet
 async function handle(target: ControlTarget, guard: RequestGuard, request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
   const url = new URL(request.url ?? '/', 'http://127.0.0.1');
   const api = target.api?.();
-  if (api?.serves(url.pathname)) return serveApi(api, guard, request, response, url);
+  // `/schedules/{name}` is both the request API's route and Scheduler's: a call signed for Scheduler (the workers', the CLI's) is Scheduler's.
+  if (api?.serves(url.pathname) && !isSchedulerSdkRequest(request.headers.authorization)) return serveApi(api, guard, request, response, url);
   const schedulerApi = isSchedulerApiPath(url.pathname);
   const refused = guard.check(request, { tokenless: schedulerApi });
   if (refused) return refuse(response, refused);
@@ -110,7 +114,8 @@ async function serveApi(api: ApiRouter, guard: RequestGuard, request: http.Incom
   const refused = guard.check(request, { tokenless: true });
   if (refused) return refuse(response, refused);
   const headers = Object.fromEntries(Object.entries(request.headers).map(([name, value]) => [name, Array.isArray(value) ? value.join(', ') : value]));
-  const answer = await api.handle({ method: request.method ?? 'GET', path: url.pathname, headers, body: await readBody(request) });
+  // The query string stays on the path, as API Gateway's rawQueryString does (`GET /schedules?prefix=`).
+  const answer = await api.handle({ method: request.method ?? 'GET', path: `${url.pathname}${url.search}`, headers, body: await readBody(request) });
   response.writeHead(answer.status, { ...answer.headers, 'content-type': 'application/json' });
   response.end(JSON.stringify(answer.body));
 }

@@ -5,6 +5,9 @@ import type { AppTaskgate } from './taskgates';
 import type { AppModel, TriggerModel } from './template';
 
 /** What local.json says of one Taskgate: its ledger, gates and tasks, and what one-time schedules need. */
+/** The role schedules created at run time name locally (the CLI's, the request API's): the runtime assumes no role. */
+export const LOCAL_DYNAMIC_ROLE_ARN = 'arn:aws:iam::000000000000:role/taskgate-local-dynamic-schedules';
+
 export interface LocalTaskgate {
   readonly ledgerTable: string;
   readonly gates: Readonly<Record<string, { readonly queueUrl: string; readonly dlqUrl: string; readonly concurrency: number; readonly rate?: RateLimit }>>;

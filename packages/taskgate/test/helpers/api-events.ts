@@ -6,6 +6,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import * as z from 'zod/mini';
 import { defineTask } from '../../src/core/task';
 import { taskMetadata } from '../../src/core/task-metadata';
+import { DYNAMIC_SCHEDULES_ENV } from '../../src/client/dynamic-schedules-env';
 import { WORKER_ENV } from '../../src/worker/worker-env';
 
 /** The request API handler's test app: two tasks on two gates, and the environment the construct sets. */
@@ -29,18 +30,28 @@ export const API_ENV = {
   [WORKER_ENV.ledgerTable]: 'App-Ledger',
   [WORKER_ENV.onceScheduleRoleArn]: 'arn:aws:iam::111122223333:role/taskgate/App-Once',
   [WORKER_ENV.scheduleGroup]: 'App-schedules',
+  [DYNAMIC_SCHEDULES_ENV.group]: 'App-dynamic',
+  [DYNAMIC_SCHEDULES_ENV.roleArn]: 'arn:aws:iam::111122223333:role/taskgate/App-Dynamic',
   AWS_REGION: 'eu-west-1',
 };
 
-/** An HTTP API (payload format 2.0) event as API Gateway sends it for an IAM-authorized route. */
-export function httpApiEvent(method: string, path: string, options: { body?: string; headers?: Record<string, string>; stage?: string; base64?: boolean } = {}): APIGatewayProxyEventV2 {
+/** The route key API Gateway matched for a path. */
+function routeKeyOf(path: string): string {
+  if (path.startsWith('/tasks/')) return '/tasks/{name}';
+  if (path.startsWith('/runs/')) return '/runs/{task}/{runId}';
+  return path.startsWith('/schedules/') ? '/schedules/{name}' : '/schedules';
+}
+
+/** An HTTP API (payload format 2.0) event as API Gateway sends it for an IAM-authorized route; a `?query` on `path` becomes `rawQueryString`. */
+export function httpApiEvent(method: string, pathAndQuery: string, options: { body?: string; headers?: Record<string, string>; stage?: string; base64?: boolean } = {}): APIGatewayProxyEventV2 {
   const stage = options.stage ?? '$default';
+  const [path = '', query = ''] = pathAndQuery.split('?', 2);
   const rawPath = stage === '$default' ? path : `/${stage}${path}`;
   return {
     version: '2.0',
-    routeKey: `${method} ${path.startsWith('/tasks/') ? '/tasks/{name}' : '/runs/{task}/{runId}'}`,
+    routeKey: `${method} ${routeKeyOf(path)}`,
     rawPath,
-    rawQueryString: '',
+    rawQueryString: query,
     headers: { host: 'abc123.execute-api.eu-west-1.amazonaws.com', 'content-type': 'application/json', ...options.headers },
     requestContext: {
       accountId: '111122223333',

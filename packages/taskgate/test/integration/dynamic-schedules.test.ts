@@ -3,8 +3,6 @@ import { QueryCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
 import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ApiRequest } from '../../src/api/http';
-import { scheduleRoutes } from '../../src/api/schedule-routes';
 import { modelsIn } from '../../src/cli/app-tasks';
 import { tasksOf } from '../../src/cli/target';
 import { createSchedule, deleteSchedule, getSchedule, type DynamicSchedulesConfig } from '../../src/client/schedules';
@@ -93,39 +91,47 @@ describe('schedules created at run time on the embedded runtime', () => {
     await expect(getSchedule(config, 'api-every-minute')).rejects.toMatchObject({ problem: 'not-found' });
   }, 60_000);
 
-  it('the routes: PUT creates (201) and the run is recorded, GET and the list show it, an invalid cron answers 400 with the corrected expression, DELETE removes it', async () => {
-    const [put, get, list, remove] = ['PUT /schedules/{name}', 'GET /schedules/{name}', 'GET /schedules', 'DELETE /schedules/{name}'].map((key) =>
-      scheduleRoutes(() => config).find((route) => `${route.method} ${route.path}` === key),
-    );
-    const request = (method: string, routePath: string, body: unknown = undefined): ApiRequest => ({
-      method,
-      path: routePath,
-      headers: { 'content-type': 'application/json' },
-      body: body === undefined ? '' : JSON.stringify(body),
-    });
+  it('the routes over real HTTP on the control URL: PUT creates (201) and the run is recorded, GET and the list show it, an invalid cron answers 400 with the corrected expression, DELETE removes it', async () => {
+    /** One request as a script sends it: JSON, no token, no signature. */
+    const call = async (method: string, routePath: string, body: unknown = undefined) => {
+      const response = await fetch(new URL(routePath, app.config.ui), {
+        method,
+        ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+      });
+      const text = await response.text();
+      return { status: response.status, body: (text === '' ? null : JSON.parse(text)) as Record<string, unknown> | null };
+    };
 
-    const bad = await put!.handle(request('PUT', '/schedules/route-bad', { task: 'fixture-fast', expression: 'cron(0 9 * * MON-FRI *)' }), { name: 'route-bad' });
+    const bad = await call('PUT', '/schedules/route-bad', { task: 'fixture-fast', expression: 'cron(0 9 * * MON-FRI *)' });
     expect(bad).toEqual({ status: 400, body: { error: "cron(0 9 * * MON-FRI *) sets day-of-week, so day-of-month must be '?': cron(0 9 ? * MON-FRI *)" } });
-    expect((await put!.handle(request('PUT', '/schedules/route-bad', { task: 'fixture-fast', expression: EVERY_MINUTE, payload: { n: 'x' } }), { name: 'route-bad' })).status).toBe(400);
-    expect((await put!.handle(request('PUT', '/schedules/fast-every-minute', { task: 'fixture-fast', expression: EVERY_MINUTE }), { name: 'fast-every-minute' })).body).toEqual({
-      error: expect.stringMatching(/is a schedule of the stack/),
-    });
+    const badPayload = await call('PUT', '/schedules/route-bad', { task: 'fixture-fast', expression: EVERY_MINUTE, payload: { n: 'x' } });
+    expect(badPayload.status).toBe(400);
+    expect(badPayload.body!.error).toMatch(/\bn\b/);
+    expect((await call('PUT', '/schedules/fast-every-minute', { task: 'fixture-fast', expression: EVERY_MINUTE })).body).toEqual({ error: expect.stringMatching(/is a schedule of the stack/) });
+    // Nothing was created by the refused requests.
+    await expect(getSchedule(config, 'route-bad')).rejects.toMatchObject({ problem: 'not-found' });
 
-    const created = await put!.handle(request('PUT', '/schedules/route-every-minute', { task: 'fixture-fast', expression: EVERY_MINUTE, payload: { n: 3 } }), { name: 'route-every-minute' });
+    const created = await call('PUT', '/schedules/route-every-minute', { task: 'fixture-fast', expression: EVERY_MINUTE, payload: { n: 3 } });
     expect(created.status).toBe(201);
-    expect(created.body).toMatchObject({ name: 'route-every-minute', task: 'fixture-fast', payload: { n: 3 }, enabled: true, next: expect.any(Array) });
-    const replaced = await put!.handle(request('PUT', '/schedules/route-every-minute', { task: 'fixture-fast', expression: EVERY_MINUTE, payload: { n: 4 } }), { name: 'route-every-minute' });
+    expect(created.body).toMatchObject({ name: 'route-every-minute', task: 'fixture-fast', payload: { n: 3 }, enabled: true, group: config.group, next: expect.any(Array) });
+    // Stored in the runtime's Scheduler API, in the dynamic group, as the SDK reads it back.
+    expect(await scheduler.send(new GetScheduleCommand({ Name: 'route-every-minute', GroupName: config.group }))).toMatchObject({ ScheduleExpression: EVERY_MINUTE, ActionAfterCompletion: 'NONE' });
+    const replaced = await call('PUT', '/schedules/route-every-minute', { task: 'fixture-fast', expression: EVERY_MINUTE, payload: { n: 4 } });
     expect(replaced).toMatchObject({ status: 200, body: { payload: { n: 4 } } });
 
-    const run = await waitFor('a run of route-every-minute in the ledger', async () => (await runsOf('fixture-fast', 'route-every-minute'))[0]);
+    // A tick after the replacement carries its payload (one before it, a second earlier, may carry n: 3).
+    const run = await waitFor('a run of route-every-minute with the replaced payload in the ledger', async () =>
+      (await runsOf('fixture-fast', 'route-every-minute')).find((item) => item.payload?.S === '{"n":4}'),
+    );
     expect(run.id!.S).toBe(`route-every-minute@${tickTime(new Date(run.scheduledAt!.S!))}`);
 
-    expect(await get!.handle(request('GET', '/schedules/route-every-minute'), { name: 'route-every-minute' })).toMatchObject({ status: 200, body: { expression: EVERY_MINUTE } });
-    const listed = await list!.handle(request('GET', '/schedules?prefix=route-'), {});
-    expect((listed.body as { schedules: Array<{ name: string }> }).schedules.map((s) => s.name)).toEqual(['route-every-minute']);
-    expect(await remove!.handle(request('DELETE', '/schedules/route-every-minute'), { name: 'route-every-minute' })).toEqual({ status: 204, body: null });
-    expect(await get!.handle(request('GET', '/schedules/route-every-minute'), { name: 'route-every-minute' })).toMatchObject({ status: 404 });
-    expect(await remove!.handle(request('DELETE', '/schedules/route-every-minute'), { name: 'route-every-minute' })).toMatchObject({ status: 404 });
+    expect(await call('GET', '/schedules/route-every-minute')).toMatchObject({ status: 200, body: { name: 'route-every-minute', expression: EVERY_MINUTE } });
+    const listed = await call('GET', '/schedules?prefix=route-&limit=10');
+    expect(listed.status).toBe(200);
+    expect((listed.body!.schedules as Array<{ name: string }>).map((s) => s.name)).toEqual(['route-every-minute']);
+    expect(await call('DELETE', '/schedules/route-every-minute')).toEqual({ status: 204, body: null });
+    expect(await call('GET', '/schedules/route-every-minute')).toMatchObject({ status: 404 });
+    expect(await call('DELETE', '/schedules/route-every-minute')).toMatchObject({ status: 404 });
   }, 60_000);
 
   it('taskgate schedules create, schedules, pause, resume and schedules delete as a subprocess', async () => {
