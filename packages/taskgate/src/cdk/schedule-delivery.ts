@@ -72,24 +72,23 @@ export class ScheduleDelivery extends Construct {
       reason: "this queue is itself a DLQ: the dead-letter target of the app's EventBridge rule and Scheduler targets, which cdk-nag does not follow",
     });
     this.onceRole = this.schedulerRole(this, 'OnceRole', 'taskgate one-time schedules: send a task message to a gate queue');
-    if (props.nested) {
-      const queues = queueArnPattern(this, this.rulePrefix);
-      this.onceRole.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [queues] }));
-      acknowledgeWildcard(this.onceRole, queues, "the task queues of the app, all named with its prefix; one ARN per gate would take a parameter per gate in each nested stack");
-    } else {
-      for (const gate of props.gates) gate.queue.grantSendMessages(this.onceRole);
-    }
+    this.grantSendToTaskQueues(this.onceRole, props);
     this.dynamicGroup = new scheduler.ScheduleGroup(this, 'DynamicGroup');
     // The template readers (CLI, embedded runtime) find the group by this mark, not by its name.
     (this.dynamicGroup.node.defaultChild as CfnResource).addMetadata(METADATA_KEYS.dynamicSchedules, true);
     this.dynamicRole = this.schedulerRole(this, 'DynamicRole', 'taskgate schedules created at run time: send a task message to a gate queue', this.dynamicGroup);
-    if (props.nested) {
-      const queues = queueArnPattern(this, this.rulePrefix);
-      this.dynamicRole.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [queues] }));
-      acknowledgeWildcard(this.dynamicRole, queues, "the task queues of the app, all named with its prefix; one ARN per gate would take a parameter per gate in each nested stack");
-    } else {
-      for (const gate of props.gates) gate.queue.grantSendMessages(this.dynamicRole);
+    this.grantSendToTaskQueues(this.dynamicRole, props);
+  }
+
+  /** SendMessage on every gate's task queue: one ARN each, or in nested stacks one pattern over the app's queue names. */
+  private grantSendToTaskQueues(role: iam.Role, props: ScheduleDeliveryProps): void {
+    if (!props.nested) {
+      for (const gate of props.gates) gate.queue.grantSendMessages(role);
+      return;
     }
+    const queues = queueArnPattern(this, this.rulePrefix);
+    role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [queues] }));
+    acknowledgeWildcard(role, queues, "the task queues of the app, all named with its prefix; one ARN per gate would take a parameter per gate in each nested stack");
   }
 
   /** The role a recurring Scheduler schedule on `gate` runs as: it may send to that gate's queue (and the delivery DLQ) only. */

@@ -1,5 +1,6 @@
 import { DescribeRuleCommand, DisableRuleCommand, EnableRuleCommand, type EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { GetScheduleCommand, type SchedulerClient, UpdateScheduleCommand, type UpdateScheduleCommandInput } from '@aws-sdk/client-scheduler';
+import { withState } from '../client/schedule-state';
+import { GetScheduleCommand, type SchedulerClient, UpdateScheduleCommand } from '@aws-sdk/client-scheduler';
 import type { TriggerModel } from '../local/template';
 import type { DeployedStack } from './deployed-stack';
 import { CliError } from './errors';
@@ -39,22 +40,7 @@ export class AwsScheduleController implements ScheduleController {
       return { name, enabled };
     }
     const current = await this.scheduler.send(new GetScheduleCommand({ Name: physical, GroupName: await this.groupOf(trigger) }));
-    // UpdateSchedule replaces the whole schedule: every field GetSchedule returned goes back unchanged.
-    const update: UpdateScheduleCommandInput = {
-      Name: current.Name ?? physical,
-      GroupName: current.GroupName,
-      ScheduleExpression: current.ScheduleExpression,
-      ScheduleExpressionTimezone: current.ScheduleExpressionTimezone,
-      StartDate: current.StartDate,
-      EndDate: current.EndDate,
-      Description: current.Description,
-      KmsKeyArn: current.KmsKeyArn,
-      Target: current.Target,
-      FlexibleTimeWindow: current.FlexibleTimeWindow,
-      ActionAfterCompletion: current.ActionAfterCompletion,
-      State: enabled ? 'ENABLED' : 'DISABLED',
-    };
-    await this.scheduler.send(new UpdateScheduleCommand(update));
+    await this.scheduler.send(new UpdateScheduleCommand(withState(current, { Name: current.Name ?? physical, GroupName: current.GroupName }, enabled)));
     return { name, enabled };
   }
 

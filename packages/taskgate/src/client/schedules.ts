@@ -9,6 +9,7 @@ import {
   ResourceNotFoundException,
   UpdateScheduleCommand,
 } from '@aws-sdk/client-scheduler';
+import { withState } from './schedule-state';
 import { checkScheduleName, planDynamicSchedule, taskOfInput, type DynamicScheduleSpec } from '../core/dynamic-schedule';
 import { DynamicScheduleError } from '../core/dynamic-schedule-error';
 import type { TaskRegistry } from '../core/registry';
@@ -191,22 +192,7 @@ export async function deleteSchedule(config: DynamicScheduleGroup, name: string)
 export async function setScheduleEnabled(config: DynamicScheduleGroup, name: string, enabled: boolean): Promise<DynamicScheduleView> {
   checkScheduleName(name);
   const current = await found(name, config, () => config.scheduler.send(new GetScheduleCommand({ Name: name, GroupName: config.group })));
-  await config.scheduler.send(
-    new UpdateScheduleCommand({
-      Name: name,
-      GroupName: config.group,
-      ScheduleExpression: current.ScheduleExpression,
-      ScheduleExpressionTimezone: current.ScheduleExpressionTimezone,
-      StartDate: current.StartDate,
-      EndDate: current.EndDate,
-      Description: current.Description,
-      KmsKeyArn: current.KmsKeyArn,
-      Target: current.Target,
-      FlexibleTimeWindow: current.FlexibleTimeWindow,
-      ActionAfterCompletion: current.ActionAfterCompletion,
-      State: enabled ? 'ENABLED' : 'DISABLED',
-    }),
-  );
+  await config.scheduler.send(new UpdateScheduleCommand(withState(current, { Name: name, GroupName: config.group }, enabled)));
   return { ...viewOf(current), enabled };
 }
 
