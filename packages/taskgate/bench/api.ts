@@ -6,6 +6,7 @@
  *
  * Run: npm run bench:api [-- N]   (default 300 requests per series)
  */
+import type { BenchRow } from './report';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
@@ -13,17 +14,6 @@ import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { parseRuntimeOptions } from '../src/local/options';
 import { startRuntime } from '../src/local/runtime';
 import { hideSdkNodeWarning } from '../src/local/sdk-warning';
-
-/** One measured figure against its baseline, in the form the benchmarks report. */
-interface BenchRow {
-  name: string;
-  value: number;
-  unit: string;
-  baseline: number | null;
-  ratio: number | null;
-  goal: string;
-  met: boolean;
-}
 
 const root = path.resolve(__dirname, '..');
 

@@ -12,6 +12,7 @@
  *
  * Run: npm run bench:rate [-- SECONDS]   (default 20)
  */
+import type { BenchRow } from './report';
 import { randomUUID } from 'node:crypto';
 import { CreateQueueCommand, DeleteMessageCommand, ReceiveMessageCommand, SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -29,17 +30,6 @@ import { Worker } from '../src/worker/worker';
 import { hideSdkNodeWarning } from '../src/local/sdk-warning';
 import { toRecord } from '../src/local/poller';
 import { createLedgerTable, dynamoClient, sqsClient, startLocalServers } from '../test/helpers/local-servers';
-
-/** One row of the bench runner's table. */
-export interface BenchRow {
-  name: string;
-  value: number;
-  unit: string;
-  baseline: number | null;
-  ratio: number | null;
-  goal: string;
-  met: boolean;
-}
 
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
 const WORKERS = 20;
