@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll } from 'vitest';
 import { gateQueueEnv } from './env';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -206,4 +207,26 @@ export function peakConcurrency(events: readonly TaskEvent[], task: string, unti
   let peak = 0;
   for (const [, delta] of points) peak = Math.max(peak, (running += delta));
   return peak;
+}
+
+/**
+ * A suite's policy gates: bundles the policy worker once before the suite, stops every gate and
+ * removes the bundle after it. Call at a test file's top level.
+ */
+export function policyGates(endpoints: PolicyGateOptions['endpoints']): (options: Omit<PolicyGateOptions, 'bundle' | 'endpoints'>) => Promise<PolicyGate> {
+  let bundle: Awaited<ReturnType<typeof bundlePolicyWorker>> | undefined;
+  const gates: PolicyGate[] = [];
+  beforeAll(async () => {
+    bundle = await bundlePolicyWorker();
+  }, 60_000);
+  afterAll(async () => {
+    await Promise.all(gates.map((gate) => gate.stop()));
+    bundle?.dispose();
+  });
+  return async (options) => {
+    if (!bundle) throw new Error('policyGates: the worker is bundled in beforeAll; create gates inside tests');
+    const gate = await new PolicyGate({ bundle: bundle.dir, endpoints, ...options }).create();
+    gates.push(gate);
+    return gate;
+  };
 }

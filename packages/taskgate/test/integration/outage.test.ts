@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, expect, inject, it } from 'vitest';
+import { expect, inject, it } from 'vitest';
 import { tickTime } from '../../src/core/task-message';
 import { RuntimeClock } from '../../src/local/clock';
-import { bundlePolicyWorker, PolicyGate } from '../helpers/policy-gate';
+import { policyGates } from '../helpers/policy-gate';
 import { scheduleEveryMinute } from '../helpers/policy-schedule';
 
 // Issue 17's "Outage" suite on the embedded servers: a rate(1 minute) schedule keeps firing while
@@ -19,16 +19,7 @@ const POLICIES = [
   { task: 'tick-all', policy: 'all', expectedRuns: Infinity },
   { task: 'tick-max5', policy: '{ max: 5 }', expectedRuns: 5 },
 ];
-let bundle: Awaited<ReturnType<typeof bundlePolicyWorker>>;
-const gates: PolicyGate[] = [];
-
-beforeAll(async () => {
-  bundle = await bundlePolicyWorker();
-}, 60_000);
-afterAll(async () => {
-  await Promise.all(gates.map((gate) => gate.stop()));
-  bundle?.dispose();
-});
+const policyGate = policyGates(endpoints);
 
 it(`after ${MINUTES} simulated minutes of outage, each catch-up policy runs exactly its ticks and records every other one as skipped`, async () => {
   const started = Date.now();
@@ -43,8 +34,7 @@ it(`after ${MINUTES} simulated minutes of outage, each catch-up policy runs exac
   };
   const targets = await Promise.all(
     POLICIES.map(async (row) => {
-      const gate = await new PolicyGate({ bundle: bundle.dir, endpoints, cap: CAP, batchSize: 10, functionTimeoutSeconds: 20, environment }).create();
-      gates.push(gate);
+      const gate = await policyGate({ cap: CAP, batchSize: 10, functionTimeoutSeconds: 20, environment });
       await gate.warm();
       return { ...row, gate };
     }),

@@ -1,6 +1,6 @@
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { bundlePolicyWorker, peakConcurrency, PolicyGate, type TaskEvent } from '../helpers/policy-gate';
+import { describe, expect, inject, it } from 'vitest';
+import { peakConcurrency, policyGates, type PolicyGate, type TaskEvent } from '../helpers/policy-gate';
 import { scheduleEveryMinute } from '../helpers/policy-schedule';
 import { tickTime } from '../../src/core/task-message';
 import { RuntimeClock } from '../../src/local/clock';
@@ -10,21 +10,10 @@ import { RuntimeClock } from '../../src/local/clock';
 // `npm test` fires 6 ticks; `npm run test:stress` fires TASKGATE_POLICY_TICKS (30).
 const TICKS = Number(process.env.TASKGATE_POLICY_TICKS ?? 6);
 const endpoints = { sqs: inject('sqsEndpoint'), dynamodb: inject('dynamodbEndpoint') };
-let bundle: Awaited<ReturnType<typeof bundlePolicyWorker>>;
-const gates: PolicyGate[] = [];
+const policyGate = policyGates(endpoints);
 
-beforeAll(async () => {
-  bundle = await bundlePolicyWorker();
-}, 60_000);
-afterAll(async () => {
-  await Promise.all(gates.map((gate) => gate.stop()));
-  bundle?.dispose();
-});
-
-async function gate(options: { cap: number; functionTimeoutSeconds: number; environment?: Record<string, string> }): Promise<PolicyGate> {
-  const created = await new PolicyGate({ bundle: bundle.dir, endpoints, batchSize: 1, ...options }).create();
-  gates.push(created);
-  return created;
+function gate(options: { cap: number; functionTimeoutSeconds: number; environment?: Record<string, string> }): Promise<PolicyGate> {
+  return policyGate({ batchSize: 1, ...options });
 }
 
 describe('overlap policy: a task that runs past its period (2.5 s runs, a tick every second)', () => {
