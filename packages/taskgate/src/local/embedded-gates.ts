@@ -28,6 +28,8 @@ export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local
 /** What starting the stacks needs: the servers, the options, and where to register what it starts. */
 export interface EmbeddedContext {
   readonly sqs: SQSClient;
+  /** The pollers' receives: a client that tries once (receive-client.ts). */
+  readonly receiver: SQSClient;
   readonly dynamodb: DynamoDBClient;
   readonly endpoints: { readonly sqs: string; readonly dynamodb: string; readonly scheduler: string };
   readonly options: RuntimeOptions;
@@ -98,7 +100,7 @@ function startGate(
   ctx: EmbeddedContext,
   stacks: EmbeddedStacks,
 ): void {
-  const { sqs, options, out, closers } = ctx;
+  const { sqs, receiver, options, out, closers } = ctx;
   const { warnings, hosts, gates, printing } = stacks;
   const fn = model.functions.get(mapping.function);
   const queue = provisioned.queues.get(mapping.queue);
@@ -136,6 +138,7 @@ function startGate(
   }
   const poller = new MappingPoller({
     sqs,
+    receiver,
     queue,
     mapping,
     host,

@@ -17,6 +17,7 @@ import { buildScheduler, clock, onceName, queueSender, startSchedules } from './
 import { type GateRuntime, type LocalRuntime, type RuntimeOutput, type StopSummary } from './runtime-types';
 import type { Scheduler } from './scheduler';
 import { LOCAL_ACCOUNT_ID } from './stack-environment';
+import { receiveClient } from './receive-client';
 import { startDynamoDbServer, startSqsServer } from './servers';
 import type { StateDirLock } from './state-lock';
 import { appTaskgates } from './taskgates';
@@ -64,7 +65,7 @@ export async function startEmbedded(
     const taskgates = appTaskgates(models);
     const endpoints = { sqs: servers.sqsEndpoint, dynamodb: servers.dynamodbEndpoint, scheduler: control.endpoint };
     const scheduleClock = runtimeClock.speed === 1 ? undefined : runtimeClock.workerClock();
-    const context: EmbeddedContext = { sqs: servers.sqs, dynamodb: servers.dynamodb, endpoints, options, out, closers, onceQueues, scheduleGroups, taskgates, stateDir, scheduleClock };
+    const context: EmbeddedContext = { sqs: servers.sqs, receiver: servers.receiver, dynamodb: servers.dynamodb, endpoints, options, out, closers, onceQueues, scheduleGroups, taskgates, stateDir, scheduleClock };
     const stacks = await startStacks(models, context, gates);
     scheduler = buildScheduler(models, taskgates, stacks.queueUrls, runtimeClock, out, queueSender(servers.sqs));
     stacks.warnings.push(...scheduler.warnings);
@@ -114,12 +115,14 @@ async function startServers(options: RuntimeOptions, closers: Array<() => Promis
   });
   closers.push(() => dynamoServer.close());
   const sqs = new SQSClient({ endpoint: sqsServer.endpoint, region: options.region, credentials: LOCAL_CREDENTIALS });
+  const receiver = receiveClient(sqsServer.endpoint, options.region);
   const dynamodb = new DynamoDBClient({ endpoint: dynamoServer.endpoint, region: options.region, credentials: LOCAL_CREDENTIALS });
   closers.push(async () => {
     sqs.destroy();
+    receiver.destroy();
     dynamodb.destroy();
   });
-  return { sqs, dynamodb, sqsEndpoint: sqsServer.endpoint, dynamodbEndpoint: dynamoServer.endpoint, sqsServer, dynamoServer };
+  return { sqs, receiver, dynamodb, sqsEndpoint: sqsServer.endpoint, dynamodbEndpoint: dynamoServer.endpoint, sqsServer, dynamoServer };
 }
 
 /** The Scheduler API's one-time schedules, printing a line when each is armed and fired. */

@@ -22,7 +22,16 @@ export interface BatchReport {
 }
 
 export interface PollerOptions {
+  /** Deletes and visibility changes: calls that may be retried, since applying one twice does no harm. */
   readonly sqs: SQSClient;
+  /**
+   * Receives. A receive takes messages off the queue before its answer arrives, so one the SDK
+   * retries on its own after the answer was lost leaves those messages in flight, unseen, for the
+   * visibility timeout, and nothing says so. This client must try once (see `receiveClient`); the
+   * poller reports a failed receive and receives again itself.
+   * @default sqs
+   */
+  readonly receiver?: SQSClient;
   readonly queue: LocalQueue;
   readonly mapping: MappingModel;
   readonly host: FunctionHost;
@@ -51,6 +60,8 @@ export interface PollerOptions {
 /** Lambda starts five pollers per SQS event source; they share the concurrency slots. */
 const MAX_POLLERS = 5;
 const DELETE_CHUNK = 10;
+/** What a failed receive may have cost, said with its error: the one path where a message goes quiet. */
+const LOST_RECEIVE = 'A message that receive took off the queue is in flight until the queue\'s visibility timeout ends, then delivered again';
 
 /** A batch handed to the function and not finished yet. */
 interface InFlightBatch {
@@ -123,7 +134,7 @@ export class MappingPoller {
       } catch (error) {
         this.slots.release();
         if (this.stopping) return;
-        this.options.onError(`receiving from ${this.options.queue.name} failed: ${(error as Error).message}; retrying in 1s`);
+        this.options.onError(`receiving from ${this.options.queue.name} failed: ${(error as Error).message}; retrying in 1s. ${LOST_RECEIVE}`);
         await sleep(1000);
         continue;
       }
@@ -172,7 +183,7 @@ export class MappingPoller {
       } catch (error) {
         // What was received is in flight already: it goes to the function now, or it would sit
         // unseen until its visibility timeout.
-        this.options.onError(`receiving from ${this.options.queue.name} failed (${(error as Error).message}); running the ${messages.length} message(s) received so far`);
+        this.options.onError(`receiving from ${this.options.queue.name} failed (${(error as Error).message}); running the ${messages.length} message(s) received so far. ${LOST_RECEIVE}`);
         break;
       }
     }
@@ -180,7 +191,7 @@ export class MappingPoller {
   }
 
   private async receive(max: number, waitTimeSeconds: number): Promise<Message[]> {
-    const { Messages } = await this.options.sqs.send(
+    const { Messages } = await (this.options.receiver ?? this.options.sqs).send(
       new ReceiveMessageCommand({
         QueueUrl: this.options.queue.url,
         MaxNumberOfMessages: max,
@@ -196,7 +207,7 @@ export class MappingPoller {
   private async runBatch({ messages, records, startedAt }: InFlightBatch): Promise<void> {
     const queue = this.options.queue.name;
     trace('poller.invoke', { queue, messages: ids(messages) });
-    const invoke = await this.options.host.invoke({ Records: records });
+    const invoke = await this.invoke(records);
     const failed = invoke.ok ? failedRecords(invoke.result, records, this.options.mapping.reportBatchItemFailures) : new Set(records.map((r) => r.messageId));
     const done = messages.filter((message) => !failed.has(message.MessageId!));
     trace('poller.answered', { queue, messages: ids(messages), ok: invoke.ok, failed: [...failed] });
@@ -216,6 +227,16 @@ export class MappingPoller {
       this.options.onError(`deleting processed messages from ${this.options.queue.name} failed (${(error as Error).message}); they will be delivered again`);
     }
     this.options.onBatch({ records, invoke, failed, startedAt });
+  }
+
+  /** The function's answer; a host that throws (a thread that cannot start, say) fails the invocation, as Lambda reports a service error. */
+  private async invoke(records: readonly SQSRecord[]): Promise<InvokeResult> {
+    const asked = Date.now();
+    try {
+      return await this.options.host.invoke({ Records: records });
+    } catch (error) {
+      return { ok: false, error: { name: 'ServiceException', message: `the function could not be invoked: ${(error as Error).message}` }, timedOut: false, durationMs: Date.now() - asked };
+    }
   }
 
   /** Makes received messages visible again now. */

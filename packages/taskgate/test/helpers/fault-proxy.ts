@@ -23,6 +23,8 @@ export interface FaultProxyOptions {
    * duplicates it by design (SQS is at-least-once), which is not what a suite is checking.
    */
   readonly noLostAnswer?: readonly string[];
+  /** Loses this answer (the server applied the request; the connection is cut), whatever the failure rate. */
+  readonly loseAnswer?: (operation: string, body: Buffer) => boolean;
   /** Called with each ReceiveMessage answer before the client sees it. */
   readonly onReceive?: (messages: ReadonlyArray<{ Body?: string; ReceiptHandle?: string }>) => Promise<void>;
 }
@@ -106,7 +108,7 @@ export class FaultProxy {
   }
 
   private async answer(operation: string, fault: Fault | undefined, answer: http.IncomingMessage, body: Buffer, request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
-    if (fault === 'lost-answer') return void request.socket.destroy();
+    if (fault === 'lost-answer' || this.options.loseAnswer?.(operation, body)) return void request.socket.destroy();
     this.counts.forwarded += 1;
     if (operation === 'ReceiveMessage' && this.options.onReceive && answer.statusCode === 200) {
       const { Messages = [] } = JSON.parse(body.toString('utf8')) as { Messages?: Array<{ Body?: string; ReceiptHandle?: string }> };

@@ -4,6 +4,8 @@ import type { SQSEvent } from 'aws-lambda';
 import { afterAll, expect, inject, it } from 'vitest';
 import type { FunctionHost, InvokeResult } from '../../src/local/function-host';
 import { MappingPoller } from '../../src/local/poller';
+import { receiveClient } from '../../src/local/receive-client';
+import { FaultProxy } from '../helpers/fault-proxy';
 import { sqsClient } from '../helpers/local-servers';
 import { waitFor } from '../helpers/taskgate-dev';
 
@@ -51,5 +53,54 @@ it('runs the messages a batching window gathered when a later receive of the win
     expect(errors.join('\n')).toMatch(/socket hang up.*running the 1 message\(s\) received so far/);
   } finally {
     await poller.stop(1000);
+  }
+});
+
+it('says so when a receive loses its answer after the server took a message, instead of the SDK receiving again in silence, and runs the message when it comes back', async () => {
+  const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: `lost-${randomUUID().slice(0, 8)}`, Attributes: { VisibilityTimeout: '2' } }));
+  const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }));
+  // The first answer that carries a message is cut off after the server applied the receive.
+  let lost = 0;
+  const proxy = await FaultProxy.start({
+    target: inject('sqsEndpoint'),
+    service: 'sqs',
+    random: () => 1,
+    loseAnswer: (operation, body) => operation === 'ReceiveMessage' && body.includes('"Messages"') && ++lost === 1,
+  });
+  const deletes = sqsClient(proxy.endpoint);
+  const receiver = receiveClient(proxy.endpoint, 'us-east-1');
+  const invoked: string[] = [];
+  const host = {
+    invoke: async (event: SQSEvent): Promise<InvokeResult> => {
+      invoked.push(...event.Records.map((record) => record.messageId));
+      return { ok: true, result: { batchItemFailures: [] }, durationMs: 1 };
+    },
+  } as unknown as FunctionHost; // only `invoke` is used by the poller
+  const errors: string[] = [];
+  const poller = new MappingPoller({
+    sqs: deletes,
+    receiver,
+    queue: { logicalId: 'Queue', name: 'lost', url: QueueUrl!, arn: Attributes!.QueueArn! },
+    mapping: { logicalId: 'Mapping', queue: 'Queue', function: 'Worker', batchSize: 10, maxBatchingWindowSeconds: 0, reportBatchItemFailures: true, enabled: true },
+    host,
+    concurrency: 1,
+    region: 'us-east-1',
+    onBatch: () => undefined,
+    onError: (message) => errors.push(message),
+    waitTimeSeconds: 1,
+  });
+  poller.start();
+  try {
+    const { MessageId } = await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: '{"task":"sweep"}' }));
+    await waitFor('the lost receive to be reported', () => (errors.length > 0 ? true : undefined), 10_000);
+    expect(lost).toBe(1);
+    expect(errors[0]).toMatch(/^receiving from lost failed: .*in flight until the queue's visibility timeout ends/);
+    // Not gone: after its visibility timeout the message is delivered again and run.
+    await waitFor('the message to run after its visibility timeout', () => (invoked.includes(MessageId!) ? true : undefined), 10_000);
+  } finally {
+    await poller.stop(1000);
+    deletes.destroy();
+    receiver.destroy();
+    await proxy.close();
   }
 });
