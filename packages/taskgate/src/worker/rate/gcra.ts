@@ -32,16 +32,30 @@ export class Gcra {
     this.toleranceMs = (rate.burst - 1) * this.intervalMs;
   }
 
-  /** How many of `wanted` tokens a bucket whose `tat` is known (or not) gives at `now`, each good within `horizonMs`. */
-  plan(tat: number | undefined, now: number, wanted: number, horizonMs = 0): GcraPlan {
+  /**
+   * How many of `wanted` tokens a bucket whose `tat` is known (or not) gives at `now`, each good
+   * within `horizonMs`; `empty` when fewer than `least` fit, with the wait until they do.
+   */
+  plan(tat: number | undefined, now: number, wanted: number, horizonMs = 0, least = 1): GcraPlan {
     const idle = tat === undefined || tat < now;
     const base = idle ? now : tat;
     // The j-th token (from 1) is good from base + (j - 1) x interval - tolerance: those up to now + horizon fit.
     const room = now + this.toleranceMs + horizonMs - base;
-    if (room < 0) return { kind: 'empty', waitMs: base - this.toleranceMs - now };
     // The epsilon keeps a float like 2.9999999 from costing a token.
-    const count = Math.min(wanted, Math.floor(room / this.intervalMs + 1e-9) + 1);
+    const count = room < 0 ? 0 : Math.min(wanted, Math.floor(room / this.intervalMs + 1e-9) + 1);
+    if (count < Math.max(1, least)) return { kind: 'empty', waitMs: Math.max(0, (Math.max(1, least) - 1) * this.intervalMs - room) };
     return { kind: idle ? 'idle' : 'busy', count };
+  }
+
+  /**
+   * The fewest of `wanted` tokens worth a write: half of what the bucket can reserve ahead at all
+   * (the whole batch when it is smaller). Under load a write that took whatever single token had
+   * just freed up would cost a write per run; waiting until a batch's share is free costs no
+   * throughput (the tokens stay in the bucket meanwhile, and half leaves room for the rest).
+   */
+  leastWorthWriting(wanted: number, horizonMs: number): number {
+    const capacity = Math.floor((this.toleranceMs + horizonMs) / this.intervalMs + 1e-9) + 1;
+    return Math.max(1, Math.min(wanted, Math.ceil(capacity / 2)));
   }
 
   /** The largest stored tat at which `count` tokens still fit within the horizon: the write's condition. */

@@ -105,25 +105,28 @@ export class RateGate {
       await Promise.all(group.map(async ({ request, resolve }) => resolve(await this.failClosed(request, error))));
       return;
     }
-    await Promise.all(group.map(async ({ request, resolve }, index) => resolve(await this.verdict(request, reservation, index))));
+    // The records without a token wait together: sent back with one delay, they come back together and share a write again.
+    let delay: Promise<number> | undefined;
+    const resendDelay = () => (delay ??= this.spreadSeconds(Math.max(0, reservation.nextAt - this.now())));
+    await Promise.all(group.map(async ({ request, resolve }, index) => resolve(await this.verdict(request, reservation, index, resendDelay))));
   }
 
   /** The record's share of the reservation: its slot (waited for), or the wait for a token it did not get. */
-  private async verdict(request: RateRequest, reservation: Reservation, index: number): Promise<RateVerdict> {
+  private async verdict(request: RateRequest, reservation: Reservation, index: number, resendDelay: () => Promise<number>): Promise<RateVerdict> {
     const slot = reservation.slots[index];
     if (slot !== undefined) {
       const waitMs = slot - this.now();
       if (waitMs > 0) await this.sleep(waitMs);
       return { admitted: true };
     }
-    const nextMs = Math.max(0, reservation.nextAt - this.now());
-    if (!this.options.fifo) return this.resend(request, await this.spreadSeconds(nextMs));
+    if (!this.options.fifo) return this.resend(request, await resendDelay());
     // Sized at synth so this does not happen (the worker's timeout allows a token interval per record); should it, the record returns to the queue.
+    const nextMs = Math.max(0, reservation.nextAt - this.now());
     const delaySeconds = Math.max(1, Math.ceil(nextMs / 1000));
     return { admitted: false, outcome: { status: 'retry', task: request.envelope.task, error: `the gate's next token is ${Math.round(nextMs)} ms away, longer than the worker has left`, delaySeconds } };
   }
 
-  /** Seconds a re-sent message waits: the next token, plus its random place in the time the backlog takes at the rate. */
+  /** Seconds re-sent messages wait: the next token, plus their random place in the time the backlog takes at the rate. */
   private async spreadSeconds(waitMs: number): Promise<number> {
     const backlog = (await this.options.backlog?.count()) ?? 0;
     const spanMs = (backlog / (this.options.bucket.rate.perSecond * SPREAD_FACTOR)) * 1000;

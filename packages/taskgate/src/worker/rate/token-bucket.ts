@@ -50,18 +50,23 @@ const MAX_WRITES = 3;
  * grows, so that is a lower bound, and a worker that knows the bucket is empty waits without
  * writing. No transactions, so the embedded DynamoDB runs it as AWS does.
  *
- * A write is refused only when the stored tat moved on since the worker saw it; the worker reads
- * it back and tries again, at most MAX_WRITES writes in all. Where many workers keep losing, all
- * of them would write for each free token and all but one would be refused, so a worker that
- * loses every try holds back for a random share of `contention` intervals (doubled at each lost
- * race, halved at each win), as exponential backoff with jitter does. Reservations of one worker go
- * one after another, so they never race each other.
+ * A worker writes only when at least half of what the bucket can reserve ahead is free for it
+ * (or its whole batch): under load, tokens free up one interval at a time, and a write for each
+ * would cost a write per run. A write is refused only when the stored tat moved on since the
+ * worker saw it; the worker reads it back and tries again while that leaves room, at most
+ * MAX_WRITES writes in all. Where many workers wait for the same free tokens, all of them would
+ * write when they come and all but one would be refused, so a worker that loses holds back for a
+ * random share of `contention` intervals (doubled at each lost race, halved at each win), as
+ * exponential backoff with jitter does. Reservations of one worker go one after another, so they
+ * never race each other.
  */
 export class DynamoTokenBucket implements TokenBucket {
   private readonly documents: DynamoDBDocumentClient;
   private readonly gcra: Gcra;
   private readonly key: string;
   private knownTat?: number;
+  /** When knownTat was last read or written (epoch ms). */
+  private seenAt = 0;
   /** Until when this worker holds back after a lost race (epoch ms). */
   private holdUntil = 0;
   private contention = 1;
@@ -92,26 +97,34 @@ export class DynamoTokenBucket implements TokenBucket {
 
   private async reserveNow(count: number, horizonMs: number): Promise<Reservation> {
     if (this.knownTat === undefined) await this.refresh();
-    for (let tries = 0; tries < MAX_WRITES; tries++) {
+    const least = this.gcra.leastWorthWriting(count, horizonMs);
+    for (let tries = 1; ; tries++) {
       const now = this.now() + this.leadMs();
       if (now < this.holdUntil) return { slots: [], nextAt: this.holdUntil };
-      const plan = this.gcra.plan(this.knownTat, now, count, horizonMs);
+      let plan = this.gcra.plan(this.knownTat, now, count, horizonMs, least);
+      if (plan.kind === 'busy' && this.now() - this.seenAt > this.gcra.intervalMs) {
+        // Other workers have likely moved a busy bucket on since this one saw it: a read costs less than a refused write.
+        await this.refresh();
+        plan = this.gcra.plan(this.knownTat, now, count, horizonMs, least);
+      }
       if (plan.kind === 'empty') return { slots: [], nextAt: now + plan.waitMs };
       const newTat = await this.write(plan, now, horizonMs);
       if (newTat !== undefined) {
         this.contention = Math.max(1, this.contention / 2);
         return { slots: this.gcra.slotsOf(newTat, plan.count, now), nextAt: this.gcra.nextTokenAt(newTat, now) };
       }
-      // Refused: the stored value moved on (other workers took the tokens this one saw).
+      // Refused: the stored value moved on (other workers took the tokens this one saw). Try again
+      // while the stored value leaves room; a race lost for good holds this worker back.
       await this.refresh();
+      const later = this.now() + this.leadMs();
+      const fresh = this.gcra.plan(this.knownTat, later, count, horizonMs, least);
+      if (fresh.kind === 'empty' || tries >= MAX_WRITES) return this.lost(later + (fresh.kind === 'empty' ? fresh.waitMs : 0));
     }
-    return this.lost();
   }
 
-  /** Other workers took the tokens at every try: hold back for a random share of the intervals the contention suggests. */
-  private lost(): Reservation {
+  /** Other workers took the tokens: hold back past `next` (when this worker's share comes free) for a random share of the intervals the contention suggests. */
+  private lost(next: number): Reservation {
     this.contention = Math.min(MAX_CONTENTION, this.contention * 2);
-    const next = this.gcra.nextTokenAt(this.knownTat, this.now() + this.leadMs());
     this.holdUntil = next + this.random() * this.contention * this.gcra.intervalMs;
     return { slots: [], nextAt: this.holdUntil };
   }
@@ -143,6 +156,7 @@ export class DynamoTokenBucket implements TokenBucket {
 
   private learn(tat: number): number {
     this.knownTat = Math.max(this.knownTat ?? 0, tat);
+    this.seenAt = this.now();
     return tat;
   }
 
@@ -151,5 +165,6 @@ export class DynamoTokenBucket implements TokenBucket {
     const { Item } = await this.documents.send(new GetCommand({ TableName: this.tableName, Key: { pk: this.key }, ConsistentRead: true, ProjectionExpression: '#tat', ExpressionAttributeNames: { '#tat': BUCKET_ITEM.tat } }));
     const stored = Item?.[BUCKET_ITEM.tat];
     this.knownTat = stored === undefined ? undefined : Math.max(this.knownTat ?? 0, Number(stored));
+    this.seenAt = this.now();
   }
 }
