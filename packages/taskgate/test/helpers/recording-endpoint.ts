@@ -15,32 +15,29 @@ export interface EndpointRequest {
 /**
  * A downstream for the rate drill: a real HTTP server on 127.0.0.1 that records each request's
  * arrival time, headers and body and the most requests it held open at once. It starts down and
- * stays down for `outageMs` after the first request reaches it (so the callers really meet the
- * outage, however long they take to start), answering 503 at once as a service in maintenance
- * does; then it is up and answers 200 after `latencyMs`, as a real service takes its time.
+ * stays down until `outageMs` have passed since the first request reached it and it has refused
+ * `refusals` requests (so the callers really meet the outage and retry, however long they take
+ * to start), answering 503 at once as a service in maintenance does; then it is up and answers
+ * 200 after `latencyMs`, as a real service takes its time.
  */
 export class RecordingEndpoint {
   readonly requests: EndpointRequest[] = [];
   down = true;
   open = 0;
   peakOpen = 0;
-  /** When it came back up (epoch ms). */
-  upAt?: number;
   private server?: http.Server;
-  private outage?: NodeJS.Timeout;
+  private outageEndsAt?: number;
 
   constructor(
     private readonly latencyMs: number,
-    private readonly outageMs: number,
+    private readonly outage: { readonly outageMs: number; readonly refusals: number },
   ) {}
 
   async start(): Promise<string> {
     this.server = http.createServer((request, response) => {
       const at = Date.now();
-      this.outage ??= setTimeout(() => {
-        this.down = false;
-        this.upAt = Date.now();
-      }, this.outageMs);
+      this.outageEndsAt ??= at + this.outage.outageMs;
+      if (this.down && at >= this.outageEndsAt && this.refused() >= this.outage.refusals) this.down = false;
       this.open++;
       this.peakOpen = Math.max(this.peakOpen, this.open);
       const chunks: Buffer[] = [];
@@ -59,6 +56,11 @@ export class RecordingEndpoint {
     });
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
     return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/hook`;
+  }
+
+  /** Requests answered 503. */
+  refused(): number {
+    return this.requests.filter((request) => request.status === 503).length;
   }
 
   /** Run ids answered 200, with how many times each was. */
@@ -80,7 +82,6 @@ export class RecordingEndpoint {
   }
 
   close(): Promise<void> {
-    clearTimeout(this.outage);
     return new Promise((resolve) => {
       if (!this.server) return resolve();
       this.server.closeAllConnections();
