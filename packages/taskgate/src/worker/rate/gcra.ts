@@ -48,14 +48,15 @@ export class Gcra {
   }
 
   /**
-   * The fewest of `wanted` tokens worth a write: half of what the bucket can reserve ahead at all
-   * (the whole batch when it is smaller). Under load a write that took whatever single token had
-   * just freed up would cost a write per run; waiting until a batch's share is free costs no
-   * throughput (the tokens stay in the bucket meanwhile, and half leaves room for the rest).
+   * The fewest of `wanted` tokens worth a write: half of the batch, or of what the bucket can
+   * reserve ahead at all when that is less. Under load tokens free up one interval at a time, and a
+   * write that took each as it came would cost a write per run; waiting until a share of the batch
+   * is free costs little throughput (the tokens stay in the bucket meanwhile), and half rather
+   * than all of it keeps a batch from waiting while the bucket overflows.
    */
   leastWorthWriting(wanted: number, horizonMs: number): number {
     const capacity = Math.floor((this.toleranceMs + horizonMs) / this.intervalMs + 1e-9) + 1;
-    return Math.max(1, Math.min(wanted, Math.ceil(capacity / 2)));
+    return Math.max(1, Math.ceil(Math.min(wanted, capacity) / 2));
   }
 
   /** The largest stored tat at which `count` tokens still fit within the horizon: the write's condition. */

@@ -50,9 +50,9 @@ const MAX_WRITES = 3;
  * grows, so that is a lower bound, and a worker that knows the bucket is empty waits without
  * writing. No transactions, so the embedded DynamoDB runs it as AWS does.
  *
- * A worker writes only when at least half of what the bucket can reserve ahead is free for it
- * (or its whole batch): under load, tokens free up one interval at a time, and a write for each
- * would cost a write per run. A write is refused only when the stored tat moved on since the
+ * A worker writes only when at least half of its batch (or of what the bucket can reserve ahead,
+ * when less) is free for it: under load, tokens free up one interval at a time, and a write for
+ * each would cost a write per run. A write is refused only when the stored tat moved on since the
  * worker saw it; the worker reads it back and tries again while that leaves room, at most
  * MAX_WRITES writes in all. Where many workers wait for the same free tokens, all of them would
  * write when they come and all but one would be refused, so a worker that loses holds back for a
