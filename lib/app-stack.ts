@@ -20,7 +20,9 @@ export class AppStack extends Stack {
         default: { concurrency: 5 },
         'email-api': { concurrency: 2 },
         'rates-api': { concurrency: 1 },
-        'partner-api': { concurrency: 2 },
+        // A partner that takes 2 requests at once and at most 5 a second (bursts of 10): after an
+        // outage its backlog drains at that rate instead of flooding it.
+        'partner-api': { concurrency: 2, rate: { perSecond: 5, burst: 10 } },
       },
       // Where notify-partner-of-order posts: `cdk deploy -c partnerWebhookUrl=https://...` per
       // deployment; locally a receiver on this machine (the embedded runtime also takes

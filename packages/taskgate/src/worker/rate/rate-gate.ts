@@ -3,7 +3,7 @@ import type { Envelope } from '../../core/envelope';
 import { MAX_DELAY_SECONDS, type SendPorts } from '../../core/send-path';
 import type { TaskLogger } from '../../core/task';
 import type { RecordOutcome } from '../worker';
-import type { TokenBucket, TokenResult } from './token-bucket';
+import type { Reservation, TokenBucket } from './token-bucket';
 import { sendToWait } from './wait-message';
 
 export interface RateGateOptions {
@@ -18,6 +18,7 @@ export interface RateGateOptions {
   readonly logger: TaskLogger;
   readonly random?: () => number;
   readonly sleep?: (ms: number) => Promise<void>;
+  readonly now?: () => number;
 }
 
 /** One record asking to pass the gate. */
@@ -40,8 +41,8 @@ export type RateVerdict = { readonly admitted: true } | { readonly admitted: fal
  */
 const SPREAD_FACTOR = 1.25;
 /**
- * A standard gate's worker reserves a token up to this far ahead and waits for it in place: workers
- * that ask together each get the next slot (instead of all but one being refused, which costs a
+ * A standard gate's worker reserves tokens up to this far ahead and waits for them in place: workers
+ * that ask together each get the next slots (instead of all but one being refused, which costs a
  * write each), and a run starts exactly at its slot. Longer waits are re-sent, which costs nothing
  * while it waits.
  */
@@ -49,46 +50,83 @@ const MAX_IN_PLACE_WAIT_MS = 1_000;
 /** After the bucket failed, a message waits this long (plus up to as much again, jittered) before it asks again. */
 const FAIL_CLOSED_DELAY_SECONDS = 5;
 
+/** A record waiting for the reservation of its turn of the event loop. */
+interface Pending {
+  readonly request: RateRequest;
+  readonly resolve: (verdict: RateVerdict) => void;
+}
+
 /**
- * The rate half of a gate: one token per run, taken right before the run so the rate holds where
- * the downstream sees it. A record that finds no token is sent again with a delay (same run id,
- * its attempts in a message attribute) and reported done, so waiting never counts towards
+ * The rate half of a gate: a token per run, taken right before the run so the rate holds where
+ * the downstream sees it. The records that ask together (a batch's records reach the gate in the
+ * same turn of the event loop) share one reservation, one write for the batch; each admitted
+ * record waits for its own slot. A record that finds no token is sent again with a delay (same run
+ * id, its attempts in a message attribute) and reported done, so waiting never counts towards
  * `maxReceiveCount`; the delay is the time to the next token plus a random share of the time the
  * queue's backlog needs at the rate, so a pile of waiting messages comes back spread out at about
  * the rate instead of all at once. A FIFO gate sleeps until its token. When the bucket cannot be
  * read or written, the gate fails closed: the message waits and is never run unpaced.
+ *
+ * A reserved token whose record then does not run (a duplicate delivery, a lease held elsewhere)
+ * is not handed to anyone else: its slot passes unused. That costs throughput, never accuracy:
+ * the downstream sees fewer requests than the rate, not more.
  */
 export class RateGate {
   private readonly random: () => number;
   private readonly sleep: (ms: number) => Promise<void>;
+  private readonly now: () => number;
+  private pending: Pending[] = [];
 
   constructor(private readonly options: RateGateOptions) {
     this.random = options.random ?? Math.random;
+    this.now = options.now ?? Date.now;
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
   }
 
-  /** Never throws: a failure of the bucket or of the re-send becomes the record's outcome. */
-  async admit(request: RateRequest): Promise<RateVerdict> {
-    // A FIFO gate waits in place as long as it can; a standard one up to a second, the rest re-sent.
-    const budget = Math.max(0, request.waitBudgetMs());
-    const horizonMs = this.options.fifo ? budget : Math.min(MAX_IN_PLACE_WAIT_MS, budget);
-    let token: TokenResult;
-    try {
-      token = await this.options.bucket.take(horizonMs);
-    } catch (error) {
-      return this.failClosed(request, error);
-    }
-    if (token.granted) {
-      if (token.waitMs > 0) await this.sleep(token.waitMs);
-      return { admitted: true };
-    }
-    if (!this.options.fifo) return this.resend(request, await this.spreadSeconds(token.waitMs));
-    // Sized at synth so this does not happen (the worker's timeout allows a token interval per record); should it, the record returns to the queue.
-    const delaySeconds = Math.max(1, Math.ceil(token.waitMs / 1000));
-    return { admitted: false, outcome: { status: 'retry', task: request.envelope.task, error: `the gate's next token is ${Math.round(token.waitMs)} ms away, longer than the worker has left`, delaySeconds } };
+  /** Never rejects: a failure of the bucket or of the re-send becomes the record's outcome. */
+  admit(request: RateRequest): Promise<RateVerdict> {
+    return new Promise((resolve) => {
+      this.pending.push({ request, resolve });
+      // The batch's other records ask in this same turn: reserve for all of them once they have.
+      if (this.pending.length === 1) setImmediate(() => void this.reserveForPending());
+    });
   }
 
-  /** Seconds a re-sent message waits: the next token, plus its random place in the time the backlog takes at the rate. */
+  private async reserveForPending(): Promise<void> {
+    const group = this.pending;
+    this.pending = [];
+    // A FIFO gate waits in place as long as it can; a standard one up to a second, the rest re-sent.
+    const budget = Math.max(0, Math.min(...group.map(({ request }) => request.waitBudgetMs())));
+    const horizonMs = this.options.fifo ? budget : Math.min(MAX_IN_PLACE_WAIT_MS, budget);
+    let reservation: Reservation;
+    try {
+      reservation = await this.options.bucket.reserve(group.length, horizonMs);
+    } catch (error) {
+      await Promise.all(group.map(async ({ request, resolve }) => resolve(await this.failClosed(request, error))));
+      return;
+    }
+    // The records without a token wait together: sent back with one delay, they come back together and share a write again.
+    let delay: Promise<number> | undefined;
+    const resendDelay = () => (delay ??= this.spreadSeconds(Math.max(0, reservation.nextAt - this.now())));
+    await Promise.all(group.map(async ({ request, resolve }, index) => resolve(await this.verdict(request, reservation, index, resendDelay))));
+  }
+
+  /** The record's share of the reservation: its slot (waited for), or the wait for a token it did not get. */
+  private async verdict(request: RateRequest, reservation: Reservation, index: number, resendDelay: () => Promise<number>): Promise<RateVerdict> {
+    const slot = reservation.slots[index];
+    if (slot !== undefined) {
+      const waitMs = slot - this.now();
+      if (waitMs > 0) await this.sleep(waitMs);
+      return { admitted: true };
+    }
+    if (!this.options.fifo) return this.resend(request, await resendDelay());
+    // Sized at synth so this does not happen (the worker's timeout allows a token interval per record); should it, the record returns to the queue.
+    const nextMs = Math.max(0, reservation.nextAt - this.now());
+    const delaySeconds = Math.max(1, Math.ceil(nextMs / 1000));
+    return { admitted: false, outcome: { status: 'retry', task: request.envelope.task, error: `the gate's next token is ${Math.round(nextMs)} ms away, longer than the worker has left`, delaySeconds } };
+  }
+
+  /** Seconds re-sent messages wait: the next token, plus their random place in the time the backlog takes at the rate. */
   private async spreadSeconds(waitMs: number): Promise<number> {
     const backlog = (await this.options.backlog?.count()) ?? 0;
     const spanMs = (backlog / (this.options.bucket.rate.perSecond * SPREAD_FACTOR)) * 1000;
