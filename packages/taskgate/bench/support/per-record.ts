@@ -9,7 +9,6 @@
  */
 import * as fs from 'node:fs';
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
-import { Logger } from '@aws-lambda-powertools/logger';
 import middy from '@middy/core';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSEvent } from 'aws-lambda';
@@ -17,6 +16,7 @@ import * as z from 'zod/mini';
 import { TaskRegistry } from '../../src/core/registry';
 import { defineTask } from '../../src/core/task';
 import type { TaskLogger } from '../../src/core/task';
+import { RunLog } from '../../src/worker/run-log';
 import { PowertoolsRunMetrics, noMetrics, type RunMetrics } from '../../src/worker/run-metrics';
 import { Triggers } from '../../src/worker/triggers';
 import { Worker } from '../../src/worker/worker';
@@ -70,7 +70,7 @@ async function main(): Promise<void> {
   const ledgers = [new MemoryLedger(), new MemoryLedger()];
   const persistence = new MemoryPersistenceLayer();
   const handlers: Record<keyof PerRecordResult, Handler> = {
-    taskgate: taskgateHandler(new Logger({ serviceName: 'taskgate' }), new PowertoolsRunMetrics(), ledgers[0]!),
+    taskgate: taskgateHandler(new RunLog({ serviceName: 'taskgate' }), new PowertoolsRunMetrics(), ledgers[0]!),
     fairBaseline: fairBaselineHandler(persistence),
     taskgateCore: taskgateHandler(silent, noMetrics, ledgers[1]!),
     batchZod: batchZodHandler(),

@@ -1,5 +1,5 @@
 import middy from '@middy/core';
-import { Logger } from '@aws-lambda-powertools/logger';
+import type { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SQSClient } from '@aws-sdk/client-sqs';
@@ -10,6 +10,7 @@ import { DynamoLedger } from './ledger/dynamo-ledger';
 import { TaskRegistry } from '../core/registry';
 import type { AnyTask } from '../core/task';
 import { PowertoolsRunMetrics } from './run-metrics';
+import { RunLog } from './run-log';
 import { rateGateFromEnvironment } from './rate/rate-from-environment';
 import { Triggers, type GateQueueEnv } from './triggers';
 import { Worker } from './worker';
@@ -85,7 +86,7 @@ export function workerFromEnvironment(registry: TaskRegistry, logger: Logger, en
  */
 export function createHandler(tasks: readonly AnyTask[], env: NodeJS.ProcessEnv = process.env) {
   const registry = new TaskRegistry(tasks);
-  const logger = new Logger({ serviceName: 'taskgate' });
+  const logger = new RunLog({ serviceName: 'taskgate' });
   // Built on the first event, so that a module load (a test, a bundle check) needs no environment.
   let worker: Worker | undefined;
   const lambdaHandler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {

@@ -27,8 +27,13 @@ export class OverlapGate {
     private readonly logger: TaskLogger,
   ) {}
 
+  /** Whether the run is subject to the policy at all: a tick of a schedule whose task does not allow overlap. */
+  applies(task: AnyTask, envelope: Envelope): boolean {
+    return task.overlap !== 'allow' && envelope.source === 'schedule';
+  }
+
   async enter(task: AnyTask, envelope: Envelope, record: SQSRecord, now: number, leaseMs: number): Promise<OverlapEntry> {
-    if (task.overlap === 'allow' || envelope.source !== 'schedule') return { outcome: 'enter', leased: false };
+    if (!this.applies(task, envelope)) return { outcome: 'enter', leased: false };
     const buffer = task.overlap === 'bufferOne' ? { wakeHandle: record.receiptHandle } : undefined;
     const lease = await this.leases.acquireTaskLease({ task: task.name, runId: envelope.id, now, leaseMs, buffer });
     if (lease.outcome === 'acquired') return { outcome: 'enter', leased: true };
