@@ -1,8 +1,9 @@
-import { ChangeMessageVisibilityCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
 import type { Envelope } from '../core/envelope';
 import type { AnyTask, TaskLogger } from '../core/task';
 import type { TaskLeases } from './ledger/ledger';
+import { sqsModule } from './sqs-lazy';
 
 /** Whether a run may start now under its task's overlap policy. */
 export type OverlapEntry =
@@ -50,6 +51,7 @@ export class OverlapGate {
     const wakeHandle = await this.leases.releaseTaskLease(task, runId);
     if (wakeHandle === undefined) return;
     try {
+      const { ChangeMessageVisibilityCommand } = await sqsModule();
       await this.sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: this.queueUrl, ReceiptHandle: wakeHandle, VisibilityTimeout: 0 }));
     } catch (error) {
       // It comes back at the end of the lease it waited for instead.

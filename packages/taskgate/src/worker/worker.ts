@@ -1,4 +1,4 @@
-import { ChangeMessageVisibilityCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
 import { parseEnvelope, type Envelope } from '../core/envelope';
 import { PermanentError, RetryLaterError, type PermanentReason } from '../core/errors';
@@ -19,6 +19,7 @@ import type { CatchUpSchedule } from '../core/catch-up';
 import { dispatchSkip } from './dispatch-skips';
 import { OverlapGate, type OverlapEntry } from './overlap';
 import { flushesLines } from './run-log';
+import { sqsModule } from './sqs-lazy';
 
 /** Everything the worker needs from outside; the Lambda adapter builds it from the environment. */
 export interface WorkerOptions {
@@ -389,6 +390,7 @@ export class Worker {
   /** Sets when a failed message comes back. A failure here only means it comes back sooner or later. */
   private async delay(record: SQSRecord, seconds: number): Promise<void> {
     try {
+      const { ChangeMessageVisibilityCommand } = await sqsModule();
       await this.options.sqs.send(
         new ChangeMessageVisibilityCommand({ QueueUrl: this.options.queueUrl, ReceiptHandle: record.receiptHandle, VisibilityTimeout: seconds }),
       );
