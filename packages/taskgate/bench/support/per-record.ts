@@ -4,7 +4,8 @@
  * as in Lambda, and neither pays for a terminal. Writes `PerRecordResult` as JSON to argv[2].
  *
  * Four handlers, interleaved in rounds, each timing batches of 10 fresh records of a no-op task:
- * taskgate's worker with Powertools Logger and Metrics against the fair baseline (fair-baseline.ts);
+ * taskgate's worker as createHandler builds it — its RunLog (Powertools Logger, a line per run, the
+ * lines of a batch written together) and Powertools Metrics — against the fair baseline (fair-baseline.ts);
  * and taskgate's worker core (no log output, no metrics) against Powertools batch + zod alone.
  */
 import * as fs from 'node:fs';
