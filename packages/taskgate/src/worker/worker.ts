@@ -18,6 +18,7 @@ import { carriedAttempts } from './rate/wait-message';
 import type { CatchUpSchedule } from '../core/catch-up';
 import { dispatchSkip } from './dispatch-skips';
 import { OverlapGate, type OverlapEntry } from './overlap';
+import { forEachBounded } from './for-each-bounded';
 import { flushesLines } from './run-log';
 import { sqsModule } from './sqs-lazy';
 
@@ -191,15 +192,7 @@ export class Worker {
     }
   }
 
-  private async run(
-    record: SQSRecord,
-    envelope: Envelope,
-    task: AnyTask,
-    payload: unknown,
-    attempt: number,
-    { now, sent }: { readonly now: number; readonly sent: number },
-    remainingMs: () => number,
-  ): Promise<RecordOutcome> {
+  private async run(record: SQSRecord, envelope: Envelope, task: AnyTask, payload: unknown, attempt: number, { now, sent }: ReceivedAt, remainingMs: () => number): Promise<RecordOutcome> {
     const { ledger, logger } = this.options;
     const scheduleNow = this.options.scheduleNow?.() ?? now;
     const latenessSeconds = Math.max(0, Math.round((scheduleNow - envelope.scheduledAt.getTime()) / 1000));
@@ -404,6 +397,12 @@ type RunVerdictStart = Omit<RunVerdict, 'status' | 'reason' | 'error'>;
 
 const ENTER: OverlapEntry = { outcome: 'enter', leased: false };
 
+/** When the worker took the record (`now`) and when SQS did (`sent`, its SentTimestamp), read once per record. */
+interface ReceivedAt {
+  readonly now: number;
+  readonly sent: number;
+}
+
 /** When SQS took the message (its SentTimestamp), or now for a record without one. */
 function sentAt(record: SQSRecord, now: number): number {
   return Number(record.attributes?.SentTimestamp ?? now) || now;
@@ -411,21 +410,4 @@ function sentAt(record: SQSRecord, now: number): number {
 
 function errorMessage(error: unknown): string {
   return error instanceof Error ? `${error.name === 'Error' ? '' : `${error.name}: `}${error.message}` : String(error);
-}
-
-/** Runs `fn` over `items` with at most `limit` at once. */
-export async function forEachBounded<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  // A batch within the limit (SQS's usual 10 records): each at once, without lanes.
-  if (items.length <= limit) {
-    await Promise.all(items.map(fn));
-    return;
-  }
-  let next = 0;
-  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const item = items[next++]!;
-      await fn(item);
-    }
-  });
-  await Promise.all(lanes);
 }
