@@ -26,7 +26,7 @@ import type { LocalRuntime } from '../src/local/runtime-types';
 import { hideSdkNodeWarning } from '../src/local/sdk-warning';
 import { TRACE_ENV } from '../src/local/trace';
 import { DynamoLedger } from '../src/worker/ledger/dynamo-ledger';
-import { forEachBounded } from '../src/worker/worker';
+import { forEachBounded } from '../src/worker/for-each-bounded';
 import { peakInFlight } from '../test/helpers/taskgate-dev';
 import { atLeast, exactly, info, quick, ratioRow, runIfMain, valueRow, type BenchRow } from './report';
 import { costRows, priceRows, type CostSample } from './support/cost-model';

@@ -4,7 +4,7 @@
  *
  * 1. Per record (bench/support/per-record.ts, bundled and run in a child process: tsx compiles with
  *    keepNames, which wraps every function the worker creates per record; the deployed bundle has
- *    no such wrapper). taskgate's worker with Powertools Logger + Metrics and its ledger stand-in
+ *    no such wrapper). taskgate's worker with its RunLog (Powertools Logger, one write per batch) + Metrics and its ledger stand-in
  *    against the fair baseline (bench/support/fair-baseline.ts: Powertools BatchProcessor + parser
  *    with zod + makeIdempotent on a Map + Logger + Metrics, in middy): goal <= 0.5x. taskgate's
  *    worker core (no logging, no metrics) against Powertools batch + zod alone: goal <= 1.5x.

@@ -4,12 +4,12 @@
  * as in Lambda, and neither pays for a terminal. Writes `PerRecordResult` as JSON to argv[2].
  *
  * Four handlers, interleaved in rounds, each timing batches of 10 fresh records of a no-op task:
- * taskgate's worker with Powertools Logger and Metrics against the fair baseline (fair-baseline.ts);
+ * taskgate's worker as createHandler builds it — its RunLog (Powertools Logger, a line per run, the
+ * lines of a batch written together) and Powertools Metrics — against the fair baseline (fair-baseline.ts);
  * and taskgate's worker core (no log output, no metrics) against Powertools batch + zod alone.
  */
 import * as fs from 'node:fs';
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
-import { Logger } from '@aws-lambda-powertools/logger';
 import middy from '@middy/core';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSEvent } from 'aws-lambda';
@@ -17,6 +17,7 @@ import * as z from 'zod/mini';
 import { TaskRegistry } from '../../src/core/registry';
 import { defineTask } from '../../src/core/task';
 import type { TaskLogger } from '../../src/core/task';
+import { RunLog } from '../../src/worker/run-log';
 import { PowertoolsRunMetrics, noMetrics, type RunMetrics } from '../../src/worker/run-metrics';
 import { Triggers } from '../../src/worker/triggers';
 import { Worker } from '../../src/worker/worker';
@@ -70,7 +71,7 @@ async function main(): Promise<void> {
   const ledgers = [new MemoryLedger(), new MemoryLedger()];
   const persistence = new MemoryPersistenceLayer();
   const handlers: Record<keyof PerRecordResult, Handler> = {
-    taskgate: taskgateHandler(new Logger({ serviceName: 'taskgate' }), new PowertoolsRunMetrics(), ledgers[0]!),
+    taskgate: taskgateHandler(new RunLog({ serviceName: 'taskgate' }), new PowertoolsRunMetrics(), ledgers[0]!),
     fairBaseline: fairBaselineHandler(persistence),
     taskgateCore: taskgateHandler(silent, noMetrics, ledgers[1]!),
     batchZod: batchZodHandler(),

@@ -19,6 +19,9 @@ export function workerEsbuildOptions(choice: WorkerBundleChoice = WORKER_BUNDLE)
     minify: true,
     // With NODE_OPTIONS=--enable-source-maps (the Gate sets it), a task's stack trace names its source lines.
     sourcemap: true,
+    // Mappings only: Node maps stack traces without the sources' text, and with NODE_OPTIONS=--enable-source-maps
+    // it reads and parses the whole map at load; the text was two thirds of it (3 MB of 3.1), about 12 ms of a cold start.
+    sourcesContent: false,
     platform: 'node' as const,
     target: 'node22',
     format: choice.format,
@@ -36,6 +39,7 @@ export function workerBundling(choice: WorkerBundleChoice = WORKER_BUNDLE): node
   return {
     minify: options.minify,
     sourceMap: options.sourcemap,
+    sourcesContent: options.sourcesContent,
     target: options.target,
     format: choice.format === 'esm' ? nodejs.OutputFormat.ESM : nodejs.OutputFormat.CJS,
     externalModules: options.external,

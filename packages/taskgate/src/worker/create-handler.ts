@@ -1,8 +1,7 @@
 import middy from '@middy/core';
-import { Logger } from '@aws-lambda-powertools/logger';
+import type { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SchedulerClient } from '@aws-sdk/client-scheduler';
-import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { ConfigurationError } from '../core/errors';
 import { gateQueuesFromEnvironment } from '../core/gate-queues';
@@ -10,6 +9,8 @@ import { DynamoLedger } from './ledger/dynamo-ledger';
 import { TaskRegistry } from '../core/registry';
 import type { AnyTask } from '../core/task';
 import { PowertoolsRunMetrics } from './run-metrics';
+import { RunLog } from './run-log';
+import { lazySqsClient } from './sqs-lazy';
 import { rateGateFromEnvironment } from './rate/rate-from-environment';
 import { Triggers, type GateQueueEnv } from './triggers';
 import { Worker } from './worker';
@@ -47,7 +48,7 @@ export function workerFromEnvironment(registry: TaskRegistry, logger: Logger, en
   let schedulerClient: SchedulerClient | undefined;
   // The regional endpoint, not the queue URL's host: the same in AWS, and it lets AWS_ENDPOINT_URL_SQS
   // point the worker at LocalStack or the embedded server, whose queue URLs name unresolvable hosts.
-  const sqs = new SQSClient({ useQueueUrlAsEndpoint: false, requestHandler: WORKER_HTTP_OPTIONS });
+  const sqs = lazySqsClient({ useQueueUrlAsEndpoint: false, requestHandler: WORKER_HTTP_OPTIONS });
   const dynamodb = new DynamoDBClient({ requestHandler: WORKER_HTTP_OPTIONS });
   const ledgerTable = required(env, WORKER_ENV.ledgerTable);
   return new Worker({
@@ -85,7 +86,7 @@ export function workerFromEnvironment(registry: TaskRegistry, logger: Logger, en
  */
 export function createHandler(tasks: readonly AnyTask[], env: NodeJS.ProcessEnv = process.env) {
   const registry = new TaskRegistry(tasks);
-  const logger = new Logger({ serviceName: 'taskgate' });
+  const logger = new RunLog({ serviceName: 'taskgate' });
   // Built on the first event, so that a module load (a test, a bundle check) needs no environment.
   let worker: Worker | undefined;
   const lambdaHandler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {

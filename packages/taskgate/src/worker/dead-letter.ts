@@ -1,4 +1,5 @@
-import { SendMessageCommand, type MessageAttributeValue, type SQSClient } from '@aws-sdk/client-sqs';
+import type { MessageAttributeValue, SQSClient } from '@aws-sdk/client-sqs';
+import { sqsModule } from './sqs-lazy';
 import type { SQSRecord } from 'aws-lambda';
 import type { PermanentReason } from '../core/errors';
 import * as z from 'zod/mini';
@@ -42,6 +43,7 @@ export async function sendToDeadLetterQueue(
 ): Promise<void> {
   const facts = { reason: failure.reason, error: failure.message, task: failure.task, attempts: failure.attempts, failedAt: new Date().toISOString() };
   const fifo = deadLetterQueueUrl.endsWith('.fifo');
+  const { SendMessageCommand } = await sqsModule();
   await sqs.send(
     new SendMessageCommand({
       QueueUrl: deadLetterQueueUrl,

@@ -1,8 +1,9 @@
-import { ChangeMessageVisibilityCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
 import type { Envelope } from '../core/envelope';
 import type { AnyTask, TaskLogger } from '../core/task';
 import type { TaskLeases } from './ledger/ledger';
+import { sqsModule } from './sqs-lazy';
 
 /** Whether a run may start now under its task's overlap policy. */
 export type OverlapEntry =
@@ -27,8 +28,13 @@ export class OverlapGate {
     private readonly logger: TaskLogger,
   ) {}
 
+  /** Whether the run is subject to the policy at all: a tick of a schedule whose task does not allow overlap. */
+  applies(task: AnyTask, envelope: Envelope): boolean {
+    return task.overlap !== 'allow' && envelope.source === 'schedule';
+  }
+
   async enter(task: AnyTask, envelope: Envelope, record: SQSRecord, now: number, leaseMs: number): Promise<OverlapEntry> {
-    if (task.overlap === 'allow' || envelope.source !== 'schedule') return { outcome: 'enter', leased: false };
+    if (!this.applies(task, envelope)) return { outcome: 'enter', leased: false };
     const buffer = task.overlap === 'bufferOne' ? { wakeHandle: record.receiptHandle } : undefined;
     const lease = await this.leases.acquireTaskLease({ task: task.name, runId: envelope.id, now, leaseMs, buffer });
     if (lease.outcome === 'acquired') return { outcome: 'enter', leased: true };
@@ -45,6 +51,7 @@ export class OverlapGate {
     const wakeHandle = await this.leases.releaseTaskLease(task, runId);
     if (wakeHandle === undefined) return;
     try {
+      const { ChangeMessageVisibilityCommand } = await sqsModule();
       await this.sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: this.queueUrl, ReceiptHandle: wakeHandle, VisibilityTimeout: 0 }));
     } catch (error) {
       // It comes back at the end of the lease it waited for instead.

@@ -8,14 +8,28 @@ const MAX_PAUSE_MS = 2_000;
  * outcome, the move to the DLQ): failing them would redeliver the record and repeat the effects,
  * so they get more than the SDK's own three quick tries, within the invocation's time.
  */
-export async function retryWithin<T>(call: () => Promise<T>, budgetMs: number): Promise<T> {
+export function retryWithin<T>(call: () => Promise<T>, budgetMs: number): Promise<T> {
   const giveUpAt = Date.now() + budgetMs;
+  // The first try without the loop's async frame: it is the one that nearly always succeeds.
+  let first: Promise<T>;
+  try {
+    first = call();
+  } catch (error) {
+    first = Promise.reject(error);
+  }
+  return first.catch((error: unknown) => {
+    if (Date.now() + FIRST_PAUSE_MS > giveUpAt) throw error;
+    return retryAfterPauses(call, giveUpAt);
+  });
+}
+
+async function retryAfterPauses<T>(call: () => Promise<T>, giveUpAt: number): Promise<T> {
   for (let pause = FIRST_PAUSE_MS; ; pause = Math.min(pause * 2, MAX_PAUSE_MS)) {
+    await new Promise((resolve) => setTimeout(resolve, pause));
     try {
       return await call();
     } catch (error) {
-      if (Date.now() + pause > giveUpAt) throw error;
-      await new Promise((resolve) => setTimeout(resolve, pause));
+      if (Date.now() + Math.min(pause * 2, MAX_PAUSE_MS) > giveUpAt) throw error;
     }
   }
 }

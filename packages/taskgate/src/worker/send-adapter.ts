@@ -1,4 +1,5 @@
-import { SendMessageBatchCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import { sqsModule } from './sqs-lazy';
 import type { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { ConfigurationError, TaskgateError } from '../core/errors';
 import type { GateQueue, OnceSchedule, QueueEntry, SendPorts } from '../core/send-path';
@@ -50,6 +51,7 @@ export class SdkSendPorts implements SendPorts {
   constructor(private readonly options: SdkSendPortsOptions) {}
 
   async sendMessages(queueUrl: string, entries: readonly QueueEntry[]): Promise<string[]> {
+    const { SendMessageBatchCommand, SendMessageCommand } = await sqsModule();
     if (entries.length === 1) {
       const { MessageId } = await this.options.sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, ...entries[0]! }));
       return [MessageId ?? ''];

@@ -1,4 +1,4 @@
-import { ChangeMessageVisibilityCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
 import { parseEnvelope, type Envelope } from '../core/envelope';
 import { PermanentError, RetryLaterError, type PermanentReason } from '../core/errors';
@@ -17,7 +17,10 @@ import type { RateGate } from './rate/rate-gate';
 import { carriedAttempts } from './rate/wait-message';
 import type { CatchUpSchedule } from '../core/catch-up';
 import { dispatchSkip } from './dispatch-skips';
-import { OverlapGate } from './overlap';
+import { OverlapGate, type OverlapEntry } from './overlap';
+import { forEachBounded } from './for-each-bounded';
+import { flushesLines } from './run-log';
+import { sqsModule } from './sqs-lazy';
 
 /** Everything the worker needs from outside; the Lambda adapter builds it from the environment. */
 export interface WorkerOptions {
@@ -101,6 +104,7 @@ export class Worker {
   private readonly metrics: RunMetrics;
   private readonly deadlines: Deadlines;
   private readonly overlap: OverlapGate;
+  private readonly flushLog: () => void;
 
   constructor(private readonly options: WorkerOptions) {
     this.recordConcurrency = options.recordConcurrency ?? 10;
@@ -109,6 +113,8 @@ export class Worker {
     this.metrics = options.metrics ?? noMetrics;
     this.deadlines = new Deadlines(this.now);
     this.overlap = new OverlapGate(options.ledger, options.sqs, options.queueUrl, options.logger);
+    const { logger } = options;
+    this.flushLog = flushesLines(logger) ? () => logger.flushLines() : () => undefined;
   }
 
   /**
@@ -134,7 +140,9 @@ export class Worker {
       });
     }
     await this.awaitRunaways(remainingMs);
+    // Once per batch, before the invocation returns and Lambda may freeze the environment.
     this.metrics.flush();
+    this.flushLog();
     return {
       response: {
         batchItemFailures: records.filter((r) => outcomes.get(r.messageId)?.status === 'retry').map((r) => ({ itemIdentifier: r.messageId })),
@@ -158,17 +166,16 @@ export class Worker {
     await this.deadlines.runawaysSettled(remainingMs());
   }
 
-  /** Never throws: every error becomes an outcome. */
-  async processRecord(record: SQSRecord, remainingMs: () => number = () => Infinity): Promise<RecordOutcome> {
+  /** Never throws (nor rejects): every error becomes an outcome. */
+  processRecord(record: SQSRecord, remainingMs: () => number = () => Infinity): Promise<RecordOutcome> {
     // A message re-sent to wait for the gate carries the attempts made before it; SQS counts this one's receives.
     const attempt = carriedAttempts(record) + (Number(record.attributes?.ApproximateReceiveCount ?? '1') || 1);
     let envelope: Envelope | undefined;
     let task: AnyTask | undefined;
+    const now = this.now();
+    const sent = sentAt(record, now);
     try {
-      envelope = parseEnvelope(record.body, {
-        messageId: record.messageId,
-        sentTimestamp: sentAt(record, this.now()),
-      });
+      envelope = parseEnvelope(record.body, { messageId: record.messageId, sentTimestamp: sent });
       task = this.options.registry.get(envelope.task);
       if (task.gate !== this.options.gate) {
         throw new PermanentError(`task ${task.name} runs on gate ${task.gate}, but this message reached gate ${this.options.gate}; send it to gate ${task.gate}'s queue`, {
@@ -176,23 +183,26 @@ export class Worker {
         });
       }
       const payload = this.options.registry.parsePayload(task, envelope.payload);
-      return await this.run(record, envelope, task, payload, attempt, remainingMs);
+      // Not awaited here: one async frame less per record. A ledger or SQS call that failed in the run rejects it.
+      const checked = envelope;
+      return this.run(record, checked, task, payload, attempt, { now, sent }, remainingMs).catch((error: unknown) => this.deadLetter(record, checked, attempt, error, remainingMs));
     } catch (error) {
-      // Only the checks before the run get here; run() turns the task's own failures into outcomes.
-      return this.deadLetter(record, envelope, attempt, error as PermanentError, remainingMs);
+      // The checks before the run: run() turns the task's own failures into outcomes.
+      return this.deadLetter(record, envelope, attempt, error, remainingMs);
     }
   }
 
-  private async run(record: SQSRecord, envelope: Envelope, task: AnyTask, payload: unknown, attempt: number, remainingMs: () => number): Promise<RecordOutcome> {
+  private async run(record: SQSRecord, envelope: Envelope, task: AnyTask, payload: unknown, attempt: number, { now, sent }: ReceivedAt, remainingMs: () => number): Promise<RecordOutcome> {
     const { ledger, logger } = this.options;
-    const now = this.now();
     const scheduleNow = this.options.scheduleNow?.() ?? now;
     const latenessSeconds = Math.max(0, Math.round((scheduleNow - envelope.scheduledAt.getTime()) / 1000));
-    const start = { task: task.name, id: envelope.id, gate: this.options.gate, source: envelope.source, scheduledAt: envelope.scheduledAt, attempt, now, sentAt: sentAt(record, now), payload: ledgerPayload(envelope.payload) };
+    const start = { task: task.name, id: envelope.id, gate: this.options.gate, source: envelope.source, scheduledAt: envelope.scheduledAt, attempt, now, sentAt: sent, payload: ledgerPayload(envelope.payload) };
     const keys = { task: task.name, runId: envelope.id, attempt };
 
-    const skip = dispatchSkip(task, envelope, scheduleNow, this.options.schedules?.get(task.name) ?? []);
-    if (skip) return this.skipped(start, skip.reason, skip.error, latenessSeconds);
+    if (envelope.source === 'schedule') {
+      const skip = dispatchSkip(task, envelope, scheduleNow, this.options.schedules?.get(task.name) ?? []);
+      if (skip) return this.skipped(start, skip.reason, skip.error, latenessSeconds);
+    }
 
     if (this.options.rate) {
       const verdict = await this.options.rate.admit({ record, envelope, attempt, waitBudgetMs: () => remainingMs() - SAFETY_MARGIN_MS - task.timeout * 1000 });
@@ -206,7 +216,8 @@ export class Worker {
     // In Lambda that is the invocation's end: nothing runs it after that, however the task behaves.
     const invocationLeft = remainingMs();
     const leaseMs = Number.isFinite(invocationLeft) ? invocationLeft + INVOCATION_MARGIN_MS : timeoutMs + LEASE_MARGIN_MS;
-    const entry = await this.overlap.enter(task, envelope, record, now, leaseMs);
+    // Most runs are not subject to the overlap policy: no promise to wait for then.
+    const entry = this.overlap.applies(task, envelope) ? await this.overlap.enter(task, envelope, record, now, leaseMs) : ENTER;
     if (entry.outcome === 'skip') return this.skipped(start, 'overlap', entry.error, latenessSeconds);
     if (entry.outcome === 'wait') return this.retryAfter(record, keys, entry.delaySeconds, `waits for run ${entry.holder} (overlap bufferOne)`);
     const claim = await ledger.claim(start, leaseMs);
@@ -239,7 +250,7 @@ export class Worker {
       const response = httpExchangeOf(result);
       const kept = await this.recordOutcome(() => ledger.finish(task.name, envelope.id, claim.token, { status: 'succeeded', attempt, finishedAt: this.now(), durationMs, response }), keys, remainingMs);
       if (kept === false) logger.warn('run succeeded after its lease ran out; another worker had taken it over', keys);
-      logger.info('run succeeded', { ...keys, outcome: 'succeeded', durationMs, latenessSeconds });
+      logger.info('run succeeded', { task: task.name, runId: envelope.id, attempt, outcome: 'succeeded', durationMs, latenessSeconds });
       this.metrics.add({ task: task.name, outcome: 'succeeded', attempt, durationMs, latenessSeconds, response });
       return { status: 'succeeded', task: task.name, runId: envelope.id, durationMs };
     } finally {
@@ -357,13 +368,11 @@ export class Worker {
    * dead-letter the message again: it is tried again while the invocation has time, then logged,
    * and the outcome stands. Resolves to the write's result, or undefined when it never landed.
    */
-  private async recordOutcome<T>(write: () => Promise<T>, keys: Readonly<Record<string, unknown>>, remainingMs: () => number): Promise<T | undefined> {
-    try {
-      return await retryWithin(write, this.afterEffectsBudget(remainingMs));
-    } catch (error) {
+  private recordOutcome<T>(write: () => Promise<T>, keys: Readonly<Record<string, unknown>>, remainingMs: () => number): Promise<T | undefined> {
+    return retryWithin(write, this.afterEffectsBudget(remainingMs)).catch((error: unknown) => {
       this.options.logger.error("could not record the run's outcome in the ledger; the outcome stands, and the run shows as running until its lease ends", { ...keys, error: errorMessage(error) });
       return undefined;
-    }
+    });
   }
 
   /** How long a write after a run's effects may be retried: 10 s, or the invocation's time left less a second. */
@@ -374,6 +383,7 @@ export class Worker {
   /** Sets when a failed message comes back. A failure here only means it comes back sooner or later. */
   private async delay(record: SQSRecord, seconds: number): Promise<void> {
     try {
+      const { ChangeMessageVisibilityCommand } = await sqsModule();
       await this.options.sqs.send(
         new ChangeMessageVisibilityCommand({ QueueUrl: this.options.queueUrl, ReceiptHandle: record.receiptHandle, VisibilityTimeout: seconds }),
       );
@@ -385,6 +395,14 @@ export class Worker {
 
 type RunVerdictStart = Omit<RunVerdict, 'status' | 'reason' | 'error'>;
 
+const ENTER: OverlapEntry = { outcome: 'enter', leased: false };
+
+/** When the worker took the record (`now`) and when SQS did (`sent`, its SentTimestamp), read once per record. */
+interface ReceivedAt {
+  readonly now: number;
+  readonly sent: number;
+}
+
 /** When SQS took the message (its SentTimestamp), or now for a record without one. */
 function sentAt(record: SQSRecord, now: number): number {
   return Number(record.attributes?.SentTimestamp ?? now) || now;
@@ -392,16 +410,4 @@ function sentAt(record: SQSRecord, now: number): number {
 
 function errorMessage(error: unknown): string {
   return error instanceof Error ? `${error.name === 'Error' ? '' : `${error.name}: `}${error.message}` : String(error);
-}
-
-/** Runs `fn` over `items` with at most `limit` at once. */
-export async function forEachBounded<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const item = items[next++]!;
-      await fn(item);
-    }
-  });
-  await Promise.all(lanes);
 }

@@ -1,4 +1,5 @@
-import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import { sqsModule } from '../sqs-lazy';
 
 /** How long one count of the queue serves a worker: counts are approximate anyway, and this keeps it at one call a second at most. */
 const CACHE_MS = 1_000;
@@ -21,8 +22,10 @@ export class QueueBacklog {
   count(): Promise<number> {
     const now = this.now();
     if (!this.cached || now - this.cached.at > CACHE_MS) {
-      const count = this.sqs
-        .send(new GetQueueAttributesCommand({ QueueUrl: this.queueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesDelayed'] }))
+      const count = sqsModule()
+        .then(({ GetQueueAttributesCommand }) =>
+          this.sqs.send(new GetQueueAttributesCommand({ QueueUrl: this.queueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesDelayed'] })),
+        )
         .then(({ Attributes = {} }) => Number(Attributes.ApproximateNumberOfMessages ?? 0) + Number(Attributes.ApproximateNumberOfMessagesDelayed ?? 0))
         // Without a count the re-sends spread less; the gate still holds the rate.
         .catch(() => 0);
