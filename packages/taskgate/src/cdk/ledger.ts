@@ -24,9 +24,9 @@ const READ_WRITE_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Up
  * records its calls): it claims, records and reads runs, task leases and its rate bucket with
  * conditional UpdateItem and consistent GetItem, and never queries the indexes.
  */
-export const WORKER_LEDGER_ACTIONS = ['dynamodb:GetItem', 'dynamodb:UpdateItem'] as const;
+const WORKER_LEDGER_ACTIONS = ['dynamodb:GetItem', 'dynamodb:UpdateItem'] as const;
 /** A rate gate's worker starts its idle bucket afresh with one conditional PutItem of that item. */
-export const WORKER_BUCKET_ACTIONS = ['dynamodb:PutItem'] as const;
+const WORKER_BUCKET_ACTIONS = ['dynamodb:PutItem'] as const;
 /** What the CLI and operators need: a run, and history by task or by day. */
 const READ_ACTIONS = ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:DescribeTable'];
 
