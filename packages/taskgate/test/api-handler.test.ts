@@ -63,6 +63,22 @@ describe('the request API Lambda handler', () => {
     expect(changed.status).toBe(422);
   });
 
+  it('answers a repeat from the held claim the refused put returns (ALL_OLD), without reading it again', async () => {
+    await call('POST', '/tasks/sweep', { body: '{}', headers: { 'idempotency-key': 'k-5' } });
+    const put = apiMocks.dynamo.commandCalls(PutCommand)[0]!.args[0].input;
+    expect(put.ReturnValuesOnConditionCheckFailure).toBe('ALL_OLD');
+    const held = put.Item!;
+    apiMocks.sqs.resetHistory();
+    // As DynamoDB answers: the old item in its attribute values, which the document client passes through.
+    const item = { pk: { S: held.pk }, runId: { S: held.runId }, fingerprint: { S: held.fingerprint }, createdAt: { S: held.createdAt }, sentAt: { S: new Date().toISOString() } };
+    apiMocks.dynamo.on(PutCommand).rejects(new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {}, Item: item }));
+    const repeat = await call('POST', '/tasks/sweep', { body: '{}', headers: { 'idempotency-key': 'k-5' } });
+    expect(repeat).toMatchObject({ status: 200, body: { runId: 'k-5', repeated: true } });
+    expect(apiMocks.dynamo.commandCalls(GetCommand)).toHaveLength(0);
+    expect(apiMocks.sqs.commandCalls(SendMessageCommand)).toHaveLength(0);
+    expect((await call('POST', '/tasks/sweep', { body: '{"id":"k-5","delaySeconds":5}', headers: { 'idempotency-key': 'k-5' } })).status).toBe(422);
+  });
+
   it('marks a claim sent after its send, and sends a claim that never was once it is stale (its request died)', async () => {
     apiMocks.dynamo.on(UpdateCommand).resolves({});
     await call('POST', '/tasks/sweep', { body: '{}', headers: { 'idempotency-key': 'k-4' } });

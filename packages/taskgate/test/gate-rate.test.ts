@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { Gate, type GateOptions } from '../src/cdk/gate';
 import { METADATA_KEYS } from '../src/core/outputs';
 import { WORKER_ENV } from '../src/worker/worker-env';
+import { bucketKey } from '../src/worker/rate/bucket-item';
 import { fixtureTask, taskgateStack, FIXTURE_WORKER_ENTRY } from './helpers/apps';
 import { evaluate } from './helpers/cfn';
 import { testApp } from './helpers/synth';
@@ -32,11 +33,13 @@ function workerGrants(rate: GateOptions['rate']) {
   const roleId = stack.resolve((gate.worker.role!.node.defaultChild as unknown as { logicalId: string }).logicalId) as string;
   const policy = Object.values(template.findResources('AWS::IAM::Policy')).find((p) => JSON.stringify(p.Properties.Roles) === JSON.stringify([{ Ref: roleId }]))!;
   const grants = new Map<string, string[]>();
-  for (const statement of policy.Properties.PolicyDocument.Statement as Array<{ Action: string | string[]; Resource: unknown }>) {
+  const statements = policy.Properties.PolicyDocument.Statement as Array<{ Action: string | string[]; Resource: unknown; Condition?: unknown }>;
+  const puts = statements.filter((s) => [s.Action].flat().includes('dynamodb:PutItem')).map((s) => ({ resources: [s.Resource].flat().map(evaluate), condition: s.Condition }));
+  for (const statement of statements) {
     for (const action of [statement.Action].flat()) grants.set(action, [...(grants.get(action) ?? []), ...[statement.Resource].flat().map(evaluate)].sort());
   }
   const id = (construct: { node: { defaultChild?: unknown } }) => stack.resolve((construct.node.defaultChild as { logicalId: string }).logicalId) as string;
-  return { grants, table: id(taskgate.ledger.table), queue: id(gate.queue), template };
+  return { grants, puts, table: id(taskgate.ledger.table), queue: id(gate.queue), template };
 }
 
 describe('a gate with a rate', () => {
@@ -68,14 +71,17 @@ describe('a gate with a rate', () => {
     template.hasResourceProperties('AWS::Lambda::Function', { Timeout: 316 });
   });
 
-  it('lets its worker update the bucket item in the ledger table and re-send to its own queue, and grants nothing beyond a gate without a rate', () => {
+  it('lets its worker update the bucket item in the ledger table and re-send to its own queue; beyond a gate without a rate, only PutItem of its own bucket item', () => {
     const rated = workerGrants({ perSecond: 20, burst: 5 });
     const plain = workerGrants(undefined);
-    expect(rated.grants.get('dynamodb:UpdateItem')).toEqual([`${rated.table}.Arn`, `${rated.table}.Arn/index/*`].sort());
-    expect(rated.grants.get('dynamodb:GetItem')).toContain(`${rated.table}.Arn`);
-    expect(rated.grants.get('dynamodb:PutItem')).toContain(`${rated.table}.Arn`);
+    expect(rated.grants.get('dynamodb:UpdateItem')).toEqual([`${rated.table}.Arn`]);
+    expect(rated.grants.get('dynamodb:GetItem')).toEqual([`${rated.table}.Arn`]);
     expect(rated.grants.get('sqs:SendMessage')).toContain(`${rated.queue}.Arn`);
     expect(rated.grants.get('sqs:GetQueueAttributes')).toContain(`${rated.queue}.Arn`);
+    // The idle bucket's fresh start: one item, by its key.
+    expect(rated.puts).toEqual([{ resources: [`${rated.table}.Arn`], condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [bucketKey('api')] } } }]);
+    expect(plain.grants.has('dynamodb:PutItem')).toBe(false);
+    rated.grants.delete('dynamodb:PutItem');
     expect(Object.fromEntries(rated.grants)).toEqual(Object.fromEntries(plain.grants));
   });
 });

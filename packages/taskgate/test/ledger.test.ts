@@ -55,7 +55,24 @@ describe('Ledger', () => {
     guarded.hasResourceProperties('AWS::DynamoDB::Table', { DeletionProtectionEnabled: true });
   });
 
-  it('grants workers Get/Put/UpdateItem and Query on the table and its indexes, operators Get/Query: never Scan or deletes', () => {
+  it("grants a gate's worker GetItem/UpdateItem on the table only, and a rate gate's PutItem of its bucket item only", () => {
+    const { stack, ledger } = ledgerStack();
+    const plain = new iam.Role(stack, 'Plain', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
+    const rated = new iam.Role(stack, 'Rated', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
+    ledger.grantWorker(plain);
+    ledger.grantWorker(rated, { rateBucketKey: 'taskgate:rate#api' });
+    const policies = Object.values(Template.fromStack(stack).findResources('AWS::IAM::Policy'));
+    const statementsOf = (role: string) =>
+      policies.find((p) => JSON.stringify(p.Properties.Roles).includes(role))!.Properties.PolicyDocument.Statement as Array<{ Action: string | string[]; Resource: unknown; Condition?: unknown }>;
+    expect(statementsOf('Plain').map((s) => s.Action)).toEqual([['dynamodb:GetItem', 'dynamodb:UpdateItem']]);
+    expect(JSON.stringify(statementsOf('Plain'))).not.toContain('/index/');
+    expect(statementsOf('Rated').map((s) => [s.Action, s.Condition])).toEqual([
+      [['dynamodb:GetItem', 'dynamodb:UpdateItem'], undefined],
+      ['dynamodb:PutItem', { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['taskgate:rate#api'] } }],
+    ]);
+  });
+
+  it('grants read-write functions Get/Put/UpdateItem and Query on the table and its indexes, operators Get/Query: never Scan or deletes', () => {
     const { stack, ledger } = ledgerStack();
     const worker = new iam.Role(stack, 'Worker', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
     const operator = new iam.Role(stack, 'Operator', { assumedBy: new iam.AccountRootPrincipal() });

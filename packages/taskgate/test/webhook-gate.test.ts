@@ -59,7 +59,7 @@ describe('Gate construct: webhook tasks', () => {
       const granting = statements(template).filter(({ statement }) => mentions(statement.Resource, secretId));
       expect(granting.length).toBeGreaterThan(0);
       expect(new Set(granting.flatMap((g) => g.roles))).toEqual(new Set([roleId(gate)]));
-      expect(new Set(granting.flatMap((g) => [g.statement.Action].flat()))).toEqual(new Set(['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret']));
+      expect(new Set(granting.flatMap((g) => [g.statement.Action].flat()))).toEqual(new Set(['secretsmanager:GetSecretValue']));
       // No managed policy (the operator's) reads it either.
       for (const policy of Object.values(template.findResources('AWS::IAM::ManagedPolicy'))) expect(mentions(policy, secretId)).toBe(false);
     }

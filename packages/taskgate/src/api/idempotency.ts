@@ -1,4 +1,4 @@
-import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { LEDGER_SCHEMA } from '../worker/ledger/record';
 import { IDEMPOTENCY_HOLD_SECONDS, idempotencyRecordKey } from './idempotency-record';
@@ -66,14 +66,19 @@ export class DynamoIdempotencyStore implements IdempotencyStore {
             ConditionExpression: 'attribute_not_exists(#pk) OR #expiresAt < :now',
             ExpressionAttributeNames: { '#pk': LEDGER_SCHEMA.partitionKey, '#expiresAt': LEDGER_SCHEMA.ttlAttribute },
             ExpressionAttributeValues: { ':now': Math.floor(claim.now / 1000) },
+            // A repeat learns the held claim from the refusal itself: no second round trip to read it.
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
           }),
         );
         return { outcome: 'claimed' };
       } catch (error) {
         if (!(error instanceof ConditionalCheckFailedException)) throw error;
+        const held = heldClaim(error.Item);
+        if (held) return held;
       }
+      // Where the refusal carries no item (dynalite ignores ReturnValuesOnConditionCheckFailure): read it.
       const { Item } = await this.documents.send(new GetCommand({ TableName: this.tableName, Key: { [LEDGER_SCHEMA.partitionKey]: pk }, ConsistentRead: true }));
-      if (Item) return { outcome: 'repeat', runId: String(Item.runId), fingerprint: String(Item.fingerprint), sent: Item.sentAt !== undefined, claimedAt: Date.parse(String(Item.createdAt)) };
+      if (Item) return repeatOf(Item);
     }
     throw new Error(`idempotency key ${claim.key} of task ${claim.task} changed hands twice during one request; retry it`);
   }
@@ -110,4 +115,20 @@ export class DynamoIdempotencyStore implements IdempotencyStore {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
     }
   }
+}
+
+type Repeat = Extract<ClaimOutcome, { outcome: 'repeat' }>;
+
+/** The held claim as a repeat sees it, from the item read or returned. */
+function repeatOf(item: Record<string, unknown>): Repeat {
+  return { outcome: 'repeat', runId: String(item.runId), fingerprint: String(item.fingerprint), sent: item.sentAt !== undefined, claimedAt: Date.parse(String(item.createdAt)) };
+}
+
+/**
+ * The claim a refused put returned (ALL_OLD), in DynamoDB's own attribute values: the document
+ * client leaves an exception's item as it came. Undefined when the refusal carries none.
+ */
+function heldClaim(item: Record<string, AttributeValue> | undefined): Repeat | undefined {
+  if (!item?.runId?.S) return undefined;
+  return repeatOf({ runId: item.runId.S, fingerprint: item.fingerprint?.S, sentAt: item.sentAt?.S, createdAt: item.createdAt?.S });
 }

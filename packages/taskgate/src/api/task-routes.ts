@@ -22,6 +22,13 @@ export interface TaskRouteDeps {
   readonly runs: { get(task: string, id: string): Promise<RunRecord | undefined> };
   /** @default - the system clock */
   readonly now?: () => Date;
+  /**
+   * Takes the mark that a claimed key's message went out, once the answer no longer depends on it,
+   * and must see it end (and report its error). The embedded runtime answers first and lets the
+   * mark finish after: a process that lives on, whose keys end with it. Without it (the Lambda
+   * function, frozen once it answers) the mark is awaited before the answer.
+   */
+  readonly afterAnswer?: (mark: Promise<void>) => void;
 }
 
 /**
@@ -99,8 +106,19 @@ async function requestTask(deps: TaskRouteDeps, request: ApiRequest, name: strin
     await deps.idempotency.release(name, key, runId);
     throw error;
   }
-  await deps.idempotency.markSent(name, key, runId);
+  await markSent(deps, name, key, runId);
   return json(202, { runId }, runLocation(name, runId));
+}
+
+/**
+ * Marks the claim sent. Until the mark lands a repeat still answers the held run without sending
+ * (the claim is younger than STALE_CLAIM_MS), so the answer need not wait for it where the process
+ * goes on running.
+ */
+async function markSent(deps: TaskRouteDeps, task: string, key: string, runId: string): Promise<void> {
+  const mark = deps.idempotency.markSent(task, key, runId);
+  if (deps.afterAnswer) deps.afterAnswer(mark);
+  else await mark;
 }
 
 /**
@@ -123,7 +141,7 @@ async function repeat(
   }
   if (!claim.sent && now.getTime() - claim.claimedAt > STALE_CLAIM_MS) {
     await sendTask(send, queue, deps.ports, now);
-    await deps.idempotency.markSent(send.task, key, claim.runId);
+    await markSent(deps, send.task, key, claim.runId);
   }
   return json(200, { runId: claim.runId, repeated: true }, runLocation(send.task, claim.runId));
 }

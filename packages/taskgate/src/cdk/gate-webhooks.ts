@@ -1,5 +1,6 @@
 import { Stack, Token, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
@@ -33,7 +34,7 @@ export function wireGateWebhooks(scope: Construct, props: GateWebhookProps): { s
     return { environment };
   }
   const secret = props.secret ?? createSecret(scope, props.gateName);
-  secret.grantRead(props.worker);
+  grantGetSecretValue(secret, props.worker);
   environment[WORKER_ENV.signingSecretArn] = secret.secretArn;
   const stack = Stack.of(scope);
   for (const task of webhooks) {
@@ -57,6 +58,16 @@ export function wireGateWebhooks(scope: Construct, props: GateWebhookProps): { s
   }
   for (const [name, value] of Object.entries(environment)) props.worker.addEnvironment(name, value);
   return { secret, environment };
+}
+
+/**
+ * What the worker calls, and only that: GetSecretValue (through Powertools), where `grantRead` would
+ * add DescribeSecret. A secret under a customer key needs that key to decrypt, through Secrets
+ * Manager only, as `grantRead` grants it.
+ */
+function grantGetSecretValue(secret: secretsmanager.ISecret, worker: lambda.Function): void {
+  iam.Grant.addToPrincipal({ grantee: worker, actions: ['secretsmanager:GetSecretValue'], resourceArns: [secret.secretFullArn ?? `${secret.secretArn}-??????`] });
+  secret.encryptionKey?.grantDecrypt(new kms.ViaServicePrincipal(`secretsmanager.${Stack.of(secret).region}.amazonaws.com`, worker.grantPrincipal));
 }
 
 /**

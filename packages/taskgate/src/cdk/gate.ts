@@ -332,7 +332,8 @@ export class Gate extends Construct {
     }
     (this.worker.node.defaultChild as CfnResource).addMetadata(METADATA_KEYS.tasks, props.tasks.map(taskMetadata));
     if (rate) (this.worker.node.defaultChild as CfnResource).addMetadata(METADATA_KEYS.rate, { perSecond: rate.perSecond, burst: rate.burst });
-    this.deadLetterQueue.grantSendMessages(this.worker);
+    // SendMessage only: grantSendMessages adds GetQueueAttributes and GetQueueUrl, which the worker never calls on its DLQ.
+    this.deadLetterQueue.grant(this.worker, 'sqs:SendMessage');
     const webhooks = wireGateWebhooks(this, { gateName: gate, tasks: props.tasks, worker: this.worker, secret: props.webhookSecret, urls: props.webhookUrls ?? {} });
     this.webhookSecret = webhooks.secret;
     this.webhookEnvironment = webhooks.environment;

@@ -17,8 +17,16 @@ export interface LedgerProps {
   readonly deletionProtection?: boolean;
 }
 
-/** What a worker does to the ledger: claim and record runs, read a run, page history. No Scan, no deletes. */
+/** Claim and record runs, read a run, page history: an app's own function's; a gate's worker gets less ({@link Ledger.grantWorker}). No Scan, no deletes. */
 const READ_WRITE_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'];
+/**
+ * What a gate's worker sends to the ledger table, and no more (test/worker-role-policy.test.ts
+ * records its calls): it claims, records and reads runs, task leases and its rate bucket with
+ * conditional UpdateItem and consistent GetItem, and never queries the indexes.
+ */
+const WORKER_LEDGER_ACTIONS = ['dynamodb:GetItem', 'dynamodb:UpdateItem'] as const;
+/** A rate gate's worker starts its idle bucket afresh with one conditional PutItem of that item. */
+const WORKER_BUCKET_ACTIONS = ['dynamodb:PutItem'] as const;
 /** What the CLI and operators need: a run, and history by task or by day. */
 const READ_ACTIONS = ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:DescribeTable'];
 
@@ -28,7 +36,7 @@ const READ_ACTIONS = ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:DescribeTa
  *
  * @example
  * const ledger = new Ledger(this, 'Ledger');
- * ledger.grantReadWrite(gate.worker);
+ * ledger.grantWorker(gate.worker);
  */
 export class Ledger extends Construct {
   readonly table: dynamodb.Table;
@@ -65,7 +73,25 @@ export class Ledger extends Construct {
     return [this.table.tableArn, `${this.table.tableArn}/index/*`];
   }
 
-  /** Lets a worker claim and record runs: Get/Put/UpdateItem and Query; no Scan, no deletes. */
+  /**
+   * Lets a gate's worker do what its code does: GetItem and UpdateItem on the table (runs, task
+   * leases, the rate bucket), no index; with `rateBucketKey` (a rate gate), PutItem of that one
+   * item only (`dynamodb:LeadingKeys`).
+   */
+  grantWorker(grantee: iam.IGrantable, options: { readonly rateBucketKey?: string } = {}): iam.Grant {
+    const grant = iam.Grant.addToPrincipal({ grantee, actions: [...WORKER_LEDGER_ACTIONS], resourceArns: [this.table.tableArn] });
+    if (options.rateBucketKey === undefined) return grant;
+    return grant.combine(
+      iam.Grant.addToPrincipal({
+        grantee,
+        actions: [...WORKER_BUCKET_ACTIONS],
+        resourceArns: [this.table.tableArn],
+        conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [options.rateBucketKey] } },
+      }),
+    );
+  }
+
+  /** Lets a function claim and record runs and page history: Get/Put/UpdateItem and Query on the table and its indexes; no Scan, no deletes. */
   grantReadWrite(grantee: iam.IGrantable): iam.Grant {
     return iam.Grant.addToPrincipal({ grantee, actions: READ_WRITE_ACTIONS, resourceArns: this.resourceArns });
   }

@@ -1,4 +1,4 @@
-import { Names, Stack, Validations } from 'aws-cdk-lib';
+import { Stack, Validations } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
 
 /**
@@ -28,13 +28,4 @@ function flatten(node: unknown): string {
 export function acknowledgeWildcard(scope: IConstruct, resourceArn: string, reason: string): void {
   const resource = flatten(Stack.of(scope).resolve(resourceArn));
   Validations.of(scope).acknowledge({ id: `AwsSolutions-IAM5[Resource::${resource}]`, reason });
-}
-
-/**
- * Acknowledges AwsSolutions-IAM5 for a wildcard under a value a nested stack receives from its
- * parent: cdk-nag reads the final template, where that value is the parameter aws-cdk-lib makes for
- * the reference (`referenceto<target's unique id><attribute>`, core/lib/private/refs.ts).
- */
-export function acknowledgeNestedWildcard(scope: IConstruct, target: IConstruct, attribute: string, rest: string, reason: string): void {
-  Validations.of(scope).acknowledge({ id: `AwsSolutions-IAM5[Resource::<referenceto${Names.nodeUniqueId(target.node)}${attribute}>${rest}]`, reason });
 }

@@ -12,7 +12,8 @@ import { checkRange } from './check-range';
 import { Gate, type GateOptions } from './gate';
 import { Ledger } from './ledger';
 import { Monitoring } from './monitoring';
-import { acknowledgeNestedWildcard, acknowledgeWildcard } from './nag-acknowledgements';
+import { acknowledgeWildcard } from './nag-acknowledgements';
+import { bucketKey } from '../worker/rate/bucket-item';
 import { OperatorPolicy } from './operator-policy';
 import { METADATA_KEYS, gateOutputKey, outputKey, type TaskgateIdentity, type TaskgateOutput } from '../core/outputs';
 import { gateQueueName, physicalScheduleName } from './physical-names';
@@ -350,14 +351,14 @@ export class Taskgate<T extends AnyTask> extends Construct {
       };
       checkEnvironmentSize(gate, env);
       for (const [name, value] of Object.entries(env)) gate.worker.addEnvironment(name, value);
-      this.ledger.grantReadWrite(gate.worker);
+      this.ledger.grantWorker(gate.worker, gate.rate ? { rateBucketKey: bucketKey(gate.gateName) } : {});
       // chain(): a task may request the next run on any gate of the app. In nested stacks one
       // pattern over the app's queue names, rather than a parameter per gate in each gate's stack.
       if (this.nested) {
-        acknowledgeNestedWildcard(gate, this.ledger.table.node.defaultChild!, 'Arn', '/index/*', "Query on the run ledger's own indexes (by-task, by-day); index/* covers this table's indexes only");
-        gate.worker.addToRolePolicy(new iam.PolicyStatement({ actions: ['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'], resources: [queueArnPattern(gate, rulePrefix)] }));
+        gate.worker.addToRolePolicy(new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [queueArnPattern(gate, rulePrefix)] }));
       } else {
-        for (const target of gates) target.queue.grantSendMessages(gate.worker);
+        // SendMessage only (SendMessageBatch is authorized as SendMessage); the event source's grant covers its own queue's attributes.
+        gate.worker.addToRolePolicy(new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: gates.map((target) => target.queue.queueArn) }));
       }
       gate.worker.addToRolePolicy(createOnce);
       onceRole.grantPassRole(gate.worker.grantPrincipal);

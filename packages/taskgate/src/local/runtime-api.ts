@@ -40,7 +40,7 @@ export interface RuntimeApiOptions {
  * over the embedded SQS and DynamoDB servers, for the app's first Taskgate. Without IAM: the
  * control server admits only local requests with JSON bodies (see `ui/guard.ts`).
  */
-export function runtimeApi(options: RuntimeApiOptions): { router: ApiRouter; close(): void } {
+export function runtimeApi(options: RuntimeApiOptions): { router: ApiRouter; close(): Promise<void> } {
   const { local, taskgate } = options;
   const mine = options.gates.filter((gate) => gate.taskgate === taskgate.key);
   const queues = new Map(mine.map((gate) => [gate.gate, gateQueue(gate.gate, gate.queue.url, gate.queue.arn)]));
@@ -69,15 +69,30 @@ export function runtimeApi(options: RuntimeApiOptions): { router: ApiRouter; clo
       reservedNames: [...taskgate.model.rules, ...taskgate.model.schedules].map((trigger) => trigger.name),
     };
   };
+  // Marks of idempotency keys still being written after their answers; the runtime's stop waits for them.
+  const marks = new Set<Promise<void>>();
+  const afterAnswer = (mark: Promise<void>) => {
+    const settled = mark
+      .catch((error: unknown) => options.out.line(`error: marking an idempotency key sent: ${(error as Error).message}; a repeat of its request after 60 s sends the run again (the worker runs it once)`))
+      .finally(() => marks.delete(settled));
+    marks.add(settled);
+  };
   const routes = taskRoutes({
     catalog: new TaskCatalog(taskgate.model.tasks),
     queue: (gate) => queues.get(gate),
     ports,
     idempotency: new DynamoIdempotencyStore(options.dynamodb, local.ledgerTable),
     runs: new DynamoLedger(options.dynamodb, local.ledgerTable, 1),
+    afterAnswer,
   });
   const router = createRouter([...routes, ...scheduleRoutes(scheduleConfig), ...(options.extraRoutes ?? [])], {
     onError: (error, request) => options.out.line(`error: ${request.method} ${request.path}: ${(error as Error).message}`),
   });
-  return { router, close: () => scheduler?.destroy() };
+  return {
+    router,
+    close: async () => {
+      await Promise.all(marks);
+      scheduler?.destroy();
+    },
+  };
 }

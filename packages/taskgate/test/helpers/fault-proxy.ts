@@ -25,6 +25,8 @@ export interface FaultProxyOptions {
   readonly noLostAnswer?: readonly string[];
   /** Loses this answer (the server applied the request; the connection is cut), whatever the failure rate. */
   readonly loseAnswer?: (operation: string, body: Buffer) => boolean;
+  /** Called with each request's operation (the `X-Amz-Target` action) and JSON input, as it arrives. */
+  readonly onRequest?: (operation: string, input: Record<string, unknown>) => void;
   /** Called with each ReceiveMessage answer before the client sees it. */
   readonly onReceive?: (messages: ReadonlyArray<{ Body?: string; ReceiptHandle?: string }>) => Promise<void>;
 }
@@ -88,6 +90,7 @@ export class FaultProxy {
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
       const operation = String(request.headers['x-amz-target'] ?? '').split('.').pop() ?? '';
+      this.options.onRequest?.(operation, JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as Record<string, unknown>);
       const fault = this.pickFault(operation);
       if (fault) this.counts[fault] += 1;
       if (fault === 'reset') return void request.socket.destroy();

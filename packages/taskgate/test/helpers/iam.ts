@@ -37,6 +37,7 @@ const CONDITIONS: Record<string, (values: string[], actual: string | undefined) 
   StringNotLike: (values, actual) => actual !== undefined && !matchesAny(values, actual, false),
   // A request's single value (one item's key, as dynamodb:LeadingKeys of a PutItem) is a set of one.
   'ForAllValues:StringLike': (values, actual) => actual === undefined || matchesAny(values, actual, false),
+  'ForAllValues:StringEquals': (values, actual) => actual === undefined || values.includes(actual),
 };
 
 function conditionsHold(statement: ResolvedStatement, context: Readonly<Record<string, string>>): boolean {

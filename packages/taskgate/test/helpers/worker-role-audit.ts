@@ -45,7 +45,7 @@ function gateParts(resources: Resources) {
 }
 
 /** Services and actions a worker role may have, and why. */
-const LEDGER_ACTIONS = new Set(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query']);
+const LEDGER_ACTIONS = new Set(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']);
 const RECEIVE_ACTIONS = new Set(['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility']);
 const SEND_ACTIONS = new Set(['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl']);
 
@@ -61,8 +61,8 @@ export interface RoleAudit {
 /**
  * Each worker role's statements against what a gate's worker may touch: its own queue (receive,
  * delete, visibility) and DLQ (send), the task queues of the app's gates (send: chain), the ledger
- * table and its indexes (no Scan, no deletes), its own log group, one-time schedules in the app's
- * group and passing the scheduler role that sends them, named SSM parameters (a webhook's
+ * table (items by key: no index, no Query or Scan, no deletes), its own log group, one-time
+ * schedules in the app's group and passing the scheduler role that sends them, named SSM parameters (a webhook's
  * `fromSsm` URL), and Secrets Manager secrets of its own gate only (a secret belongs to a gate by
  * its `taskgate:gate` metadata or its logical id).
  */
@@ -92,7 +92,7 @@ export function auditWorkerRoles(template: { Resources: Resources }): RoleAudit[
             : SEND_ACTIONS.has(action)
               ? all((id) => taskQueues.has(id) || (deadLetterQueues.has(id) && gateOf(id) === gate))
               : LEDGER_ACTIONS.has(action)
-                ? all((id) => resources[id]!.Type === 'AWS::DynamoDB::Table' || resources[id]!.Type === 'AWS::DynamoDB::GlobalTable')
+                ? all((id) => resources[id]!.Type === 'AWS::DynamoDB::Table' || resources[id]!.Type === 'AWS::DynamoDB::GlobalTable') && targets.every((target) => !literalText(target).includes('/index/'))
                 : action.startsWith('logs:')
                   ? all((id) => logGroups.includes(id))
                   : action === 'scheduler:CreateSchedule'
@@ -114,4 +114,61 @@ export function auditWorkerRoles(template: { Resources: Resources }): RoleAudit[
   function ownQueue(gate: string): string | undefined {
     return [...taskQueues].find((id) => gateOf(id) === gate);
   }
+}
+
+/** One AWS call a worker sent, as recorded: `sqs`, `dynamodb`, `scheduler`, `secretsmanager`, `ssm`; the operation; its input. */
+export interface WorkerCall {
+  readonly service: string;
+  readonly operation: string;
+  readonly input: Record<string, unknown>;
+}
+
+/** Where a deployment lives, to name the ARNs a call touches. */
+export interface Place {
+  readonly region: string;
+  readonly account: string;
+}
+
+/** Actions Lambda itself takes with a worker's role, which no worker code sends: the event source mapping's on its own queue, and log delivery. */
+export const LAMBDA_SERVICE_ACTIONS = {
+  eventSource: new Set(['sqs:ReceiveMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueUrl', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes']),
+  logs: new Set(['logs:CreateLogStream', 'logs:PutLogEvents']),
+} as const;
+
+/** A DynamoDB input's item key (`Key` or `Item`), as raw attribute values or as the document client's plain values. */
+function leadingKey(input: Record<string, unknown>): string | undefined {
+  const item = (input.Key ?? input.Item) as Record<string, unknown> | undefined;
+  const pk = item?.pk as { S?: string } | string | undefined;
+  return typeof pk === 'string' ? pk : pk?.S;
+}
+
+/**
+ * The IAM authorizations one recorded worker call needs: its action (SendMessageBatch is
+ * authorized as SendMessage) on what it names, with `dynamodb:LeadingKeys` for an item's key and
+ * the PassRole a schedule's target role implies.
+ */
+export function workerAuthorizations(call: WorkerCall, place: Place): Array<{ action: string; resource: string; context?: Record<string, string> }> {
+  const arn = (service: string, resource: string) => `arn:aws:${service}:${place.region}:${place.account}:${resource}`;
+  const { service, operation, input } = call;
+  switch (service) {
+    case 'sqs': {
+      const url = String(input.QueueUrl);
+      const action = operation === 'SendMessageBatch' ? 'sqs:SendMessage' : `sqs:${operation}`;
+      return [{ action, resource: arn('sqs', url.slice(url.lastIndexOf('/') + 1)) }];
+    }
+    case 'dynamodb': {
+      const key = leadingKey(input);
+      return [{ action: `dynamodb:${operation}`, resource: arn('dynamodb', `table/${String(input.TableName)}`), ...(key === undefined ? {} : { context: { 'dynamodb:LeadingKeys': key } }) }];
+    }
+    case 'scheduler': {
+      const role = (input.Target as { RoleArn?: string } | undefined)?.RoleArn;
+      const schedule = { action: `scheduler:${operation}`, resource: arn('scheduler', `schedule/${String(input.GroupName ?? 'default')}/${String(input.Name)}`) };
+      return role ? [schedule, { action: 'iam:PassRole', resource: role, context: { 'iam:PassedToService': 'scheduler.amazonaws.com' } }] : [schedule];
+    }
+    case 'secretsmanager':
+      return [{ action: `secretsmanager:${operation}`, resource: String(input.SecretId) }];
+    case 'ssm':
+      return [{ action: `ssm:${operation}`, resource: arn('ssm', `parameter/${String(input.Name).replace(/^\//, '')}`) }];
+  }
+  throw new Error(`${service} ${operation}: no resource mapping; add one to workerAuthorizations()`);
 }
