@@ -3,7 +3,7 @@ import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, S
 import type { SQSEvent } from 'aws-lambda';
 import { afterAll, expect, inject, it } from 'vitest';
 import type { FunctionHost, InvokeResult } from '../../src/local/function-host';
-import { MappingPoller } from '../../src/local/poller';
+import { MappingPoller, type PollerOptions } from '../../src/local/poller';
 import { receiveClient } from '../../src/local/receive-client';
 import { FaultProxy } from '../helpers/fault-proxy';
 import { sqsClient } from '../helpers/local-servers';
@@ -12,10 +12,33 @@ import { waitFor } from '../helpers/taskgate-dev';
 const sqs = sqsClient(inject('sqsEndpoint'));
 afterAll(() => sqs.destroy());
 
-it('runs the messages a batching window gathered when a later receive of the window fails, instead of leaving them in flight', async () => {
-  const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: `window-${randomUUID().slice(0, 8)}`, Attributes: { VisibilityTimeout: '600' } }));
+/** A poller of a new queue, one batch at a time, in front of a function that succeeds and records what it was handed. */
+async function recordingPoller(name: string, visibilityTimeout: number, clients: Pick<PollerOptions, 'sqs' | 'receiver'>, maxBatchingWindowSeconds: number) {
+  const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: `${name}-${randomUUID().slice(0, 8)}`, Attributes: { VisibilityTimeout: String(visibilityTimeout) } }));
   const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }));
-  const { MessageId } = await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: '{"task":"sweep"}' }));
+  const invoked: string[] = [];
+  const errors: string[] = [];
+  const host = {
+    invoke: async (event: SQSEvent): Promise<InvokeResult> => {
+      invoked.push(...event.Records.map((record) => record.messageId));
+      return { ok: true, result: { batchItemFailures: [] }, durationMs: 1 };
+    },
+  } as unknown as FunctionHost; // only `invoke` is used by the poller
+  const poller = new MappingPoller({
+    ...clients,
+    queue: { logicalId: 'Queue', name, url: QueueUrl!, arn: Attributes!.QueueArn! },
+    mapping: { logicalId: 'Mapping', queue: 'Queue', function: 'Worker', batchSize: 10, maxBatchingWindowSeconds, reportBatchItemFailures: true, enabled: true },
+    host,
+    concurrency: 1,
+    region: 'us-east-1',
+    onBatch: () => undefined,
+    onError: (message) => errors.push(message),
+    waitTimeSeconds: 1,
+  });
+  return { poller, queueUrl: QueueUrl!, invoked, errors };
+}
+
+it('runs the messages a batching window gathered when a later receive of the window fails, instead of leaving them in flight', async () => {
   // The server answers the first receive; the second one, while the window gathers more, fails.
   let receives = 0;
   const flaky = {
@@ -24,25 +47,8 @@ it('runs the messages a batching window gathered when a later receive of the win
       return sqs.send(command as never);
     },
   } as unknown as SQSClient; // only `send` is used by the poller
-  const invoked: string[] = [];
-  const host = {
-    invoke: async (event: SQSEvent): Promise<InvokeResult> => {
-      invoked.push(...event.Records.map((record) => record.messageId));
-      return { ok: true, result: { batchItemFailures: [] }, durationMs: 1 };
-    },
-  } as unknown as FunctionHost; // only `invoke` is used by the poller
-  const errors: string[] = [];
-  const poller = new MappingPoller({
-    sqs: flaky,
-    queue: { logicalId: 'Queue', name: 'window', url: QueueUrl!, arn: Attributes!.QueueArn! },
-    mapping: { logicalId: 'Mapping', queue: 'Queue', function: 'Worker', batchSize: 10, maxBatchingWindowSeconds: 3, reportBatchItemFailures: true, enabled: true },
-    host,
-    concurrency: 1,
-    region: 'us-east-1',
-    onBatch: () => undefined,
-    onError: (message) => errors.push(message),
-    waitTimeSeconds: 1,
-  });
+  const { poller, queueUrl: QueueUrl, invoked, errors } = await recordingPoller('window', 600, { sqs: flaky }, 3);
+  const { MessageId } = await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: '{"task":"sweep"}' }));
   poller.start();
   try {
     await waitFor('the gathered message to reach the function', () => (invoked.includes(MessageId!) ? true : undefined), 10_000);
@@ -57,8 +63,6 @@ it('runs the messages a batching window gathered when a later receive of the win
 });
 
 it('says so when a receive loses its answer after the server took a message, instead of the SDK receiving again in silence, and runs the message when it comes back', async () => {
-  const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: `lost-${randomUUID().slice(0, 8)}`, Attributes: { VisibilityTimeout: '2' } }));
-  const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }));
   // The first answer that carries a message is cut off after the server applied the receive.
   let lost = 0;
   const proxy = await FaultProxy.start({
@@ -69,26 +73,7 @@ it('says so when a receive loses its answer after the server took a message, ins
   });
   const deletes = sqsClient(proxy.endpoint);
   const receiver = receiveClient(proxy.endpoint, 'us-east-1');
-  const invoked: string[] = [];
-  const host = {
-    invoke: async (event: SQSEvent): Promise<InvokeResult> => {
-      invoked.push(...event.Records.map((record) => record.messageId));
-      return { ok: true, result: { batchItemFailures: [] }, durationMs: 1 };
-    },
-  } as unknown as FunctionHost; // only `invoke` is used by the poller
-  const errors: string[] = [];
-  const poller = new MappingPoller({
-    sqs: deletes,
-    receiver,
-    queue: { logicalId: 'Queue', name: 'lost', url: QueueUrl!, arn: Attributes!.QueueArn! },
-    mapping: { logicalId: 'Mapping', queue: 'Queue', function: 'Worker', batchSize: 10, maxBatchingWindowSeconds: 0, reportBatchItemFailures: true, enabled: true },
-    host,
-    concurrency: 1,
-    region: 'us-east-1',
-    onBatch: () => undefined,
-    onError: (message) => errors.push(message),
-    waitTimeSeconds: 1,
-  });
+  const { poller, queueUrl: QueueUrl, invoked, errors } = await recordingPoller('lost', 2, { sqs: deletes, receiver }, 0);
   poller.start();
   try {
     const { MessageId } = await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: '{"task":"sweep"}' }));
