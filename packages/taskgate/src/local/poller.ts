@@ -71,7 +71,7 @@ interface InFlightBatch {
  *
  * A slot is the invocation's: it frees when the function answers, and the batch's deletes go on
  * beside the next receive, as Lambda's pollers delete asynchronously (a delete round trip inside
- * the slot cost a drain about 7% of its rate). A stop waits for those deletes.
+ * the slot lengthened every cycle of a drain by its latency). A stop waits for those deletes.
  */
 export class MappingPoller {
   private readonly slots: Semaphore;
