@@ -139,15 +139,23 @@ function invocationDurations(traceFile: string): number[] {
   return durations;
 }
 
-/** K runs through one gate, with the servers' request counts and the host's trace around them. */
 /** The cost phase's message bodies: a sleepy task of 0 ms behind `wide`, fixture-fast behind `default`. */
 function costBody(gate: 'wide' | 'default', i: number): string {
   return gate === 'wide' ? JSON.stringify({ task: 'fixture-wide', payload: { ms: 0 } }) : JSON.stringify({ task: 'fixture-fast', payload: { n: i } });
 }
 
-async function costSample(runtime: LocalRuntime, sqs: SQSClient, runs: RunCounter, gate: 'wide' | 'default', k: number, dir: string): Promise<CostSample> {
+/**
+ * K runs through one gate, with the servers' request counts and the host's trace around them. A
+ * warm-up of `warmUp` runs goes first: per million runs an environment's first invocations (lazy
+ * SDK clients, first connections, code not yet optimized) amortize to nothing, and the bare
+ * consumer is measured warm too.
+ */
+async function costSample(runtime: LocalRuntime, sqs: SQSClient, runs: RunCounter, gate: 'wide' | 'default', k: number, warmUp: number, dir: string): Promise<CostSample> {
   const task = gate === 'wide' ? 'fixture-wide' : 'fixture-fast';
   const traceFile = path.join(dir, `cost-${gate}.trace`);
+  const warm = runs.until(gate, task, warmUp);
+  await sendAll(sqs, runtime.config.gates[gate]!.queueUrl, warmUp, (i) => costBody(gate, i));
+  await warm;
   const before = await runtime.requestCounts!();
   process.env[TRACE_ENV] = traceFile;
   const finished = runs.until(gate, task, k);
@@ -181,7 +189,7 @@ exports.handler = async (event) => {
 `;
 
 /** The bare consumer's invocations: the same task work (BARE_HANDLER) on the same function host, as many, as large, as concurrent. */
-async function bareInvocations(dir: string, sample: CostSample, batchSize: number, concurrency: number, body: string): Promise<number[]> {
+async function bareInvocations(dir: string, sample: CostSample, batchSize: number, concurrency: number, body: string, warmUp: number): Promise<number[]> {
   const asset = path.join(dir, 'bare');
   fs.mkdirSync(asset, { recursive: true });
   fs.writeFileSync(path.join(asset, 'index.js'), BARE_HANDLER);
@@ -191,6 +199,7 @@ async function bareInvocations(dir: string, sample: CostSample, batchSize: numbe
   const durations: number[] = [];
   try {
     await host.warm();
+    await forEachBounded(Array.from({ length: warmUp }), concurrency, async () => void (await host.invoke(event)));
     await forEachBounded(sample.invocationMs, concurrency, async () => {
       const result = await host.invoke(event);
       durations.push(result.durationMs);
@@ -239,8 +248,10 @@ export async function measure(): Promise<BenchRow[]> {
   try {
     const rows = await throughput(runtime, sqs, runs, n);
     for (const [gate, batchSize, concurrency] of [['wide', 1, C], ['default', 10, 2]] as const) {
-      const sample = await costSample(runtime, sqs, runs, gate, k, scratch);
-      rows.push(...costRows(`gate batch ${batchSize}`, sample, await bareInvocations(scratch, sample, batchSize, concurrency, costBody(gate, 1))));
+      // Two rounds of every environment: each has run a batch or more before the sample counts.
+      const warmUp = 2 * concurrency * batchSize;
+      const sample = await costSample(runtime, sqs, runs, gate, k, warmUp, scratch);
+      rows.push(...costRows(`gate batch ${batchSize}`, sample, await bareInvocations(scratch, sample, batchSize, concurrency, costBody(gate, 1), warmUp / batchSize)));
     }
     rows.push(...priceRows());
     rows.push(...(await drain(runtime, sqs, runs, traceFile, m)));
