@@ -10,7 +10,7 @@ import { resolveIntrinsics, type LocalResource } from './intrinsics';
 import type { TaskgateFound } from './local-config';
 import type { OnceTargetQueue } from './once-schedule-request';
 import type { RuntimeOptions } from './options';
-import { MappingPoller } from './poller';
+import { MappingPoller, type BatchReport } from './poller';
 import { localResources, provision, type LocalQueue, type Provisioned } from './provision';
 import { RunLedgerReader } from './run-ledger';
 import { formatLogLine, formatRunLine, runLines } from './run-log';
@@ -138,7 +138,6 @@ function startGate(
   const host = startHost(model, fn, fn.assetPath, gateName, placement, environment, concurrencyCap, ctx);
   hosts.push(host);
   closers.push(() => host.close());
-  const ledgerReader = readerOf(stacks.ledgerReaders, ctx.dynamodb, ledgerTable ?? '');
   const poller = new MappingPoller({
     sqs,
     queue,
@@ -146,13 +145,7 @@ function startGate(
     host,
     concurrency: concurrencyCap,
     region: placement.region,
-    onBatch: (report) => {
-      const printed: Promise<void> = ledgerReader.lookup(report.records).then((ledger) => {
-        for (const line of runLines(gateName, report, ledger)) out.line(formatRunLine(line));
-        printing.delete(printed);
-      });
-      printing.add(printed);
-    },
+    onBatch: printRunLines(gateName, readerOf(stacks.ledgerReaders, ctx.dynamodb, ledgerTable ?? ''), out, printing),
     onError: (message) => out.line(`error: ${message}`),
     stallAfterMs: stallLimit(fn.taskTimeouts, queueModel.fifo),
     onStall: (records, limitMs) => stallWarnings(gateName, records, limitMs).forEach((line) => out.line(line)),
@@ -161,6 +154,18 @@ function startGate(
   gates.push({ name: gateName, gate, taskgate: taskgate?.key, queue, deadLetterQueue: dlq, concurrency: concurrencyCap, ...rateOf(fn.rate, ctx.dynamodb, ledgerTable, gate), poller });
 }
 
+/** A batch's run lines, printed once the ledger's record of its runs is read; a stop waits for them in `printing`. */
+function printRunLines(gateName: string, reader: RunLedgerReader, out: RuntimeOutput, printing: Set<Promise<void>>): (report: BatchReport) => void {
+  return (report) => {
+    const printed: Promise<void> = reader.lookup(report.records).then((ledger) => {
+      for (const line of runLines(gateName, report, ledger)) out.line(formatRunLine(line));
+      printing.delete(printed);
+    });
+    printing.add(printed);
+  };
+}
+
+/** The run lines' reader of one ledger table, made at its first gate. */
 function readerOf(readers: Map<string, RunLedgerReader>, dynamodb: DynamoDBClient, table: string): RunLedgerReader {
   let reader = readers.get(table);
   if (!reader) readers.set(table, (reader = new RunLedgerReader(dynamodb, table)));
