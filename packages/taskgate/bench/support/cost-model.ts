@@ -55,8 +55,10 @@ function cost(sqsRequests: number, dynamodbWrites: number, invocationMs: readonl
 
 /**
  * Rows for one gate: taskgate's measured cost against the bare consumer's, which makes the same
- * queue requests and invocations (the same event source mapping) with `bareInvocationMs`, no-op
- * handler durations measured on the same function host, and no ledger.
+ * queue requests and invocations (the same event source mapping) with `bareInvocationMs`: the
+ * durations of a handler doing the same task work without taskgate, measured on the same function
+ * host the same way (from the event's post to the environment, after its init, to the answer), and
+ * no ledger.
  */
 export function costRows(label: string, sample: CostSample, bareInvocationMs: readonly number[]): BenchRow[] {
   const queueRequests = sum(sample.sqs, QUEUE_SQS);

@@ -10,9 +10,9 @@ import { resolveIntrinsics, type LocalResource } from './intrinsics';
 import type { TaskgateFound } from './local-config';
 import type { OnceTargetQueue } from './once-schedule-request';
 import type { RuntimeOptions } from './options';
-import { MappingPoller } from './poller';
+import { MappingPoller, type BatchReport } from './poller';
 import { localResources, provision, type LocalQueue, type Provisioned } from './provision';
-import { ledgerLookup } from './run-ledger';
+import { RunLedgerReader } from './run-ledger';
 import { formatLogLine, formatRunLine, runLines } from './run-log';
 import { UNCAPPED_CONCURRENCY, type GateRuntime, type RuntimeOutput } from './runtime-types';
 import { SDK_NODE_WARNING_OPT_OUT } from './sdk-warning';
@@ -59,11 +59,13 @@ export interface EmbeddedStacks {
   readonly found: Map<string, TaskgateFound>;
   /** Run lines still being printed; a stop waits for them so that no finished run goes unreported. */
   readonly printing: Set<Promise<void>>;
+  /** The run lines' reader of each ledger table, shared by the gates that write it. */
+  readonly ledgerReaders: Map<string, RunLedgerReader>;
 }
 
 /** Provisions every stack's queues and tables, and starts a function host and a poller per event source mapping. */
 export async function startStacks(models: readonly AppModel[], ctx: EmbeddedContext, gates: GateRuntime[]): Promise<EmbeddedStacks> {
-  const stacks: EmbeddedStacks = { warnings: [], queueUrls: new Map(), hosts: [], gates, found: new Map(), printing: new Set() };
+  const stacks: EmbeddedStacks = { warnings: [], queueUrls: new Map(), hosts: [], gates, found: new Map(), printing: new Set(), ledgerReaders: new Map() };
   for (const model of models) await startStack(model, ctx, stacks);
   if (!stacks.found.get(ctx.taskgates[0]?.key ?? '')?.ledgerTable) {
     stacks.warnings.push('the template has no ledger table (no TASKGATE_LEDGER_TABLE on a worker); runs are not recorded, and local.json has an empty ledgerTable');
@@ -129,35 +131,48 @@ function startGate(
     webhookUrlOverrides(fn.taskMetadata, process.env),
     localSigningSecret(ctx.stateDir, gateName, gate, fn.environment, process.env, (file) => out.line(`webhook secret of gate ${gateName}: created ${file} (give its content to your local receiver)`)),
   );
-  const host = startHost(model, fn, fn.assetPath, gateName, placement, environment, ctx);
-  hosts.push(host);
-  closers.push(() => host.close());
   const concurrency = Math.min(mapping.maxConcurrency ?? Infinity, fn.reservedConcurrency ?? Infinity);
   if (concurrency === Infinity) {
     warnings.push(`${fn.cdkPath}: no maximum concurrency or reserved concurrency; the embedded runtime runs at most ${UNCAPPED_CONCURRENCY} batches at once`);
   }
+  const concurrencyCap = concurrency === Infinity ? UNCAPPED_CONCURRENCY : concurrency;
+  // As in Lambda, each batch in flight has an execution environment of its own (the host's default of 16 made a gate of 20 share four).
+  const host = startHost(model, fn, fn.assetPath, gateName, placement, environment, concurrencyCap, ctx);
+  hosts.push(host);
+  closers.push(() => host.close());
   const poller = new MappingPoller({
     sqs,
     receiver,
     queue,
     mapping,
     host,
-    concurrency: concurrency === Infinity ? UNCAPPED_CONCURRENCY : concurrency,
+    concurrency: concurrencyCap,
     region: placement.region,
-    onBatch: (report) => {
-      const printed: Promise<void> = ledgerLookup(ctx.dynamodb, ledgerTable ?? '', report.records).then((ledger) => {
-        for (const line of runLines(gateName, report, ledger)) out.line(formatRunLine(line));
-        printing.delete(printed);
-      });
-      printing.add(printed);
-    },
+    onBatch: printRunLines(gateName, readerOf(stacks.ledgerReaders, ctx.dynamodb, ledgerTable ?? ''), out, printing),
     onError: (message) => out.line(`error: ${message}`),
     stallAfterMs: stallLimit(fn.taskTimeouts, queueModel.fifo),
     onStall: (records, limitMs) => stallWarnings(gateName, records, limitMs).forEach((line) => out.line(line)),
   });
   const dlq = queueModel.redrive ? provisioned.queues.get(queueModel.redrive.deadLetterQueue) : undefined;
-  const concurrencyCap = concurrency === Infinity ? UNCAPPED_CONCURRENCY : concurrency;
   gates.push({ name: gateName, gate, taskgate: taskgate?.key, queue, deadLetterQueue: dlq, concurrency: concurrencyCap, ...rateOf(fn.rate, ctx.dynamodb, ledgerTable, gate), poller });
+}
+
+/** A batch's run lines, printed once the ledger's record of its runs is read; a stop waits for them in `printing`. */
+function printRunLines(gateName: string, reader: RunLedgerReader, out: RuntimeOutput, printing: Set<Promise<void>>): (report: BatchReport) => void {
+  return (report) => {
+    const printed: Promise<void> = reader.lookup(report.records).then((ledger) => {
+      for (const line of runLines(gateName, report, ledger)) out.line(formatRunLine(line));
+      printing.delete(printed);
+    });
+    printing.add(printed);
+  };
+}
+
+/** The run lines' reader of one ledger table, made at its first gate. */
+function readerOf(readers: Map<string, RunLedgerReader>, dynamodb: DynamoDBClient, table: string): RunLedgerReader {
+  let reader = readers.get(table);
+  if (!reader) readers.set(table, (reader = new RunLedgerReader(dynamodb, table)));
+  return reader;
 }
 
 /** A rate gate's rate and the reader of its bucket, for the gates' status API. */
@@ -219,6 +234,7 @@ function startHost(
   gateName: string,
   placement: FunctionPlacement,
   environment: Record<string, string>,
+  maxEnvironments: number,
   ctx: EmbeddedContext,
 ): FunctionHost {
   const { options, out, endpoints } = ctx;
@@ -231,6 +247,7 @@ function startHost(
     memoryMb: placement.memoryMb,
     region: placement.region,
     accountId: placement.accountId,
+    maxEnvironments,
     environment: {
       ...environment,
       AWS_REGION: placement.region,

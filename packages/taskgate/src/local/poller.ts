@@ -79,10 +79,16 @@ interface InFlightBatch {
  * gathered up to the batch size or the batching window, a partial batch response deletes only the
  * records that succeeded, and a failed invocation leaves the whole batch to reappear after its
  * visibility timeout. Redrive to the DLQ after maxReceiveCount is the queue's own.
+ *
+ * A slot is the invocation's: it frees when the function answers, and the batch's deletes go on
+ * beside the next receive, as Lambda's pollers delete asynchronously (a delete round trip inside
+ * the slot lengthened every cycle of a drain by its latency). A stop waits for those deletes.
  */
 export class MappingPoller {
   private readonly slots: Semaphore;
   private readonly batches = new Map<Promise<void>, InFlightBatch>();
+  /** Answered batches whose deletes (and then their report) are still under way. */
+  private readonly settling = new Set<Promise<void>>();
   private lanes: Promise<void>[] = [];
   private stopping = false;
   private peak = 0;
@@ -122,6 +128,7 @@ export class MappingPoller {
     clearTimeout(timer);
     let returned = 0;
     for (const batch of this.batches.values()) returned += await this.release(batch.messages);
+    await Promise.all(this.settling);
     return returned;
   }
 
@@ -204,13 +211,23 @@ export class MappingPoller {
     return Messages ?? [];
   }
 
+  /** Invokes the function with the batch; its deletes and report follow after the slot is freed. */
   private async runBatch({ messages, records, startedAt }: InFlightBatch): Promise<void> {
     const queue = this.options.queue.name;
     trace('poller.invoke', { queue, messages: ids(messages) });
     const invoke = await this.invoke(records);
     const failed = invoke.ok ? failedRecords(invoke.result, records, this.options.mapping.reportBatchItemFailures) : new Set(records.map((r) => r.messageId));
-    const done = messages.filter((message) => !failed.has(message.MessageId!));
     trace('poller.answered', { queue, messages: ids(messages), ok: invoke.ok, failed: [...failed] });
+    const settled: Promise<void> = this.deleteDone(messages.filter((message) => !failed.has(message.MessageId!))).then(() => {
+      this.settling.delete(settled);
+      this.options.onBatch({ records, invoke, failed, startedAt });
+    });
+    this.settling.add(settled);
+  }
+
+  /** Deletes the messages the function processed; a failure leaves them to be delivered again. Never rejects. */
+  private async deleteDone(done: readonly Message[]): Promise<void> {
+    const queue = this.options.queue.name;
     try {
       for (let i = 0; i < done.length; i += DELETE_CHUNK) {
         const chunk = done.slice(i, i + DELETE_CHUNK);
@@ -220,13 +237,12 @@ export class MappingPoller {
             Entries: chunk.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle! })),
           }),
         );
-        if (Failed?.length) this.options.onError(`deleting ${Failed.length} processed message(s) from ${this.options.queue.name} failed: ${Failed[0]!.Message}`);
+        if (Failed?.length) this.options.onError(`deleting ${Failed.length} processed message(s) from ${queue} failed: ${Failed[0]!.Message}`);
         trace('poller.deleted', { queue, messages: ids(chunk), failed: Failed?.length ?? 0 });
       }
     } catch (error) {
-      this.options.onError(`deleting processed messages from ${this.options.queue.name} failed (${(error as Error).message}); they will be delivered again`);
+      this.options.onError(`deleting processed messages from ${queue} failed (${(error as Error).message}); they will be delivered again`);
     }
-    this.options.onBatch({ records, invoke, failed, startedAt });
   }
 
   /** The function's answer; a host that throws (a thread that cannot start, say) fails the invocation, as Lambda reports a service error. */

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSEvent } from 'aws-lambda';
 import { afterAll, expect, inject, it } from 'vitest';
 import type { FunctionHost, InvokeResult } from '../../src/local/function-host';
@@ -13,11 +13,17 @@ const sqs = sqsClient(inject('sqsEndpoint'));
 afterAll(() => sqs.destroy());
 
 /** A poller of a new queue, one batch at a time, in front of a function that succeeds and records what it was handed. */
-async function recordingPoller(name: string, visibilityTimeout: number, clients: Pick<PollerOptions, 'sqs' | 'receiver'>, maxBatchingWindowSeconds: number) {
+async function recordingPoller(
+  name: string,
+  visibilityTimeout: number,
+  clients: Pick<PollerOptions, 'sqs' | 'receiver'>,
+  batching: { readonly batchSize: number; readonly maxBatchingWindowSeconds: number },
+) {
   const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: `${name}-${randomUUID().slice(0, 8)}`, Attributes: { VisibilityTimeout: String(visibilityTimeout) } }));
   const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }));
   const invoked: string[] = [];
   const errors: string[] = [];
+  let reports = 0;
   const host = {
     invoke: async (event: SQSEvent): Promise<InvokeResult> => {
       invoked.push(...event.Records.map((record) => record.messageId));
@@ -27,15 +33,15 @@ async function recordingPoller(name: string, visibilityTimeout: number, clients:
   const poller = new MappingPoller({
     ...clients,
     queue: { logicalId: 'Queue', name, url: QueueUrl!, arn: Attributes!.QueueArn! },
-    mapping: { logicalId: 'Mapping', queue: 'Queue', function: 'Worker', batchSize: 10, maxBatchingWindowSeconds, reportBatchItemFailures: true, enabled: true },
+    mapping: { logicalId: 'Mapping', queue: 'Queue', function: 'Worker', ...batching, reportBatchItemFailures: true, enabled: true },
     host,
     concurrency: 1,
     region: 'us-east-1',
-    onBatch: () => undefined,
+    onBatch: () => void reports++,
     onError: (message) => errors.push(message),
     waitTimeSeconds: 1,
   });
-  return { poller, queueUrl: QueueUrl!, invoked, errors };
+  return { poller, queueUrl: QueueUrl!, invoked, errors, reported: () => reports };
 }
 
 it('runs the messages a batching window gathered when a later receive of the window fails, instead of leaving them in flight', async () => {
@@ -47,7 +53,7 @@ it('runs the messages a batching window gathered when a later receive of the win
       return sqs.send(command as never);
     },
   } as unknown as SQSClient; // only `send` is used by the poller
-  const { poller, queueUrl: QueueUrl, invoked, errors } = await recordingPoller('window', 600, { sqs: flaky }, 3);
+  const { poller, queueUrl: QueueUrl, invoked, errors } = await recordingPoller('window', 600, { sqs: flaky }, { batchSize: 10, maxBatchingWindowSeconds: 3 });
   const { MessageId } = await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: '{"task":"sweep"}' }));
   poller.start();
   try {
@@ -73,7 +79,7 @@ it('says so when a receive loses its answer after the server took a message, ins
   });
   const deletes = sqsClient(proxy.endpoint);
   const receiver = receiveClient(proxy.endpoint, 'us-east-1');
-  const { poller, queueUrl: QueueUrl, invoked, errors } = await recordingPoller('lost', 2, { sqs: deletes, receiver }, 0);
+  const { poller, queueUrl: QueueUrl, invoked, errors } = await recordingPoller('lost', 2, { sqs: deletes, receiver }, { batchSize: 10, maxBatchingWindowSeconds: 0 });
   poller.start();
   try {
     const { MessageId } = await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: '{"task":"sweep"}' }));
@@ -88,4 +94,30 @@ it('says so when a receive loses its answer after the server took a message, ins
     receiver.destroy();
     await proxy.close();
   }
+});
+
+it("frees a batch's slot when the function answers, deletes beside the next receive, and a stop waits for those deletes", async () => {
+  // Every delete waits until the test lets it through.
+  let letDeletesThrough!: () => void;
+  const deletesHeld = new Promise<void>((resolve) => (letDeletesThrough = resolve));
+  const held = {
+    send: async (command: object) => {
+      if (command instanceof DeleteMessageBatchCommand) await deletesHeld;
+      return sqs.send(command as never);
+    },
+  } as unknown as SQSClient; // only `send` is used by the poller
+  const { poller, queueUrl: QueueUrl, invoked, errors, reported } = await recordingPoller('slots', 600, { sqs: held }, { batchSize: 1, maxBatchingWindowSeconds: 0 });
+  for (const n of [1, 2]) await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: `{"task":"sweep","id":"${n}"}` }));
+  poller.start();
+  // One slot: the second message reaches the function while the first one's delete is still held.
+  await waitFor('both messages to reach the function', () => (invoked.length === 2 ? true : undefined), 10_000);
+  expect(reported()).toBe(0);
+  const stopped = poller.stop(1000);
+  letDeletesThrough();
+  await stopped;
+  // Reported once deleted, and the stop waited for both.
+  expect(reported()).toBe(2);
+  expect(errors).toEqual([]);
+  const { Attributes: depth } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }));
+  expect(depth).toMatchObject({ ApproximateNumberOfMessages: '0', ApproximateNumberOfMessagesNotVisible: '0' });
 });
