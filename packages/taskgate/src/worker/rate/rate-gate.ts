@@ -78,6 +78,10 @@ interface Pending {
  * the rate instead of all at once. A FIFO gate sleeps until its token. When the bucket cannot be
  * read or written, the gate fails closed: the message waits and is never run unpaced.
  *
+ * While messages wait, a reservation also takes a spare token (same write) for this environment's
+ * next record, which then needs no write of its own if it asks by the spare's slot (spare-slots.ts):
+ * with one record per invocation that is what brings the writes below one per run.
+ *
  * A reserved token whose record then does not run (a duplicate delivery, a lease held elsewhere)
  * is not handed to anyone else: its slot passes unused. That costs throughput, never accuracy:
  * the downstream sees fewer requests than the rate, not more.
@@ -112,29 +116,30 @@ export class RateGate {
     // A FIFO gate waits in place as long as it can; a standard one up to a second, the rest re-sent.
     const budget = Math.max(0, Math.min(...group.map(({ request }) => request.waitBudgetMs())));
     const horizonMs = this.options.fifo ? budget : Math.min(MAX_IN_PLACE_WAIT_MS, budget);
-    // The first records run at spare tokens an earlier reservation of this environment took for them.
+    // The first records run at spare tokens an earlier reservation of this environment took for them, at once: a spare is never run late.
     const spareSlots = this.spares.take(group.length, this.now(), horizonMs);
+    const spared = group.slice(0, spareSlots.length).map(({ resolve }, index) => this.runAt(spareSlots[index]!).then(resolve));
     const rest = group.slice(spareSlots.length);
-    let reservation: Reservation = { slots: [], nextAt: this.now() };
-    if (rest.length > 0) {
-      // A spare for this environment's next record, where the records could wait for it too (never on a FIFO gate, which waits all it can).
-      const spare = !this.options.fifo && SPARE_IN_PLACE_WAIT_MS + this.spares.intervalMs <= budget ? this.spares.wanted(this.options.backlog?.latest() ?? 0) : 0;
-      try {
-        reservation = await this.options.bucket.reserve(rest.length, spare ? SPARE_IN_PLACE_WAIT_MS : horizonMs, spare);
-      } catch (error) {
-        await Promise.all([
-          ...group.slice(0, spareSlots.length).map(async ({ resolve }, index) => resolve(await this.runAt(spareSlots[index]!))),
-          ...rest.map(async ({ request, resolve }) => resolve(await this.failClosed(request, error))),
-        ]);
-        return;
-      }
-      this.spares.keep(reservation.slots.slice(rest.length));
+    if (rest.length > 0) await this.reserveFor(rest, horizonMs, budget);
+    await Promise.all(spared);
+  }
+
+  /** One reservation for the records of a turn, with a spare for this environment's next record when that is worth it. */
+  private async reserveFor(group: readonly Pending[], horizonMs: number, budget: number): Promise<void> {
+    // Only where the records could wait for the spare too (never on a FIFO gate, which waits all it can).
+    const spare = !this.options.fifo && SPARE_IN_PLACE_WAIT_MS + this.spares.intervalMs <= budget ? this.spares.wanted(this.options.backlog?.latest() ?? 0) : 0;
+    let reservation: Reservation;
+    try {
+      reservation = await this.options.bucket.reserve(group.length, spare ? SPARE_IN_PLACE_WAIT_MS : horizonMs, spare);
+    } catch (error) {
+      await Promise.all(group.map(async ({ request, resolve }) => resolve(await this.failClosed(request, error))));
+      return;
     }
-    const slots = [...spareSlots, ...reservation.slots.slice(0, rest.length)];
+    this.spares.keep(reservation.slots.slice(group.length));
     // The records without a token wait together: sent back with one delay, they come back together and share a write again.
     let delay: Promise<number> | undefined;
     const resendDelay = () => (delay ??= this.spreadSeconds(Math.max(0, reservation.nextAt - this.now())));
-    await Promise.all(group.map(async ({ request, resolve }, index) => resolve(await this.verdict(request, slots[index], reservation.nextAt, resendDelay))));
+    await Promise.all(group.map(async ({ request, resolve }, index) => resolve(await this.verdict(request, reservation.slots[index], reservation.nextAt, resendDelay))));
   }
 
   /** The record's share of the reservation: its slot (waited for), or the wait for a token it did not get. */
