@@ -127,7 +127,10 @@ async function sustained(setup: Setup, seconds: number, batchSize: number): Prom
   const writes = buckets.reduce((sum, bucket) => sum + bucket.writes, 0);
   const perDispatch = writes / Math.max(1, runs);
   const batches = `20 workers, batches of ${batchSize === 1 ? '1' : `up to ${batchSize}`}`;
-  const spares = gates.reduce((sum, { spares: { counts } }) => ({ reserved: sum.reserved + counts.reserved, used: sum.used + counts.used }), { reserved: 0, used: 0 });
+  const spares = gates.reduce(
+    (sum, { spares: { counts } }) => ({ reserved: sum.reserved + counts.reserved, used: sum.used + counts.used, lapsed: sum.lapsed + counts.lapsed }),
+    { reserved: 0, used: 0, lapsed: 0 },
+  );
   // Three decimals: at two, 1.003 would print as 1.00 beside a goal it misses.
   return [
     { name: `rate accuracy: delivered / configured, ${batches}`, value: round(delivered), unit: 'runs/s', baseline: SUSTAINED.perSecond, ratio: round(delivered / SUSTAINED.perSecond, 3), goal: '<= 1.05x', met: delivered / SUSTAINED.perSecond <= 1.05 },
@@ -140,8 +143,8 @@ async function sustained(setup: Setup, seconds: number, batchSize: number): Prom
       goal: '<= 1.0',
       met: perDispatch <= 1.0,
     },
-    // Spares still ahead when the run stops count as not used.
-    { name: `rate spare tokens used / reserved, ${batches}`, value: spares.used, unit: 'spares', baseline: spares.reserved, ratio: spares.reserved ? round(spares.used / spares.reserved, 3) : null, goal: 'info', met: true },
+    // The spares neither used nor lapsed were still ahead of their environments when the run stopped.
+    { name: `rate spare tokens used / reserved (${spares.lapsed} lapsed), ${batches}`, value: spares.used, unit: 'spares', baseline: spares.reserved, ratio: spares.reserved ? round(spares.used / spares.reserved, 3) : null, goal: 'info', met: true },
   ];
 }
 

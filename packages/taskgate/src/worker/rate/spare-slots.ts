@@ -56,8 +56,9 @@ export class SpareSlots {
   /** Spare tokens worth reserving beside a reservation: one while messages wait and this environment's records come back in time to use it. */
   wanted(backlog: number): number {
     if (backlog <= 0) return 0;
-    // A spare is one interval after its record's slot: the next record must ask within it.
-    return this.turnaroundMs === undefined || this.turnaroundMs <= this.intervalMs ? 1 : 0;
+    // A spare is one interval after its record's slot: the next record must ask within it. Not
+    // before the first turnaround is known: a gate with batches mostly asks too late to use one.
+    return this.turnaroundMs !== undefined && this.turnaroundMs <= this.intervalMs ? 1 : 0;
   }
 
   /** Keeps the slots a reservation gave beyond its records. */
