@@ -6,9 +6,9 @@
  *    delivered runs per second against the configured rate. Goal: <= 1.05x. Run twice: batches of
  *    up to 10 (a gate with batchSize 10) and of 1 (the Gate's default).
  * 2. DynamoDB writes per dispatch in those runs: the bucket's write requests (granted or refused by
- *    their condition) per run. Goal: <= 1.0 with batches, where one write reserves the tokens of a
- *    whole batch. With batches of 1 each run needs a write of its own, so 1.0 is that run's floor
- *    and a refused write lifts it above: shown, not judged.
+ *    their condition) per run. Goal: <= 1.0 in both: with batches one write reserves the tokens of
+ *    a whole batch; with batches of 1 a write takes a spare token for the environment's next record
+ *    while messages wait. What became of the spares (used, reserved) is shown beside it.
  * 3. Added latency under the rate: one worker, a run every 100 ms at 50/s (never short of
  *    tokens); the time the gate adds to a dispatch (taking the token), p50 and p99, against the
  *    whole dispatch of the same worker without a rate. Goal: p99 <= 100 ms.
@@ -54,22 +54,24 @@ class TimedBucket implements TokenBucket {
   get rate(): RateLimit {
     return this.inner.rate;
   }
-  async reserve(count: number, horizonMs?: number) {
+  async reserve(count: number, horizonMs?: number, spare?: number) {
     const started = performance.now();
-    const result = await this.inner.reserve(count, horizonMs);
+    const result = await this.inner.reserve(count, horizonMs, spare);
     // The gate's whole delay for each record: taking the tokens, and waiting for its slot when it is reserved ahead.
     const taken = performance.now();
     const clock = Date.now();
-    for (const slot of result.slots) this.takes.push(taken - started + Math.max(0, slot - clock));
+    // A spare's slot is the next record's: it is timed when that record takes it (runAt), not here.
+    for (const slot of result.slots.slice(0, count)) this.takes.push(taken - started + Math.max(0, slot - clock));
     return result;
   }
 }
 
-function workerOf(setup: Setup, queueUrl: string, gate: string, onRun: () => void, bucket?: TokenBucket): Worker {
+function workerOf(setup: Setup, queueUrl: string, gate: string, onRun: () => void, bucket?: TokenBucket, gates: RateGate[] = []): Worker {
   const task = defineTask({ name: 'bench-call', gate, run: onRun });
   const registry = new TaskRegistry([task]);
   const { sqs } = setup;
   const rate = bucket && new RateGate({ bucket, ports: new SdkSendPorts({ sqs }), queueUrl, fifo: false, backlog: new QueueBacklog(sqs, queueUrl), logger: silent });
+  if (rate) gates.push(rate);
   return new Worker({
     registry,
     gate,
@@ -113,7 +115,8 @@ async function sustained(setup: Setup, seconds: number, batchSize: number): Prom
   let started = 0;
   let runs = 0;
   const buckets = Array.from({ length: WORKERS }, () => new DynamoTokenBucket(setup.dynamo, setup.table, gate, SUSTAINED));
-  const handlers = buckets.map((bucket) => handlerOf(workerOf(setup, queueUrl, gate, () => void runs++, bucket)));
+  const gates: RateGate[] = [];
+  const handlers = buckets.map((bucket) => handlerOf(workerOf(setup, queueUrl, gate, () => void runs++, bucket, gates)));
   started = performance.now();
   const until = started + seconds * 1000;
   await Promise.all(handlers.map(async (handler) => {
@@ -124,6 +127,10 @@ async function sustained(setup: Setup, seconds: number, batchSize: number): Prom
   const writes = buckets.reduce((sum, bucket) => sum + bucket.writes, 0);
   const perDispatch = writes / Math.max(1, runs);
   const batches = `20 workers, batches of ${batchSize === 1 ? '1' : `up to ${batchSize}`}`;
+  const spares = gates.reduce(
+    (sum, { spares: { counts } }) => ({ reserved: sum.reserved + counts.reserved, used: sum.used + counts.used, lapsed: sum.lapsed + counts.lapsed }),
+    { reserved: 0, used: 0, lapsed: 0 },
+  );
   // Three decimals: at two, 1.003 would print as 1.00 beside a goal it misses.
   return [
     { name: `rate accuracy: delivered / configured, ${batches}`, value: round(delivered), unit: 'runs/s', baseline: SUSTAINED.perSecond, ratio: round(delivered / SUSTAINED.perSecond, 3), goal: '<= 1.05x', met: delivered / SUSTAINED.perSecond <= 1.05 },
@@ -133,9 +140,11 @@ async function sustained(setup: Setup, seconds: number, batchSize: number): Prom
       unit: 'writes/run',
       baseline: null,
       ratio: null,
-      goal: batchSize === 1 ? 'info' : '<= 1.0',
-      met: batchSize === 1 || perDispatch <= 1.0,
+      goal: '<= 1.0',
+      met: perDispatch <= 1.0,
     },
+    // The spares neither used nor lapsed were still ahead of their environments when the run stopped.
+    { name: `rate spare tokens used / reserved (${spares.lapsed} lapsed), ${batches}`, value: spares.used, unit: 'spares', baseline: spares.reserved, ratio: spares.reserved ? round(spares.used / spares.reserved, 3) : null, goal: 'info', met: true },
   ];
 }
 

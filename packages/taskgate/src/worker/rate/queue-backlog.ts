@@ -12,6 +12,7 @@ const CACHE_MS = 1_000;
  */
 export class QueueBacklog {
   private cached?: { readonly at: number; readonly count: Promise<number> };
+  private known = 0;
 
   constructor(
     private readonly sqs: SQSClient,
@@ -32,5 +33,13 @@ export class QueueBacklog {
       this.cached = { at: now, count };
     }
     return this.cached.count;
+  }
+
+  /** The last count that came back, without waiting for one (0 before the first): a stale one starts a new count for next time. */
+  latest(): number {
+    void this.count().then((count) => {
+      this.known = count;
+    });
+    return this.known;
   }
 }

@@ -17,10 +17,15 @@ export interface Reservation {
 export interface TokenBucket {
   readonly rate: RateLimit;
   /**
-   * Reserves up to `count` tokens, each good now or within `horizonMs` (the caller waits for it).
+   * Reserves up to `count` tokens, each good now or within `horizonMs` (the caller waits for it),
+   * and with them, in the same write, `spare` more one interval apart past the last (each within
+   * one interval more per spare): the write is made only when they fit too, so a spare costs the
+   * records no token they would have had (under load tokens free up an interval apart, and one
+   * free within the horizon is two within the horizon and an interval). The spares' slots come
+   * last in `slots`, when there are more slots than `count`.
    * @throws whatever the store throws (a throttle, a network error): the caller fails closed.
    */
-  reserve(count: number, horizonMs?: number): Promise<Reservation>;
+  reserve(count: number, horizonMs?: number, spare?: number): Promise<Reservation>;
 }
 
 /**
@@ -89,15 +94,17 @@ export class DynamoTokenBucket implements TokenBucket {
     this.key = bucketKey(gate);
   }
 
-  reserve(count: number, horizonMs = 0): Promise<Reservation> {
-    const result = this.queue.then(() => this.reserveNow(Math.max(1, Math.floor(count)), horizonMs));
+  reserve(count: number, horizonMs = 0, spare = 0): Promise<Reservation> {
+    const result = this.queue.then(() => this.reserveNow(Math.max(1, Math.floor(count)), horizonMs, Math.max(0, Math.floor(spare))));
     this.queue = result.catch(() => undefined);
     return result;
   }
 
-  private async reserveNow(count: number, horizonMs: number): Promise<Reservation> {
+  private async reserveNow(records: number, recordsHorizonMs: number, spare: number): Promise<Reservation> {
     if (this.knownTat === undefined) await this.refresh();
-    const least = this.gcra.leastWorthWriting(count, horizonMs);
+    const least = this.gcra.leastWorthWriting(records, recordsHorizonMs) + spare;
+    const count = records + spare;
+    const horizonMs = recordsHorizonMs + spare * this.gcra.intervalMs;
     for (let tries = 1; ; tries++) {
       const now = this.now() + this.leadMs();
       if (now < this.holdUntil) return { slots: [], nextAt: this.holdUntil };
