@@ -26,6 +26,7 @@ import { DynamoLedger } from '../src/worker/ledger/dynamo-ledger';
 import { QueueBacklog } from '../src/worker/rate/queue-backlog';
 import { RateGate } from '../src/worker/rate/rate-gate';
 import type { RateLimit } from '../src/worker/rate/rate-limit';
+import { pacedRate } from '../src/worker/rate/rate-limit';
 import { DynamoTokenBucket, type TokenBucket } from '../src/worker/rate/token-bucket';
 import { SdkSendPorts } from '../src/worker/send-adapter';
 import { Triggers } from '../src/worker/triggers';
@@ -114,7 +115,7 @@ async function sustained(setup: Setup, seconds: number, batchSize: number): Prom
   const queueUrl = await queueWith(setup.sqs, Math.ceil(SUSTAINED.perSecond * seconds * 3), gate);
   let started = 0;
   let runs = 0;
-  const buckets = Array.from({ length: WORKERS }, () => new DynamoTokenBucket(setup.dynamo, setup.table, gate, SUSTAINED));
+  const buckets = Array.from({ length: WORKERS }, () => new DynamoTokenBucket(setup.dynamo, setup.table, gate, pacedRate(SUSTAINED)));
   const gates: RateGate[] = [];
   const handlers = buckets.map((bucket) => handlerOf(workerOf(setup, queueUrl, gate, () => void runs++, bucket, gates)));
   started = performance.now();
@@ -165,7 +166,7 @@ async function underRate(setup: Setup): Promise<BenchRow[]> {
     return times;
   };
   const plain = await dispatch();
-  const timed = new TimedBucket(new DynamoTokenBucket(setup.dynamo, setup.table, `under-${randomUUID()}`, UNDER));
+  const timed = new TimedBucket(new DynamoTokenBucket(setup.dynamo, setup.table, `under-${randomUUID()}`, pacedRate(UNDER)));
   await dispatch(timed);
   const [p50, p99] = [percentile(timed.takes, 50), percentile(timed.takes, 99)];
   const [b50, b99] = [percentile(plain, 50), percentile(plain, 99)];

@@ -6,7 +6,7 @@ import { SdkSendPorts } from '../send-adapter';
 import { WORKER_ENV } from '../worker-env';
 import { QueueBacklog } from './queue-backlog';
 import { RateGate } from './rate-gate';
-import { decodeRateLimit } from './rate-limit';
+import { decodeRateLimit, pacedRate } from './rate-limit';
 import { DynamoTokenBucket } from './token-bucket';
 
 export interface RateGateParts {
@@ -27,7 +27,7 @@ export function rateGateFromEnvironment(env: NodeJS.ProcessEnv, parts: RateGateP
   const rate = decodeRateLimit(env[WORKER_ENV.rate], `environment variable ${WORKER_ENV.rate}`);
   if (!rate) return undefined;
   return new RateGate({
-    bucket: new DynamoTokenBucket(parts.dynamodb, parts.ledgerTable, parts.gate, rate),
+    bucket: new DynamoTokenBucket(parts.dynamodb, parts.ledgerTable, parts.gate, pacedRate(rate)),
     ports: new SdkSendPorts({ sqs: parts.sqs }),
     queueUrl: parts.queueUrl,
     fifo: isFifoQueueUrl(parts.queueUrl),
