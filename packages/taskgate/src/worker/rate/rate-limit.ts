@@ -53,10 +53,11 @@ export function encodeRateLimit(rate: RateLimit): string {
  * How much slower than `perSecond` a gate's workers space their runs. The bucket holds the runs'
  * starts to the rate, but the endpoint counts arrivals, and a start reaches it a little late (a
  * worker's event loop, a connection): one late request at the start of a window lets one more slot
- * into it. 2% wider spacing gives a 5-second window about 150 ms of such lateness before the
- * endpoint could see more than `perSecond x 5 + burst`, at the cost of 2% of the configured rate.
+ * into it, and while environments start (the first seconds of a drain) requests arrive bunched by
+ * 50 to 100 ms. 5% wider spacing gives a 5-second window about 250 ms of such lateness before the
+ * endpoint could see more than `perSecond x 5 + burst`, at the cost of 5% of the configured rate.
  */
-export const PACING_MARGIN = 0.02;
+export const PACING_MARGIN = 0.05;
 
 /** The rate a gate's bucket runs at: the configured one less {@link PACING_MARGIN}; the burst as configured. */
 export function pacedRate(rate: RateLimit): RateLimit {
