@@ -20,7 +20,7 @@ import { dispatchSkip } from './dispatch-skips';
 import { OverlapGate, type OverlapEntry } from './overlap';
 import { forEachBounded } from './for-each-bounded';
 import { flushesLines } from './run-log';
-import { sqsModule } from './sqs-lazy';
+import { errorMessage, setRetryDelay } from './retry-delay';
 
 /** Everything the worker needs from outside; the Lambda adapter builds it from the environment. */
 export interface WorkerOptions {
@@ -207,7 +207,7 @@ export class Worker {
     if (this.options.rate) {
       const verdict = await this.options.rate.admit({ record, envelope, attempt, waitBudgetMs: () => remainingMs() - SAFETY_MARGIN_MS - task.timeout * 1000 });
       if (!verdict.admitted) {
-        if (verdict.outcome.status === 'retry' && verdict.outcome.delaySeconds) await this.delay(record, verdict.outcome.delaySeconds);
+        if (verdict.outcome.status === 'retry' && verdict.outcome.delaySeconds) await setRetryDelay(this.options.sqs, this.options.queueUrl, record, this.options.logger, verdict.outcome.delaySeconds);
         return verdict.outcome;
       }
     }
@@ -260,7 +260,7 @@ export class Worker {
 
   /** Back on the queue after `delaySeconds`, without a run: a lease or the overlap policy says wait. */
   private async retryAfter(record: SQSRecord, keys: Record<string, unknown>, delaySeconds: number, why: string): Promise<RecordOutcome> {
-    await this.delay(record, delaySeconds);
+    await setRetryDelay(this.options.sqs, this.options.queueUrl, record, this.options.logger, delaySeconds);
     this.options.logger.info(`not run now: ${why}; back after a delay`, { ...keys, outcome: 'retry', delaySeconds });
     return { status: 'retry', task: keys.task as string, error: why, delaySeconds };
   }
@@ -307,7 +307,7 @@ export class Worker {
     // A runaway's retry comes back after its hold, so that it is not received (and counted) only to wait.
     const held = holdUntil === undefined ? 0 : Math.ceil((holdUntil - this.now()) / 1000);
     const delaySeconds = Math.max(backoffSeconds(attempt, task.retry, this.random, hint), held);
-    await this.delay(record, delaySeconds);
+    await setRetryDelay(this.options.sqs, this.options.queueUrl, record, this.options.logger, delaySeconds);
     this.options.logger.warn('run failed; retrying after a backoff', { ...keys, outcome: 'retry', error: message, delaySeconds, durationMs });
     this.metrics.add({ task: task.name, outcome: 'failed', attempt, durationMs, latenessSeconds, response });
     return { status: 'retry', task: task.name, error: message, delaySeconds };
@@ -379,18 +379,6 @@ export class Worker {
   private afterEffectsBudget(remainingMs: () => number): number {
     return Math.min(AFTER_EFFECTS_RETRY_MS, remainingMs() - SAFETY_MARGIN_MS / 3);
   }
-
-  /** Sets when a failed message comes back. A failure here only means it comes back sooner or later. */
-  private async delay(record: SQSRecord, seconds: number): Promise<void> {
-    try {
-      const { ChangeMessageVisibilityCommand } = await sqsModule();
-      await this.options.sqs.send(
-        new ChangeMessageVisibilityCommand({ QueueUrl: this.options.queueUrl, ReceiptHandle: record.receiptHandle, VisibilityTimeout: seconds }),
-      );
-    } catch (error) {
-      this.options.logger.warn('could not set the retry delay; SQS uses the queue visibility timeout instead', { messageId: record.messageId, error: errorMessage(error) });
-    }
-  }
 }
 
 type RunVerdictStart = Omit<RunVerdict, 'status' | 'reason' | 'error'>;
@@ -406,8 +394,4 @@ interface ReceivedAt {
 /** When SQS took the message (its SentTimestamp), or now for a record without one. */
 function sentAt(record: SQSRecord, now: number): number {
   return Number(record.attributes?.SentTimestamp ?? now) || now;
-}
-
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? `${error.name === 'Error' ? '' : `${error.name}: `}${error.message}` : String(error);
 }
