@@ -75,3 +75,8 @@ export class TaskTimeoutError extends TaskgateError {
 export class ConfigurationError extends TaskgateError {
   override name = 'ConfigurationError';
 }
+
+/** An error as one line for a log or a reason: its name when it is not a plain Error, then its message. */
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? `${error.name === 'Error' ? '' : `${error.name}: `}${error.message}` : String(error);
+}

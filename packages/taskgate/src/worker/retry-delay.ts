@@ -1,5 +1,6 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
+import { errorMessage } from '../core/errors';
 import type { TaskLogger } from '../core/task';
 import { sqsModule } from './sqs-lazy';
 
@@ -15,9 +16,4 @@ export async function setRetryDelay(sqs: SQSClient, queueUrl: string, record: SQ
   } catch (error) {
     logger.warn('could not set the retry delay; SQS uses the queue visibility timeout instead', { messageId: record.messageId, error: errorMessage(error) });
   }
-}
-
-/** An error as one line: its name when it is not a plain Error, and its message. */
-export function errorMessage(error: unknown): string {
-  return error instanceof Error ? `${error.name === 'Error' ? '' : `${error.name}: `}${error.message}` : String(error);
 }

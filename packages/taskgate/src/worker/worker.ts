@@ -1,7 +1,7 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
 import { parseEnvelope, type Envelope } from '../core/envelope';
-import { PermanentError, RetryLaterError, type PermanentReason } from '../core/errors';
+import { errorMessage, PermanentError, RetryLaterError, type PermanentReason } from '../core/errors';
 import { httpExchangeOf } from '../core/http-exchange';
 import { ledgerPayload, type Ledger, type RunVerdict } from './ledger/ledger';
 import type { TaskRegistry } from '../core/registry';
@@ -20,7 +20,7 @@ import { dispatchSkip } from './dispatch-skips';
 import { OverlapGate, type OverlapEntry } from './overlap';
 import { forEachBounded } from './for-each-bounded';
 import { flushesLines } from './run-log';
-import { errorMessage, setRetryDelay } from './retry-delay';
+import { setRetryDelay } from './retry-delay';
 
 /** Everything the worker needs from outside; the Lambda adapter builds it from the environment. */
 export interface WorkerOptions {

@@ -1,5 +1,6 @@
 import type { SQSRecord } from 'aws-lambda';
 import type { Envelope } from '../../core/envelope';
+import { errorMessage } from '../../core/errors';
 import { MAX_DELAY_SECONDS, type SendPorts } from '../../core/send-path';
 import type { TaskLogger } from '../../core/task';
 import type { RecordOutcome } from '../worker';
@@ -173,7 +174,7 @@ export class RateGate {
       // The attempts made before this delivery: this one only waited.
       await sendToWait(this.options.ports, this.options.queueUrl, envelope, attempt - 1, delaySeconds);
     } catch (error) {
-      const message = `could not re-send the message to wait for the gate (${errorText(error)}); it returns to the queue instead`;
+      const message = `could not re-send the message to wait for the gate (${errorMessage(error)}); it returns to the queue instead`;
       this.options.logger.error(message, { messageId: record.messageId, task: envelope.task, runId: envelope.id });
       return { admitted: false, outcome: { status: 'retry', task: envelope.task, error: message, delaySeconds } };
     }
@@ -185,7 +186,7 @@ export class RateGate {
   private failClosed(request: RateRequest, error: unknown): Promise<RateVerdict> | RateVerdict {
     const { envelope } = request;
     const delaySeconds = clampDelay(FAIL_CLOSED_DELAY_SECONDS * (1 + this.random()));
-    const why = `the gate's rate bucket is unavailable (${errorText(error)}); the run waits ${delaySeconds}s instead of running unpaced`;
+    const why = `the gate's rate bucket is unavailable (${errorMessage(error)}); the run waits ${delaySeconds}s instead of running unpaced`;
     this.options.logger.warn(why, { task: envelope.task, runId: envelope.id, outcome: 'waiting' });
     if (this.options.fifo) return { admitted: false, outcome: { status: 'retry', task: envelope.task, error: why, delaySeconds } };
     return this.resend(request, delaySeconds, why);
@@ -194,8 +195,4 @@ export class RateGate {
 
 function clampDelay(seconds: number): number {
   return Math.min(MAX_DELAY_SECONDS, Math.max(1, Math.ceil(seconds)));
-}
-
-function errorText(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
