@@ -153,8 +153,13 @@ describe('taskgate dev on the fixture app', () => {
       (await drainDlq(sqs, app.config.gates.default!.dlqUrl, dlqMessages)).find((m) => m.Body?.includes('fixture-fail')),
     );
     expect(readDeadLetter(dead.MessageAttributes)?.attempts).toBeGreaterThanOrEqual(5);
-    const { Item } = await dynamo.send(new GetItemCommand({ TableName: app.config.ledgerTable, Key: { [LEDGER_SCHEMA.partitionKey]: { S: runKey('fixture-fail', MessageId!) } } }));
-    expect(Item?.status?.S).toBe('dead');
+    // The worker writes the ledger after the DLQ has the message (so a failed write loses nothing):
+    // the record turns dead a moment after the dead letter can be received.
+    const item = await waitFor('the dead run in the ledger', async () => {
+      const { Item } = await dynamo.send(new GetItemCommand({ TableName: app.config.ledgerTable, Key: { [LEDGER_SCHEMA.partitionKey]: { S: runKey('fixture-fail', MessageId!) } } }));
+      return Item?.status?.S === 'running' ? undefined : Item;
+    });
+    expect(item?.status?.S).toBe('dead');
     // One line per event: each retry and the dead letter are run lines with their reasons, and the
     // worker's own log lines for them are not printed a second time.
     const deadLine = await waitFor('the dead letter\'s run line', () => /fixture-fail +dead .*\(retries-exhausted: attempt 5 of 5 failed: the fixture downstream answered 503\)/.exec(app.output()) ?? undefined);
