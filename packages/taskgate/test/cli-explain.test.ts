@@ -1,6 +1,5 @@
 import { execFile } from 'node:child_process';
 import * as path from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import type { ExplainReport } from '../src/cli/commands/explain';
 

@@ -83,6 +83,7 @@ describe('worker: overlap policy at dispatch', () => {
     await new Promise((resolve) => setTimeout(resolve, 10));
     expect(ran).toEqual(['parallel:t1', 'parallel:t2']);
     release();
+    expect((await Promise.all(runs)).map((outcome) => outcome.status)).toEqual(['succeeded', 'succeeded']);
   });
 });
 

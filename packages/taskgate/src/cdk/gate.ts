@@ -1,5 +1,4 @@
-import { type CfnResource, Duration, Stack, Token } from 'aws-cdk-lib';
-import * as path from 'node:path';
+import { type CfnResource, Duration, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';

@@ -1,4 +1,4 @@
-import { Annotations, CfnOutput, CfnResource, NestedStack, type RemovalPolicy, Stack, Token, Tokenization } from 'aws-cdk-lib';
+import { Annotations, CfnResource, NestedStack, type RemovalPolicy, Stack, Tokenization } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sns from 'aws-cdk-lib/aws-sns';
@@ -13,12 +13,14 @@ import { Gate, type GateOptions } from './gate';
 import { Ledger } from './ledger';
 import { Monitoring } from './monitoring';
 import { acknowledgeWildcard } from './nag-acknowledgements';
+import { addTaskgateOutputs } from './taskgate-outputs';
+import { acknowledgeTaskgateWildcards } from './taskgate-wildcards';
+import { checkEnvironmentSize } from './worker-environment-size';
 import { bucketKey } from '../worker/rate/bucket-item';
 import { OperatorPolicy } from './operator-policy';
-import { METADATA_KEYS, gateOutputKey, outputKey, type TaskgateIdentity, type TaskgateOutput } from '../core/outputs';
+import { METADATA_KEYS, type TaskgateIdentity } from '../core/outputs';
 import { gateQueueName, physicalScheduleName } from './physical-names';
 import { gateQueueEnvironment, queueArnPattern } from './queue-pattern';
-import { awsQueueBase } from '../core/queue-address';
 import { ScheduleDelivery } from './schedule-delivery';
 import { ScheduleNames } from './schedule-names';
 import { quotaErrors } from './stack-quotas';
@@ -29,40 +31,8 @@ import { TaskApi, type TaskApiOptions } from './task-api';
 import { CatchUpSchedules } from './catch-up-schedules';
 import { checkServedTasks, workerEntryFile } from './worker-entry';
 
-/** Lambda's limit on one function's environment: every name and value together. */
-const LAMBDA_ENVIRONMENT_LIMIT = 4096;
-/** The longest values known only at deployment, for size checks: partition, region name, account. */
-export const WORST_CASE_DEPLOYMENT = { partition: 'aws-us-gov', region: 'ap-southeast-5', account: '123456789012' } as const;
-/** Characters assumed for an unresolved value (a generated table name, a role ARN). */
-const UNRESOLVED_VALUE_LENGTH = 128;
-/** The variables the Gate sets itself: gate name, DLQ URL, Powertools and Node options. */
-const GATE_OWN_ENVIRONMENT = 320;
 /** The resource types the template readers (CLI, embedded runtime) group by Taskgate. */
 const TAGGED_TYPES = new Set(['AWS::SQS::Queue', 'AWS::Lambda::Function', 'AWS::Events::Rule', 'AWS::Scheduler::Schedule', 'AWS::Scheduler::ScheduleGroup', 'AWS::DynamoDB::Table']);
-
-/**
- * Fails the synth when a worker's environment could outgrow Lambda's 4 KB once deployed: each
- * value known at synth by its length, each one known only at deployment at its longest.
- */
-function checkEnvironmentSize(gate: Gate, env: Readonly<Record<string, string>>): void {
-  const { partition, region, account } = WORST_CASE_DEPLOYMENT;
-  const worstBase = awsQueueBase(partition, region, account, 'amazonaws.com.cn');
-  const worst: Record<string, number> = { [WORKER_ENV.queueUrlBase]: worstBase.url.length, [WORKER_ENV.queueArnBase]: worstBase.arn.length };
-  const size =
-    GATE_OWN_ENVIRONMENT +
-    gate.gateName.length +
-    // The gate's webhook variables too: a long URL in webhookUrls counts against the same 4 KB.
-    Object.entries({ ...env, ...gate.webhookEnvironment }).reduce(
-      (sum, [name, value]) => sum + name.length + (worst[name] ?? (Token.isUnresolved(value) ? UNRESOLVED_VALUE_LENGTH : value.length)),
-      0,
-    );
-  if (size > LAMBDA_ENVIRONMENT_LIMIT) {
-    const webhook = Object.values(gate.webhookEnvironment).reduce((sum, value) => sum + (Token.isUnresolved(value) ? UNRESOLVED_VALUE_LENGTH : value.length), 0);
-    throw new ConfigurationError(
-      `Taskgate: the worker environment of gate ${gate.gateName} could reach ${size} bytes, above Lambda's ${LAMBDA_ENVIRONMENT_LIMIT}; ${WORKER_ENV.fifoGates} lists every gate of concurrency 1 (${env[WORKER_ENV.fifoGates]!.length} characters) and its webhook variables take ${webhook}. Use shorter names for those gates, or shorter webhook URLs`,
-    );
-  }
-}
 
 export interface TaskgateProps<T extends AnyTask> {
   /**
@@ -225,8 +195,8 @@ export class Taskgate<T extends AnyTask> extends Construct {
       ? 'spread the schedules over more gates (each gate and its schedules share one nested stack)'
       : 'set `nestedStacks: true` on the Taskgate (each gate and its schedules in a nested stack, every schedule on EventBridge Scheduler)';
     this.node.addValidation({ validate: () => quotaErrors(Stack.of(this), fix).map((error) => `Taskgate ${this.node.path}: ${error}`) });
-    this.addOutputs(gateList);
-    this.acknowledgeWildcards();
+    addTaskgateOutputs(this, gateList);
+    acknowledgeTaskgateWildcards(this, this.delivery, this.ledger, this.nested);
     this.tag(this);
   }
 
@@ -365,46 +335,9 @@ export class Taskgate<T extends AnyTask> extends Construct {
     }
   }
 
-  /** `{ "<gate>": { url, arn } }` of every gate's task queue, as the workers and grantees get it. */
   /** The variables from which `fn` derives every gate's task queue (core/gate-queues.ts). */
   private queueEnvironment(fn: Construct): Record<string, string> {
     return gateQueueEnvironment(fn, this.delivery.rulePrefix, [...this.gates.values()]);
-  }
-
-  /**
-   * The wildcards left in the workers' and the operator's policies, each the narrowest AWS allows,
-   * acknowledged for cdk-nag (AwsSolutions-IAM5) with the reason.
-   */
-  private acknowledgeWildcards(): void {
-    const stack = Stack.of(this);
-    const { delivery } = this;
-    const wildcards: Array<[string, string]> = [
-      [`${this.ledger.table.tableArn}/index/*`, "Query on the run ledger's own indexes (by-task, by-day), for history; index/* covers this table's indexes only"],
-      [
-        stack.formatArn({ service: 'scheduler', resource: 'schedule', resourceName: `${delivery.group.scheduleGroupName}/*` }),
-        "schedules in the app's own Scheduler group only: one-time schedules are named at run time, so they cannot be listed in advance",
-      ],
-      [
-        stack.formatArn({ service: 'scheduler', resource: 'schedule', resourceName: `${delivery.dynamicGroup.scheduleGroupName}/*` }),
-        "schedules in the app's group for schedules created at run time only: they are named at run time, so they cannot be listed in advance",
-      ],
-      [
-        stack.formatArn({ service: 'events', resource: 'rule', resourceName: `${delivery.rulePrefix}*` }),
-        "the app's rules, all named with the stack's prefix; one ARN per rule would outgrow the managed policy's size limit with a few hundred schedules",
-      ],
-      [
-        `arn:${stack.partition}:iam::${stack.account}:role${delivery.rolePath}*`,
-        "PassRole only on the roles under the app's own IAM path (its Scheduler roles), and only to scheduler.amazonaws.com",
-      ],
-      [
-        stack.formatArn({ service: 'cloudformation', resource: 'stack', resourceName: `${stack.stackName}/*` }),
-        "this stack by name; the stack id after the name is assigned at creation and cannot be known at synth",
-      ],
-    ];
-    if (this.nested) {
-      wildcards.push([queueArnPattern(this, delivery.rulePrefix), "the app's task queues, all named with its prefix: chain() may send to any gate, and one ARN per gate would take a parameter per gate in each nested stack"]);
-    }
-    for (const [arn, reason] of wildcards) acknowledgeWildcard(this, arn, reason);
   }
 
   /** A `webhookUrls` entry no task reads is a typo or a leftover: say so instead of setting it unused. */
@@ -435,37 +368,5 @@ export class Taskgate<T extends AnyTask> extends Construct {
     for (const construct of scope.node.findAll()) {
       if (construct instanceof CfnResource && TAGGED_TYPES.has(construct.cfnResourceType)) construct.addMetadata(METADATA_KEYS.taskgate, this.identity);
     }
-  }
-
-  private addOutputs(gates: readonly Gate[]): void {
-    const output = (id: string, key: string, value: string, description: string, scope: Construct = this) => {
-      StackTaskgates.of(Stack.of(this)).take(this.node.path, 'write output', key);
-      new CfnOutput(scope, id, { key, value, description: this.identity.default ? description : `${description} (Taskgate ${this.identity.name})` });
-    };
-    for (const gate of gates) {
-      // Nested: in the gate's own stack, as the app stack's 200 outputs would not hold two per gate of 100.
-      const scope = this.nested ? gate : this;
-      output(`QueueUrl-${gate.gateName}`, gateOutputKey(gate.gateName, 'QueueUrl', this.identity), gate.queue.queueUrl, `taskgate gate ${gate.gateName}: task queue URL`, scope);
-      output(
-        `DeadLetterQueueUrl-${gate.gateName}`,
-        gateOutputKey(gate.gateName, 'DeadLetterQueueUrl', this.identity),
-        gate.deadLetterQueue.queueUrl,
-        `taskgate gate ${gate.gateName}: DLQ URL`,
-        scope,
-      );
-    }
-    const outputs: Array<[TaskgateOutput, string, string]> = [
-      ['ledgerTable', this.ledger.table.tableName, 'taskgate run ledger (DynamoDB table)'],
-      ['dashboard', this.monitoring.dashboard.dashboardName, 'taskgate CloudWatch dashboard'],
-      ['onceScheduleRoleArn', this.delivery.onceRole.roleArn, 'taskgate: role of one-time Scheduler schedules'],
-      ['scheduleGroup', this.delivery.group.scheduleGroupName, "taskgate: Scheduler group of the app's schedules"],
-      ['dynamicScheduleGroup', this.delivery.dynamicGroup.scheduleGroupName, 'taskgate: Scheduler group of the schedules created at run time'],
-      ['dynamicScheduleRoleArn', this.delivery.dynamicRole.roleArn, 'taskgate: role of the schedules created at run time'],
-      ['scheduleDeadLetterQueueUrl', this.delivery.deadLetterQueue.queueUrl, 'taskgate: DLQ of schedule deliveries that failed'],
-    ];
-    if (this.operatorPolicy) outputs.push(['operatorPolicyArn', this.operatorPolicy.managedPolicyArn, 'taskgate: managed policy for operators and the CLI']);
-    if (this.api) outputs.push(['apiUrl', this.api.url, 'taskgate request API URL']);
-    // The construct ids stay the default's keys, so that the default Taskgate's template is unchanged.
-    for (const [name, value, description] of outputs) output(outputKey(name), outputKey(name, this.identity), value, description);
   }
 }

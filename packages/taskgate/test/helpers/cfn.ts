@@ -1,4 +1,4 @@
-import { WORST_CASE_DEPLOYMENT } from '../../src/cdk/taskgate';
+import { WORST_CASE_DEPLOYMENT } from '../../src/cdk/worker-environment-size';
 
 /**
  * Evaluates a CloudFormation value as if deployed, with stand-ins for what only a deployment

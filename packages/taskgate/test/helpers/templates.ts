@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { WORST_CASE_DEPLOYMENT } from '../../src/cdk/taskgate';
+import { WORST_CASE_DEPLOYMENT } from '../../src/cdk/worker-environment-size';
 
 /** A synthesized template as the quota checks read it. */
 export interface TemplateJson {
