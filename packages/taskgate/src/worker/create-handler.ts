@@ -16,7 +16,7 @@ import { Triggers, type GateQueueEnv } from './triggers';
 import { Worker } from './worker';
 import { WORKER_HTTP_OPTIONS } from './http-options';
 import { WORKER_ENV } from './worker-env';
-import { parseScheduleClock, parseSchedulesEnv } from './schedules-env';
+import { lazySchedulesEnv, parseScheduleClock } from './schedules-env';
 
 export { WORKER_ENV } from './worker-env';
 
@@ -69,7 +69,7 @@ export function workerFromEnvironment(registry: TaskRegistry, logger: Logger, en
     }),
     logger,
     metrics: new PowertoolsRunMetrics(),
-    schedules: parseSchedulesEnv(env[WORKER_ENV.schedules]),
+    schedules: lazySchedulesEnv(env[WORKER_ENV.schedules]),
     scheduleNow: parseScheduleClock(env[WORKER_ENV.scheduleClock]),
   });
 }

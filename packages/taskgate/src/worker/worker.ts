@@ -15,7 +15,7 @@ import { RunContext } from './run-context';
 import type { Triggers } from './triggers';
 import type { RateGate } from './rate/rate-gate';
 import { carriedAttempts } from './rate/wait-message';
-import type { CatchUpSchedule } from '../core/catch-up';
+import type { CatchUpSchedules } from './schedules-env';
 import { dispatchSkip } from './dispatch-skips';
 import { OverlapGate, type OverlapEntry } from './overlap';
 import { forEachBounded } from './for-each-bounded';
@@ -43,9 +43,10 @@ export interface WorkerOptions {
   readonly rate?: RateGate;
   /**
    * Each task's schedules (TASKGATE_SCHEDULES), for the catch-up policy: which newer ticks are due.
+   * A Map, or a loader that parses them on the first tick that needs them (the Lambda adapter's).
    * @default - none known: every tick runs, whatever its task's misfire.catchUp
    */
-  readonly schedules?: ReadonlyMap<string, readonly CatchUpSchedule[]>;
+  readonly schedules?: CatchUpSchedules;
   /**
    * The clock ticks are compared with, for lateness and catch-up: the embedded runtime's simulated
    * time at --speed other than 1.
@@ -200,7 +201,7 @@ export class Worker {
     const keys = { task: task.name, runId: envelope.id, attempt };
 
     if (envelope.source === 'schedule') {
-      const skip = dispatchSkip(task, envelope, scheduleNow, this.options.schedules?.get(task.name) ?? []);
+      const skip = await dispatchSkip(task, envelope, scheduleNow, this.options.schedules);
       if (skip) return this.skipped(start, skip.reason, skip.error, latenessSeconds);
     }
 
