@@ -18,7 +18,7 @@ import { carriedAttempts } from './rate/wait-message';
 import type { CatchUpSchedules } from './schedules-env';
 import { dispatchSkip } from './dispatch-skips';
 import { OverlapGate, type OverlapEntry } from './overlap';
-import { forEachBounded } from './for-each-bounded';
+import { mapBounded } from './for-each-bounded';
 import { flushesLines } from './run-log';
 import { setRetryDelay } from './retry-delay';
 
@@ -136,9 +136,8 @@ export class Worker {
         if (outcome.status === 'retry') blockedGroups.add(group);
       }
     } else {
-      await forEachBounded(records, this.recordConcurrency, async (record) => {
-        outcomes.set(record.messageId, await this.processRecord(record, remainingMs));
-      });
+      const ended = await mapBounded(records, this.recordConcurrency, (record) => this.processRecord(record, remainingMs));
+      records.forEach((record, i) => outcomes.set(record.messageId, ended[i]!));
     }
     await this.awaitRunaways(remainingMs);
     // Once per batch, before the invocation returns and Lambda may freeze the environment.
@@ -238,7 +237,9 @@ export class Worker {
     let failure: { error: unknown } | undefined;
     try {
       const context = new RunContext(envelope, attempt, started + timeoutMs, logger, this.options.triggers);
-      result = await this.deadlines.run(task, payload, context, timeoutMs);
+      // A task that returned without a promise is not awaited: one microtask turn less per record.
+      const running = this.deadlines.start(task, payload, context, timeoutMs);
+      result = running instanceof Promise ? await running : running;
     } catch (error) {
       failure = { error };
     }
@@ -370,7 +371,7 @@ export class Worker {
    * and the outcome stands. Resolves to the write's result, or undefined when it never landed.
    */
   private recordOutcome<T>(write: () => Promise<T>, keys: Readonly<Record<string, unknown>>, remainingMs: () => number): Promise<T | undefined> {
-    return retryWithin(write, this.afterEffectsBudget(remainingMs)).catch((error: unknown) => {
+    return retryWithin(write, this.afterEffectsBudget(remainingMs), (error: unknown) => {
       this.options.logger.error("could not record the run's outcome in the ledger; the outcome stands, and the run shows as running until its lease ends", { ...keys, error: errorMessage(error) });
       return undefined;
     });
