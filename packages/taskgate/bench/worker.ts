@@ -18,7 +18,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as esbuild from 'esbuild';
-import { WORKER_BUNDLE, workerEsbuildOptions, type WorkerBundleChoice } from '../src/cdk/worker-bundling';
+import { WORKER_BUNDLE, WORKER_NODE_FLAGS, workerEsbuildOptions, type WorkerBundleChoice } from '../src/cdk/worker-bundling';
 import { atMost, info, median, quick, ratioRow, runIfMain, valueRow, type BenchRow } from './report';
 import { coldStartMs, startColdStartTables } from './support/cold-start';
 import type { PerRecordResult } from './support/per-record';
@@ -81,7 +81,7 @@ async function coldStarts(): Promise<BenchRow[]> {
     const sdk = path.resolve(require.resolve('@aws-sdk/client-sqs/package.json'), '..', '..', '..');
     const times = new Map<Bundle, number[]>([baseline, ...levers].map((bundle) => [bundle, []]));
     // Interleaved, so that a busy moment on a shared machine weighs on every bundle alike.
-    for (let i = 0; i < (quick() ? 4 : 12); i++) for (const [bundle, values] of times) values.push(coldStartMs(bundle.file, sdk, dynamodb, bundle !== baseline));
+    for (let i = 0; i < (quick() ? 4 : 12); i++) for (const [bundle, values] of times) values.push(coldStartMs(bundle.file, sdk, dynamodb, bundle === baseline ? [] : WORKER_NODE_FLAGS));
     const ms = (bundle: Bundle) => median(times.get(bundle)!);
     const names = Object.keys(LEVERS);
     return [

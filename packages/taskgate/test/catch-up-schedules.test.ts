@@ -1,7 +1,8 @@
 import { Template } from 'aws-cdk-lib/assertions';
 import { expect, it } from 'vitest';
 import { defineTask } from '../src/core/task';
-import { parseSchedulesEnv } from '../src/worker/schedules-env';
+import { lazySchedulesEnv } from '../src/worker/schedules-env';
+import { parseSchedulesEnv } from '../src/worker/schedules-parse';
 import { WORKER_ENV } from '../src/worker/worker-env';
 import { taskgateStack } from './helpers/apps';
 import { testApp } from './helpers/synth';
@@ -26,4 +27,15 @@ it("gives each gate's worker the schedules of its tasks whose catch-up policy ne
   // What the worker reads back from it.
   const schedules = parseSchedulesEnv(envOf('default')[WORKER_ENV.schedules]);
   expect(schedules.get('latest-only')!.map((s) => [s.kind, s.timeZone])).toEqual([['rate', 'UTC'], ['cron', 'Europe/Berlin']]);
+});
+
+it('reads TASKGATE_SCHEDULES lazily in the worker: JSON checked at once, expressions parsed on the first look-up', async () => {
+  expect(lazySchedulesEnv(undefined)).toBeUndefined();
+  expect(() => lazySchedulesEnv('{not json')).toThrow(/TASKGATE_SCHEDULES is not JSON: \{not json/);
+  const schedules = lazySchedulesEnv(JSON.stringify({ nightly: [['cron(0 2 * * ? *)', 'Europe/Berlin', '2027-01-01T00:00:00.000Z']] }))!;
+  const [nightly] = (await schedules.get('nightly'))!;
+  expect([nightly!.kind, nightly!.timeZone, nightly!.endsAt?.toISOString()]).toEqual(['cron', 'Europe/Berlin', '2027-01-01T00:00:00.000Z']);
+  expect(await schedules.get('other')).toBeUndefined();
+  // A bad expression fails the look-up (the tick's record is retried), as it failed the worker's construction before.
+  await expect(lazySchedulesEnv(JSON.stringify({ nightly: [['cron(nope)', 'UTC']] }))!.get('nightly')).rejects.toThrow(/cron\(nope\)/);
 });

@@ -1,7 +1,7 @@
 /**
  * Cold start of a worker bundle as Lambda pays it: in a fresh Node process, load the bundle (the
  * AWS SDK from the "runtime's" node_modules when the bundle leaves it external, as Lambda's Node
- * runtime provides it; with its source map read, as the Gate's NODE_OPTIONS asks) and run a first batch of one no-op record, whose idempotency writes go to an
+ * runtime provides it; with the Node flags the Gate sets, WORKER_NODE_FLAGS) and run a first batch of one no-op record, whose idempotency writes go to an
  * embedded DynamoDB. Node's own start is the same for every bundle and not counted. CPU time of
  * that process (the machines are shared; wall time would count other processes' bursts): loading
  * and compiling code is what a cold start spends, and the DynamoDB round trips are alike for both.
@@ -36,7 +36,7 @@ let runs = 0;
  * node_modules that plays the runtime's SDK copy (NODE_PATH); the bundle must live outside the
  * project, or it would find the project's node_modules first.
  */
-export function coldStartMs(bundle: string, sdkFolder: string, dynamodb: EmbeddedServer, sourceMaps: boolean): number {
+export function coldStartMs(bundle: string, sdkFolder: string, dynamodb: EmbeddedServer, nodeFlags: readonly string[]): number {
   runs += 1;
   const body = JSON.stringify({ task: 'ship-order', id: `cold-${process.pid}-${runs}`, payload: { orderId: 'A-1', quantity: 1 } });
   const event = { Records: [{ messageId: `m-${process.pid}-${runs}`, receiptHandle: 'h', body, attributes: { ApproximateReceiveCount: '1', SentTimestamp: String(Date.now()), SenderId: 'A', ApproximateFirstReceiveTimestamp: String(Date.now()) }, messageAttributes: {}, md5OfBody: '', eventSource: 'aws:sqs', eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:bench', awsRegion: 'us-east-1' }] };
@@ -52,8 +52,7 @@ import(${JSON.stringify(bundle)}).then(async (loaded) => {
   process.exit(0);
 });`;
   const queueUrl = 'http://127.0.0.1:1/000000000000/bench-default';
-  // The Gate sets NODE_OPTIONS=--enable-source-maps, which makes Node read the bundle's source map at load.
-  const child = spawnSync(process.execPath, [...(sourceMaps ? ['--enable-source-maps'] : []), '-e', script], {
+  const child = spawnSync(process.execPath, [...nodeFlags, '-e', script], {
     stdio: ['ignore', 'ignore', 'pipe'],
     encoding: 'utf8',
     env: {

@@ -15,7 +15,7 @@ import { WORKER_ENV } from '../worker/worker-env';
 import { METRICS } from '../worker/metric-names';
 import { METADATA_KEYS, type TaskgateIdentity } from '../core/outputs';
 import { bundlingRoot } from './bundling-root';
-import { workerBundling } from './worker-bundling';
+import { WORKER_NODE_FLAGS, workerBundling } from './worker-bundling';
 import { checkRange } from './check-range';
 import { wireGateWebhooks } from './gate-webhooks';
 import { gateQueueName, gateWorkerName } from './physical-names';
@@ -320,7 +320,7 @@ export class Gate extends Construct {
         ...(rate ? { [WORKER_ENV.rate]: encodeRateLimit(rate) } : {}),
         POWERTOOLS_SERVICE_NAME: METRICS.service,
         POWERTOOLS_METRICS_NAMESPACE: METRICS.namespace,
-        NODE_OPTIONS: '--enable-source-maps',
+        ...(WORKER_NODE_FLAGS.length > 0 ? { NODE_OPTIONS: WORKER_NODE_FLAGS.join(' ') } : {}),
       },
       logGroup,
       bundling: workerBundling(),

@@ -10,6 +10,13 @@ export interface WorkerBundleChoice {
 /** The choice the Gate construct ships; docs/architecture.md's Performance section has the numbers behind it. */
 export const WORKER_BUNDLE: WorkerBundleChoice = { format: 'esm', bundleSdk: true };
 
+/**
+ * Node's flags for the worker function (NODE_OPTIONS), which the benchmark starts its cold starts
+ * with too. None: `--enable-source-maps` read the whole map at every cold start; the worker maps
+ * stack traces itself when one is first formatted (src/worker/lazy-source-maps.ts).
+ */
+export const WORKER_NODE_FLAGS: readonly string[] = [];
+
 const ESM_REQUIRE_BANNER = "import { createRequire as __taskgateRequire } from 'node:module'; const require = __taskgateRequire(import.meta.url);";
 
 /** esbuild's options for a choice: what NodejsFunction passes it, and what the benchmark builds with. */
@@ -17,10 +24,9 @@ export function workerEsbuildOptions(choice: WorkerBundleChoice = WORKER_BUNDLE)
   return {
     bundle: true,
     minify: true,
-    // With NODE_OPTIONS=--enable-source-maps (the Gate sets it), a task's stack trace names its source lines.
+    // Beside the bundle, read when a stack trace is first formatted (src/worker/lazy-source-maps.ts): a task's stack trace names its source lines.
     sourcemap: true,
-    // Mappings only: Node maps stack traces without the sources' text, and with NODE_OPTIONS=--enable-source-maps
-    // it reads and parses the whole map at load; the text was two thirds of it (3 MB of 3.1), about 12 ms of a cold start.
+    // Mappings only: stack traces are mapped without the sources' text, which was two thirds of the map (3 MB of 3.1).
     sourcesContent: false,
     platform: 'node' as const,
     target: 'node22',

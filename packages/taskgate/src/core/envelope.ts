@@ -100,7 +100,9 @@ export function checkTaskMessage(body: string): CheckedMessage {
   if (source !== undefined && !(SOURCES as readonly unknown[]).includes(source)) {
     throw invalid(`"source" must be one of ${SOURCES.join(', ')}, got ${describe(source)}`);
   }
-  return { task, payload: payload as object | undefined, id: id as string | undefined, scheduledAt: due, source: source as TaskSource | undefined };
+  // The parsed object itself, its fields checked: no copy on the hot path.
+  if (due) message.scheduledAt = due;
+  return message as unknown as CheckedMessage;
 }
 
 /**

@@ -16,7 +16,8 @@ import { Triggers, type GateQueueEnv } from './triggers';
 import { Worker } from './worker';
 import { WORKER_HTTP_OPTIONS } from './http-options';
 import { WORKER_ENV } from './worker-env';
-import { parseScheduleClock, parseSchedulesEnv } from './schedules-env';
+import { installLazySourceMaps } from './lazy-source-maps';
+import { lazySchedulesEnv, parseScheduleClock } from './schedules-env';
 
 export { WORKER_ENV } from './worker-env';
 
@@ -69,7 +70,7 @@ export function workerFromEnvironment(registry: TaskRegistry, logger: Logger, en
     }),
     logger,
     metrics: new PowertoolsRunMetrics(),
-    schedules: parseSchedulesEnv(env[WORKER_ENV.schedules]),
+    schedules: lazySchedulesEnv(env[WORKER_ENV.schedules]),
     scheduleNow: parseScheduleClock(env[WORKER_ENV.scheduleClock]),
   });
 }
@@ -85,6 +86,8 @@ export function workerFromEnvironment(registry: TaskRegistry, logger: Logger, en
  * export const handler = createHandler(tasks);
  */
 export function createHandler(tasks: readonly AnyTask[], env: NodeJS.ProcessEnv = process.env) {
+  // In a function (Lambda, LocalStack, the embedded runtime), not in a test or a synth that imports this.
+  if (env.AWS_LAMBDA_FUNCTION_NAME) installLazySourceMaps();
   const registry = new TaskRegistry(tasks);
   const logger = new RunLog({ serviceName: 'taskgate' });
   // Built on the first event, so that a module load (a test, a bundle check) needs no environment.

@@ -105,23 +105,29 @@ export function ownAttributes(attributes: Readonly<Record<string, MessageAttribu
   return Object.fromEntries(Object.entries(own).filter(([, value]) => sendable(value)));
 }
 
-/** The stored JSON; `overflow` holds own attributes past the first 9, binary values in base64. */
-const storedSchema = z.object({
-  reason: z.string(),
-  error: z.string(),
-  task: z.optional(z.string()),
-  attempts: z.number(),
-  failedAt: z.string(),
-  overflow: z.optional(z.record(z.string(), z.object({ DataType: z.string(), StringValue: z.optional(z.string()), BinaryValue: z.optional(z.string()) }))),
-});
-type StoredFacts = z.infer<typeof storedSchema>;
+/**
+ * The stored JSON; `overflow` holds own attributes past the first 9, binary values in base64.
+ * Built on first use: only reading a dead letter back (a redrive, the CLI) needs it, not a cold start.
+ */
+function buildStoredSchema() {
+  return z.object({
+    reason: z.string(),
+    error: z.string(),
+    task: z.optional(z.string()),
+    attempts: z.number(),
+    failedAt: z.string(),
+    overflow: z.optional(z.record(z.string(), z.object({ DataType: z.string(), StringValue: z.optional(z.string()), BinaryValue: z.optional(z.string()) }))),
+  });
+}
+let storedSchema: ReturnType<typeof buildStoredSchema> | undefined;
+type StoredFacts = z.infer<ReturnType<typeof buildStoredSchema>>;
 type StoredValue = NonNullable<StoredFacts['overflow']>[string];
 
 function readStored(attributes: Readonly<Record<string, MessageAttributeValue>> | undefined): StoredFacts | undefined {
   const text = attributes?.[DEAD_LETTER_ATTRIBUTE]?.StringValue;
   if (text === undefined) return undefined;
   try {
-    const parsed = storedSchema.safeParse(JSON.parse(text));
+    const parsed = (storedSchema ??= buildStoredSchema()).safeParse(JSON.parse(text));
     return parsed.success ? parsed.data : undefined;
   } catch {
     // Not JSON: not ours (a message sent with its own `taskgate` attribute); it shows as SQS's own move.

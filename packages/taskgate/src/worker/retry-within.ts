@@ -8,7 +8,10 @@ const MAX_PAUSE_MS = 2_000;
  * outcome, the move to the DLQ): failing them would redeliver the record and repeat the effects,
  * so they get more than the SDK's own three quick tries, within the invocation's time.
  */
-export function retryWithin<T>(call: () => Promise<T>, budgetMs: number): Promise<T> {
+export function retryWithin<T>(call: () => Promise<T>, budgetMs: number): Promise<T>;
+/** As above, but the last error goes to `giveUp`, whose answer the promise resolves to: one handler on the first try instead of two. */
+export function retryWithin<T, F>(call: () => Promise<T>, budgetMs: number, giveUp: (error: unknown) => F): Promise<T | F>;
+export function retryWithin<T, F>(call: () => Promise<T>, budgetMs: number, giveUp?: (error: unknown) => F): Promise<T | F> {
   const giveUpAt = Date.now() + budgetMs;
   // The first try without the loop's async frame: it is the one that nearly always succeeds.
   let first: Promise<T>;
@@ -18,8 +21,12 @@ export function retryWithin<T>(call: () => Promise<T>, budgetMs: number): Promis
     first = Promise.reject(error);
   }
   return first.catch((error: unknown) => {
-    if (Date.now() + FIRST_PAUSE_MS > giveUpAt) throw error;
-    return retryAfterPauses(call, giveUpAt);
+    if (Date.now() + FIRST_PAUSE_MS > giveUpAt) {
+      if (giveUp) return giveUp(error);
+      throw error;
+    }
+    const retried = retryAfterPauses(call, giveUpAt);
+    return giveUp ? retried.catch(giveUp) : retried;
   });
 }
 

@@ -1,12 +1,17 @@
 import { ConfigurationError } from '../core/errors';
 import type { CatchUpSchedule } from '../core/catch-up';
-import { parseSchedule } from '../core/schedule-expression';
 import { WORKER_ENV } from './worker-env';
+import type * as SchedulesParse from './schedules-parse';
 
 /** One schedule as TASKGATE_SCHEDULES lists it: the expression and its time zone. */
 export type ScheduleEnvEntry = readonly [expression: string, timeZone: string, end?: string];
 
-/** The value of TASKGATE_SCHEDULES; the constructs write it with this, the worker reads it with {@link parseSchedulesEnv}. */
+/** A task's schedules by task name: a Map, or {@link lazySchedulesEnv}'s loader. */
+export interface CatchUpSchedules {
+  get(task: string): readonly CatchUpSchedule[] | undefined | Promise<readonly CatchUpSchedule[] | undefined>;
+}
+
+/** The value of TASKGATE_SCHEDULES; the constructs write it with this, the worker reads it with {@link lazySchedulesEnv}. */
 export function schedulesEnv(schedules: ReadonlyMap<string, readonly ScheduleEnvEntry[]>): string {
   return JSON.stringify(Object.fromEntries(schedules));
 }
@@ -19,23 +24,27 @@ export function parseScheduleClock(raw: string | undefined): (() => number) | un
   return () => origin! + (Date.now() - origin!) * speed!;
 }
 
-/** Each task's schedules from TASKGATE_SCHEDULES; none when it is not set. */
-export function parseSchedulesEnv(raw: string | undefined): Map<string, CatchUpSchedule[]> {
-  const schedules = new Map<string, CatchUpSchedule[]>();
-  if (!raw) return schedules;
-  let parsed: Record<string, ScheduleEnvEntry[]>;
+/** The JSON of TASKGATE_SCHEDULES, or a ConfigurationError that quotes it. */
+export function readSchedulesEnv(raw: string): Record<string, ScheduleEnvEntry[]> {
   try {
-    parsed = JSON.parse(raw) as Record<string, ScheduleEnvEntry[]>;
+    return JSON.parse(raw) as Record<string, ScheduleEnvEntry[]>;
   } catch {
     throw new ConfigurationError(`${WORKER_ENV.schedules} is not JSON: ${raw.slice(0, 80)}`);
   }
-  for (const [task, entries] of Object.entries(parsed)) {
-    schedules.set(
-      task,
-      entries.map(([expression, timeZone, end]) =>
-        Object.assign(parseSchedule(expression, { timeZone, allowPast: true }), end === undefined ? {} : { endsAt: new Date(end) }),
-      ),
-    );
-  }
-  return schedules;
+}
+
+/**
+ * Each task's schedules from TASKGATE_SCHEDULES, parsed on the first tick that needs them; none
+ * when it is not set. Not JSON throws at once. The schedule evaluator (schedules-parse.ts) is a
+ * dynamic import: it brings luxon and cronstrue, about a sixth of the worker bundle, and only a
+ * scheduled tick of a task whose misfire.catchUp is not 'all' reads the schedules, so a cold start
+ * does not load it (docs/architecture.md, Performance).
+ */
+export function lazySchedulesEnv(raw: string | undefined): CatchUpSchedules | undefined {
+  if (!raw) return undefined;
+  readSchedulesEnv(raw);
+  let parsed: Promise<ReadonlyMap<string, readonly CatchUpSchedule[]>> | undefined;
+  return {
+    get: async (task) => (await (parsed ??= import('./schedules-parse.js').then((module: typeof SchedulesParse) => module.parseSchedulesEnv(raw)))).get(task),
+  };
 }

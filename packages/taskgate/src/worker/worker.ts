@@ -15,10 +15,10 @@ import { RunContext } from './run-context';
 import type { Triggers } from './triggers';
 import type { RateGate } from './rate/rate-gate';
 import { carriedAttempts } from './rate/wait-message';
-import type { CatchUpSchedule } from '../core/catch-up';
+import type { CatchUpSchedules } from './schedules-env';
 import { dispatchSkip } from './dispatch-skips';
 import { OverlapGate, type OverlapEntry } from './overlap';
-import { forEachBounded } from './for-each-bounded';
+import { mapBounded } from './for-each-bounded';
 import { flushesLines } from './run-log';
 import { setRetryDelay } from './retry-delay';
 
@@ -43,9 +43,10 @@ export interface WorkerOptions {
   readonly rate?: RateGate;
   /**
    * Each task's schedules (TASKGATE_SCHEDULES), for the catch-up policy: which newer ticks are due.
+   * A Map, or a loader that parses them on the first tick that needs them (the Lambda adapter's).
    * @default - none known: every tick runs, whatever its task's misfire.catchUp
    */
-  readonly schedules?: ReadonlyMap<string, readonly CatchUpSchedule[]>;
+  readonly schedules?: CatchUpSchedules;
   /**
    * The clock ticks are compared with, for lateness and catch-up: the embedded runtime's simulated
    * time at --speed other than 1.
@@ -135,9 +136,8 @@ export class Worker {
         if (outcome.status === 'retry') blockedGroups.add(group);
       }
     } else {
-      await forEachBounded(records, this.recordConcurrency, async (record) => {
-        outcomes.set(record.messageId, await this.processRecord(record, remainingMs));
-      });
+      const ended = await mapBounded(records, this.recordConcurrency, (record) => this.processRecord(record, remainingMs));
+      records.forEach((record, i) => outcomes.set(record.messageId, ended[i]!));
     }
     await this.awaitRunaways(remainingMs);
     // Once per batch, before the invocation returns and Lambda may freeze the environment.
@@ -200,7 +200,7 @@ export class Worker {
     const keys = { task: task.name, runId: envelope.id, attempt };
 
     if (envelope.source === 'schedule') {
-      const skip = dispatchSkip(task, envelope, scheduleNow, this.options.schedules?.get(task.name) ?? []);
+      const skip = await dispatchSkip(task, envelope, scheduleNow, this.options.schedules);
       if (skip) return this.skipped(start, skip.reason, skip.error, latenessSeconds);
     }
 
@@ -237,7 +237,9 @@ export class Worker {
     let failure: { error: unknown } | undefined;
     try {
       const context = new RunContext(envelope, attempt, started + timeoutMs, logger, this.options.triggers);
-      result = await this.deadlines.run(task, payload, context, timeoutMs);
+      // A task that returned without a promise is not awaited: one microtask turn less per record.
+      const running = this.deadlines.start(task, payload, context, timeoutMs);
+      result = running instanceof Promise ? await running : running;
     } catch (error) {
       failure = { error };
     }
@@ -369,7 +371,7 @@ export class Worker {
    * and the outcome stands. Resolves to the write's result, or undefined when it never landed.
    */
   private recordOutcome<T>(write: () => Promise<T>, keys: Readonly<Record<string, unknown>>, remainingMs: () => number): Promise<T | undefined> {
-    return retryWithin(write, this.afterEffectsBudget(remainingMs)).catch((error: unknown) => {
+    return retryWithin(write, this.afterEffectsBudget(remainingMs), (error: unknown) => {
       this.options.logger.error("could not record the run's outcome in the ledger; the outcome stands, and the run shows as running until its lease ends", { ...keys, error: errorMessage(error) });
       return undefined;
     });
