@@ -88,7 +88,7 @@ describe('TaskApi in the template', () => {
     const resources = templateOf(stack).toJSON().Resources as Resources;
     const fn = Object.values(resources).find((r) => r.Type === 'AWS::Lambda::Function' && r.Metadata?.['taskgate:api'] === true)!;
     expect(Object.keys((fn.Properties.Environment as { Variables: object }).Variables).sort()).toEqual(
-      [WORKER_ENV.queueNamePrefix, WORKER_ENV.fifoGates, WORKER_ENV.queueUrlBase, WORKER_ENV.queueArnBase, WORKER_ENV.ledgerTable, WORKER_ENV.onceScheduleRoleArn, WORKER_ENV.scheduleGroup, DYNAMIC_SCHEDULES_ENV.group, DYNAMIC_SCHEDULES_ENV.roleArn, 'POWERTOOLS_SERVICE_NAME', 'NODE_OPTIONS'].sort(),
+      [WORKER_ENV.queueNamePrefix, WORKER_ENV.fifoGates, WORKER_ENV.queueUrlBase, WORKER_ENV.queueArnBase, WORKER_ENV.ledgerTable, WORKER_ENV.onceScheduleRoleArn, WORKER_ENV.scheduleGroup, DYNAMIC_SCHEDULES_ENV.group, DYNAMIC_SCHEDULES_ENV.roleArn, 'POWERTOOLS_SERVICE_NAME'].sort(),
     );
   });
 });

@@ -7,6 +7,7 @@ import { ConfigurationError } from '../core/errors';
 import { gateQueue, type GateQueue } from '../core/send-path';
 import type { TaskMetadata } from '../core/task-metadata';
 import { WORKER_HTTP_OPTIONS } from '../worker/http-options';
+import { installLazySourceMaps } from '../worker/lazy-source-maps';
 import { DynamoLedger } from '../worker/ledger/dynamo-ledger';
 import { SdkSendPorts } from '../worker/send-adapter';
 import { gateQueuesFromEnvironment } from '../core/gate-queues';
@@ -83,6 +84,8 @@ function resultOf(answer: ApiResponse): APIGatewayProxyStructuredResultV2 {
  */
 export function createApiHandler(tasks: readonly TaskMetadata[], options: ApiHandlerOptions = {}) {
   const logger = new Logger({ serviceName: 'taskgate-api' });
+  // As the worker: stack traces name source lines, with the map read when a stack is first formatted, not at every cold start.
+  if ((options.env ?? process.env).AWS_LAMBDA_FUNCTION_NAME) installLazySourceMaps();
   // Built on the first event, so that loading the module (a test, a bundle check) needs no environment.
   let router: ApiRouter | undefined;
   return async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {

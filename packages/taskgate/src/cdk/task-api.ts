@@ -191,7 +191,6 @@ export class TaskApi extends Construct {
         [WORKER_ENV.onceScheduleRoleArn]: delivery.onceRole.roleArn,
         [WORKER_ENV.scheduleGroup]: delivery.group.scheduleGroupName,
         POWERTOOLS_SERVICE_NAME: 'taskgate-api',
-        NODE_OPTIONS: '--enable-source-maps',
       },
       bundling: { minify: true, sourceMap: true, target: 'node22', externalModules: ['@aws-sdk/*'], forceDockerBundling: false },
       description: `taskgate request API (${stack.stackName})`,
