@@ -28,6 +28,7 @@ async function start() {
     return { port: app.server.address().port, close: () => app.close() };
   }
   const dynalite = require('dynalite');
+  require('./expression-cache.cjs').cacheDynaliteExpressions();
   const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   countRequests(server);
   await new Promise((resolve, reject) => {

@@ -18,6 +18,8 @@ async function recordingPoller(
   visibilityTimeout: number,
   clients: Pick<PollerOptions, 'sqs' | 'receiver'>,
   batching: { readonly batchSize: number; readonly maxBatchingWindowSeconds: number },
+  concurrency = 1,
+  invoke: (event: SQSEvent) => Promise<void> = async () => undefined,
 ) {
   const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: `${name}-${randomUUID().slice(0, 8)}`, Attributes: { VisibilityTimeout: String(visibilityTimeout) } }));
   const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }));
@@ -27,6 +29,7 @@ async function recordingPoller(
   const host = {
     invoke: async (event: SQSEvent): Promise<InvokeResult> => {
       invoked.push(...event.Records.map((record) => record.messageId));
+      await invoke(event);
       return { ok: true, result: { batchItemFailures: [] }, durationMs: 1 };
     },
   } as unknown as FunctionHost; // only `invoke` is used by the poller
@@ -35,7 +38,7 @@ async function recordingPoller(
     queue: { logicalId: 'Queue', name, url: QueueUrl!, arn: Attributes!.QueueArn! },
     mapping: { logicalId: 'Mapping', queue: 'Queue', function: 'Worker', ...batching, reportBatchItemFailures: true, enabled: true },
     host,
-    concurrency: 1,
+    concurrency,
     region: 'us-east-1',
     onBatch: () => void reports++,
     onError: (message) => errors.push(message),
@@ -120,4 +123,43 @@ it("frees a batch's slot when the function answers, deletes beside the next rece
   expect(errors).toEqual([]);
   const { Attributes: depth } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }));
   expect(depth).toMatchObject({ ApproximateNumberOfMessages: '0', ApproximateNumberOfMessagesNotVisible: '0' });
+});
+
+it('fills several free slots of a batch-1 gate with one receive, one message a batch, never more batches than slots', async () => {
+  // The function holds every invocation until the test lets them go, so the slots stay taken.
+  let letGo!: () => void;
+  const held = new Promise<void>((resolve) => (letGo = resolve));
+  let inFlight = 0;
+  let peak = 0;
+  const sizes: number[] = [];
+  const invoke = async (event: SQSEvent) => {
+    sizes.push(event.Records.length);
+    peak = Math.max(peak, ++inFlight);
+    await held;
+    inFlight--;
+  };
+  let receivedBatches = 0;
+  const counting = {
+    send: async (command: object) => {
+      const answer = (await sqs.send(command as never)) as { Messages?: unknown[] };
+      if (command instanceof ReceiveMessageCommand && answer.Messages?.length) receivedBatches++;
+      return answer;
+    },
+  } as unknown as SQSClient; // only `send` is used by the poller
+  const { poller, queueUrl: QueueUrl, invoked, errors } = await recordingPoller('fill', 600, { sqs, receiver: counting }, { batchSize: 1, maxBatchingWindowSeconds: 0 }, 8, invoke);
+  for (let n = 0; n < 12; n++) await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: `{"task":"sweep","id":"${n}"}` }));
+  poller.start();
+  await waitFor('eight invocations', () => (invoked.length === 8 ? true : undefined), 10_000);
+  // Five pollers took a slot each; the first to receive also took the three free ones.
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  expect(invoked.length).toBe(8);
+  expect(receivedBatches).toBeLessThan(8);
+  letGo();
+  await waitFor('all twelve invocations', () => (invoked.length === 12 ? true : undefined), 10_000);
+  await poller.stop(1000);
+  expect(new Set(invoked).size).toBe(12);
+  expect(sizes.every((size) => size === 1)).toBe(true);
+  expect(peak).toBe(8);
+  expect(poller.peakInFlight).toBe(8);
+  expect(errors).toEqual([]);
 });
