@@ -82,6 +82,15 @@ describe('runLines (one line per run on the console)', () => {
     expect(runLines('default', failed, own)[0]).toMatchObject({ outcome: 'retry', detail: 'HTTP 503' });
   });
 
+  it("says a failed attempt's next attempt is running when that one claimed the run before the record was read", () => {
+    const failed = { ...report({ task: 'sync', id: 't-1' }), failed: new Set(['m-1']) };
+    const next = new Map([['sync#t-1', { status: 'running', attempts: 2, startedAt: startedAt + 5 }]]);
+    expect(runLines('default', failed, next)[0]).toMatchObject({ outcome: 'retry', attempt: 1, detail: expect.stringMatching(/^failed; attempt 2 is already running/) });
+    // The same attempt running is another delivery of it, holding the lease.
+    const same = new Map([['sync#t-1', { status: 'running', attempts: 1, startedAt: startedAt - 1000 }]]);
+    expect(runLines('default', failed, same)[0]).toMatchObject({ detail: 'leased by another worker; back when its lease ends' });
+  });
+
   it('says a dead letter on one line: the run line has the reason and the error, the worker\'s log line is not repeated', () => {
     const ledger = new Map([['sync#t-1', { status: 'dead', reason: 'retries-exhausted', error: 'attempt 5 of 5 failed: HTTP 503', startedAt: startedAt + 1 }]]);
     expect(runLines('default', report({ task: 'sync', id: 't-1' }), ledger)[0]).toMatchObject({ outcome: 'dead', detail: 'retries-exhausted: attempt 5 of 5 failed: HTTP 503' });

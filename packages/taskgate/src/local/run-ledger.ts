@@ -78,7 +78,7 @@ async function read(dynamodb: DynamoDBClient, table: string, keys: readonly stri
           RequestItems: {
             [table]: {
               Keys: keys.slice(i, i + MAX_KEYS).map((pk) => ({ [LEDGER_SCHEMA.partitionKey]: { S: pk } })),
-              ProjectionExpression: 'pk, #s, durationMs, #e, reason, startedAt, responseStatus',
+              ProjectionExpression: 'pk, #s, attempts, durationMs, #e, reason, startedAt, responseStatus',
               ExpressionAttributeNames: { '#s': 'status', '#e': 'error' },
             },
           },
@@ -87,6 +87,7 @@ async function read(dynamodb: DynamoDBClient, table: string, keys: readonly stri
       for (const item of Responses?.[table] ?? []) {
         found.set(item[LEDGER_SCHEMA.partitionKey]!.S!, {
           status: item.status?.S ?? '?',
+          attempts: item.attempts?.N === undefined ? undefined : Number(item.attempts.N),
           durationMs: item.durationMs?.N === undefined ? undefined : Number(item.durationMs.N),
           error: item.error?.S,
           reason: item.reason?.S,

@@ -2,6 +2,7 @@ import { parseEnvelope } from '../core/envelope';
 import { PermanentError } from '../core/errors';
 import { runDetail } from '../worker/ledger/record';
 import { printable } from '../core/printable';
+import { attemptOf } from '../worker/rate/wait-message';
 import type { BatchReport } from './poller';
 
 /** One record's outcome as the run line shows it. */
@@ -22,6 +23,8 @@ export interface RunLine {
 /** What the ledger says about a run, when there is a ledger. */
 export interface LedgerView {
   readonly status: string;
+  /** The attempt the record is of (the latest claimed). */
+  readonly attempts?: number;
   readonly durationMs?: number;
   readonly error?: string;
   readonly reason?: string;
@@ -37,7 +40,7 @@ const HELD_ELSEWHERE: readonly string[] = ['running', 'succeeded', 'skipped'];
 /** The run lines of a batch: from the batch's outcome, refined by the ledger's record of each run. */
 export function runLines(gate: string, report: BatchReport, ledger: ReadonlyMap<string, LedgerView>): RunLine[] {
   return report.records.map((record) => {
-    const attempt = Number(record.attributes.ApproximateReceiveCount) || 1;
+    const attempt = attemptOf(record);
     let task = '?';
     let runId: string | undefined;
     let latenessSeconds: number | undefined;
@@ -58,6 +61,9 @@ export function runLines(gate: string, report: BatchReport, ledger: ReadonlyMap<
     if (report.failed.has(record.messageId)) {
       // After the batch, a run still running (or already done) is another delivery's: this one
       // found it leased and comes back when that lease ends. A run of this delivery that failed says failed.
+      // With a short backoff this run's next attempt may have claimed it before the record was read:
+      // the record then holds that attempt, whose claim cleared this one's error.
+      if (recorded?.status === 'running' && (recorded.attempts ?? 0) > attempt) return { ...base, outcome: 'retry', detail: `failed; attempt ${recorded.attempts} is already running (the ledger keeps the latest attempt's error)` };
       if (recorded && HELD_ELSEWHERE.includes(recorded.status)) return { ...base, outcome: 'retry', detail: 'leased by another worker; back when its lease ends' };
       return { ...base, outcome: 'retry', durationMs: recorded?.durationMs ?? base.durationMs, detail: recorded?.error, responseStatus: recorded?.responseStatus };
     }

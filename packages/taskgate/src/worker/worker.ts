@@ -14,7 +14,7 @@ import { Deadlines, RunawayTimeoutError } from './run-task';
 import { RunContext } from './run-context';
 import type { Triggers } from './triggers';
 import type { RateGate } from './rate/rate-gate';
-import { carriedAttempts } from './rate/wait-message';
+import { attemptOf } from './rate/wait-message';
 import type { CatchUpSchedules } from './schedules-env';
 import { dispatchSkip } from './dispatch-skips';
 import { OverlapGate, type OverlapEntry } from './overlap';
@@ -169,7 +169,7 @@ export class Worker {
   /** Never throws (nor rejects): every error becomes an outcome. */
   processRecord(record: SQSRecord, remainingMs: () => number = () => Infinity): Promise<RecordOutcome> {
     // A message re-sent to wait for the gate carries the attempts made before it; SQS counts this one's receives.
-    const attempt = carriedAttempts(record) + (Number(record.attributes?.ApproximateReceiveCount ?? '1') || 1);
+    const attempt = attemptOf(record);
     let envelope: Envelope | undefined;
     let task: AnyTask | undefined;
     const now = this.now();

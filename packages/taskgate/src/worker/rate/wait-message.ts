@@ -15,6 +15,11 @@ export function carriedAttempts(record: SQSRecord): number {
   return Number.isInteger(value) && value > 0 ? value : 0;
 }
 
+/** This delivery's attempt of its run: the attempts carried by a re-send, plus the receives of this message. */
+export function attemptOf(record: SQSRecord): number {
+  return carriedAttempts(record) + (Number(record.attributes?.ApproximateReceiveCount ?? '1') || 1);
+}
+
 /**
  * Sends a run's message again with a delay, to wait for the gate's next token: the same task,
  * payload, run id, scheduledAt and source, so the ledger sees one run, and the attempts it has
