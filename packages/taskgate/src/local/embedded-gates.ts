@@ -148,7 +148,7 @@ function startGate(
     host,
     concurrency: concurrencyCap,
     region: placement.region,
-    onBatch: printRunLines(gateName, readerOf(stacks.ledgerReaders, ctx.dynamodb, ledgerTable ?? ''), out, printing),
+    onBatch: printRunLines(gateName, readerOf(stacks.ledgerReaders, ctx.dynamodb, ledgerTable ?? '', (message) => out.line(`warning: ${message}`)), out, printing),
     onError: (message) => out.line(`error: ${message}`),
     stallAfterMs: stallLimit(fn.taskTimeouts, queueModel.fifo),
     onStall: (records, limitMs) => stallWarnings(gateName, records, limitMs).forEach((line) => out.line(line)),
@@ -169,9 +169,9 @@ function printRunLines(gateName: string, reader: RunLedgerReader, out: RuntimeOu
 }
 
 /** The run lines' reader of one ledger table, made at its first gate. */
-function readerOf(readers: Map<string, RunLedgerReader>, dynamodb: DynamoDBClient, table: string): RunLedgerReader {
+function readerOf(readers: Map<string, RunLedgerReader>, dynamodb: DynamoDBClient, table: string, onReadError: (message: string) => void): RunLedgerReader {
   let reader = readers.get(table);
-  if (!reader) readers.set(table, (reader = new RunLedgerReader(dynamodb, table)));
+  if (!reader) readers.set(table, (reader = new RunLedgerReader(dynamodb, table, onReadError)));
   return reader;
 }
 

@@ -38,13 +38,15 @@ describe("the run lines' ledger reader", () => {
     }
   });
 
-  it('answers an empty map when the read fails, so the run lines fall back on the batch', async () => {
+  it('answers an empty map when the read fails, so the run lines fall back on the batch, and says why', async () => {
     const server = await startDynamoDbServer({ port: 0, flag: '--dynamodb-port', envVar: 'TASKGATE_DYNAMODB_PORT', what: 'embedded DynamoDB server' });
     const dynamodb = dynamoClient(server.endpoint);
     try {
       // No such table: the server refuses the read.
-      const found = await new RunLedgerReader(dynamodb, 'no-such-table').lookup([run('t', 'a')]);
+      const errors: string[] = [];
+      const found = await new RunLedgerReader(dynamodb, 'no-such-table', (message) => errors.push(message)).lookup([run('t', 'a')]);
       expect(found.size).toBe(0);
+      expect(errors).toEqual([expect.stringMatching(/^reading the run ledger \(table no-such-table\) for run lines failed: ResourceNotFoundException: Requested resource not found; those runs' lines show their batch's outcome$/)]);
     } finally {
       dynamodb.destroy();
       await server.close();
