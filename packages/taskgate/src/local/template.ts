@@ -3,10 +3,10 @@ import * as path from 'node:path';
 import { METADATA_KEYS, type TaskgateIdentity } from '../core/outputs';
 import type { TaskMetadata } from '../core/task-metadata';
 import { assemblyNestedTemplates, inlineNestedStacks } from './nested-stacks';
-import { tickTime } from '../core/task-message';
 import { WORKER_ENV } from '../worker/worker-env';
-import { decodeRateLimit, type RateLimit } from '../worker/rate/rate-limit';
-import { LOCAL_ACCOUNT_ID, type StackEnvironment } from './stack-environment';
+import type { RateLimit } from '../worker/rate/rate-limit';
+import type { StackEnvironment } from './stack-environment';
+import { TemplateContext, functionModel, mappingModel, queueModel, ruleTriggers, scheduleTrigger, tableModel } from './template-readers';
 
 /**
  * The parts of a synthesized CloudFormation template that the embedded runtime runs: queues,
@@ -176,6 +176,7 @@ function signingSecretIds(resources: Readonly<Record<string, { Type: string; Pro
  */
 export function modelFromTemplate(template: TemplateDocument, stackName: string, outdir?: string, environment: StackEnvironment = {}): AppModel {
   const resources = template.Resources ?? {};
+  const ctx = new TemplateContext(resources, environment, outdir);
   const queues = new Map<string, QueueModel>();
   const functions = new Map<string, FunctionModel>();
   const tables = new Map<string, TableModel>();
@@ -183,146 +184,36 @@ export function modelFromTemplate(template: TemplateDocument, stackName: string,
   const rules: TriggerModel[] = [];
   const schedules: TriggerModel[] = [];
   const warnings: string[] = [];
-  const cdkPath = (id: string) => String(resources[id]?.Metadata?.['aws:cdk:path'] ?? id);
-  const meta = (id: string, key: string) => {
-    const value = resources[id]?.Metadata?.[key];
-    return typeof value === 'string' ? value : undefined;
-  };
-  const taskgate = (id: string) => identity(resources[id]?.Metadata?.[METADATA_KEYS.taskgate]);
   const signingSecrets = signingSecretIds(resources);
 
   for (const [id, resource] of Object.entries(resources)) {
     const p = resource.Properties ?? {};
     switch (resource.Type) {
-      case 'AWS::SQS::Queue': {
-        const redrive = p.RedrivePolicy as { deadLetterTargetArn?: unknown; maxReceiveCount?: number } | undefined;
-        queues.set(id, {
-          logicalId: id,
-          cdkPath: cdkPath(id),
-          gate: meta(id, METADATA_KEYS.gate),
-          taskgate: taskgate(id),
-          queueName: typeof p.QueueName === 'string' ? p.QueueName : undefined,
-          fifo: p.FifoQueue === true,
-          contentBasedDeduplication: p.ContentBasedDeduplication === true,
-          visibilityTimeoutSeconds: Number(p.VisibilityTimeout ?? 30),
-          delaySeconds: Number(p.DelaySeconds ?? 0),
-          retentionSeconds: Number(p.MessageRetentionPeriod ?? 345_600),
-          redrive: redrive ? { deadLetterQueue: refTarget(redrive.deadLetterTargetArn, id), maxReceiveCount: Number(redrive.maxReceiveCount) } : undefined,
-        });
+      case 'AWS::SQS::Queue':
+        queues.set(id, queueModel(id, p, ctx));
         break;
-      }
-      case 'AWS::Lambda::Function': {
-        const assetDir = resource.Metadata?.['aws:asset:path'];
-        const taskMetadata = taskList(resource.Metadata?.[METADATA_KEYS.tasks]);
-        functions.set(id, {
-          logicalId: id,
-          cdkPath: cdkPath(id),
-          gate: meta(id, METADATA_KEYS.gate),
-          taskgate: taskgate(id),
-          tasks: taskMetadata.map((task) => task.name),
-          taskMetadata,
-          taskTimeouts: new Map(taskMetadata.map((task) => [task.name, task.timeoutSeconds])),
-          handler: String(p.Handler ?? 'index.handler'),
-          timeoutSeconds: Number(p.Timeout ?? 3),
-          memoryMb: p.MemorySize === undefined ? undefined : Number(p.MemorySize),
-          reservedConcurrency: p.ReservedConcurrentExecutions === undefined ? undefined : Number(p.ReservedConcurrentExecutions),
-          rate: decodeRateLimit(resource.Metadata?.[METADATA_KEYS.rate], `${cdkPath(id)}'s ${METADATA_KEYS.rate} metadata`),
-          environment: ((p.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {}),
-          assetPath: typeof assetDir === 'string' && outdir !== undefined ? path.resolve(outdir, assetDir) : undefined,
-        });
+      case 'AWS::Lambda::Function':
+        functions.set(id, functionModel(id, resource, ctx));
         break;
-      }
-      case 'AWS::Lambda::EventSourceMapping': {
-        const scaling = p.ScalingConfig as { MaximumConcurrency?: number } | undefined;
-        mappings.push({
-          logicalId: id,
-          queue: refTarget(p.EventSourceArn, id),
-          function: refTarget(p.FunctionName, id),
-          batchSize: Number(p.BatchSize ?? 10),
-          maxBatchingWindowSeconds: Number(p.MaximumBatchingWindowInSeconds ?? 0),
-          maxConcurrency: scaling?.MaximumConcurrency,
-          reportBatchItemFailures: ((p.FunctionResponseTypes as string[] | undefined) ?? []).includes('ReportBatchItemFailures'),
-          enabled: p.Enabled !== false,
-        });
+      case 'AWS::Lambda::EventSourceMapping':
+        mappings.push(mappingModel(id, p));
         break;
-      }
-      case 'AWS::Events::Rule': {
-        if (typeof p.ScheduleExpression !== 'string') {
-          warnings.push(`${cdkPath(id)}: an event-pattern rule; the embedded runtime fires only scheduled rules`);
-          break;
-        }
-        for (const [index, target] of ((p.Targets as Array<Record<string, unknown>> | undefined) ?? []).entries()) {
-          const queue = sqsTarget(target.Arn, resources);
-          if (!queue) {
-            warnings.push(`${cdkPath(id)}: target ${index + 1} is not an SQS queue of this stack; it is not fired locally`);
-            continue;
-          }
-          rules.push({
-            kind: 'rule',
-            logicalId: id,
-            name: meta(id, METADATA_KEYS.schedule) ?? id,
-            task: meta(id, METADATA_KEYS.task),
-            taskgate: taskgate(id),
-            cdkPath: cdkPath(id),
-            expression: p.ScheduleExpression,
-            timeZone: 'UTC',
-            enabled: p.State !== 'DISABLED',
-            description: p.Description as string | undefined,
-            queue,
-            messageGroupId: (target.SqsParameters as { MessageGroupId?: string } | undefined)?.MessageGroupId,
-            render: ruleRenderer(target, `${cdkPath(id)} target ${index + 1}`, environment),
-          });
-        }
+      case 'AWS::Events::Rule':
+        rules.push(...ruleTriggers(id, p, ctx, warnings));
         break;
-      }
       case 'AWS::Scheduler::Schedule': {
-        const target = (p.Target ?? {}) as Record<string, unknown>;
-        const queue = sqsTarget(target.Arn, resources);
-        if (!queue) {
-          warnings.push(`${cdkPath(id)}: its target is not an SQS queue of this stack; it is not fired locally`);
-          break;
-        }
-        const window = p.FlexibleTimeWindow as { Mode?: string; MaximumWindowInMinutes?: number } | undefined;
-        const input = typeof target.Input === 'string' ? target.Input : '{}';
-        schedules.push({
-          kind: 'schedule',
-          logicalId: id,
-          name: meta(id, METADATA_KEYS.schedule) ?? id,
-          task: meta(id, METADATA_KEYS.task),
-          taskgate: taskgate(id),
-          cdkPath: cdkPath(id),
-          expression: String(p.ScheduleExpression),
-          timeZone: String(p.ScheduleExpressionTimezone ?? 'UTC'),
-          enabled: p.State !== 'DISABLED',
-          description: p.Description as string | undefined,
-          flexibleWindowMinutes: window?.Mode === 'FLEXIBLE' ? Number(window.MaximumWindowInMinutes) : undefined,
-          startDate: p.StartDate as string | undefined,
-          endDate: p.EndDate as string | undefined,
-          queue,
-          messageGroupId: (target.SqsParameters as { MessageGroupId?: string } | undefined)?.MessageGroupId,
-          // Scheduler substitutes its context attributes as raw text inside the input.
-          render: (tick) => input.replaceAll('<aws.scheduler.scheduled-time>', tickTime(tick)),
-        });
+        const schedule = scheduleTrigger(id, p, ctx, warnings);
+        if (schedule) schedules.push(schedule);
         break;
       }
       case 'AWS::DynamoDB::Table':
-      case 'AWS::DynamoDB::GlobalTable': {
-        tables.set(id, {
-          logicalId: id,
-          taskgate: taskgate(id),
-          tableName: typeof p.TableName === 'string' ? p.TableName : undefined,
-          keySchema: (p.KeySchema as TableModel['keySchema']) ?? [],
-          attributeDefinitions: (p.AttributeDefinitions as TableModel['attributeDefinitions']) ?? [],
-          globalSecondaryIndexes: (p.GlobalSecondaryIndexes as object[]) ?? [],
-          localSecondaryIndexes: (p.LocalSecondaryIndexes as object[]) ?? [],
-          ttlAttribute: (p.TimeToLiveSpecification as { AttributeName?: string } | undefined)?.AttributeName,
-        });
+      case 'AWS::DynamoDB::GlobalTable':
+        tables.set(id, tableModel(id, p, ctx));
         break;
-      }
       default:
         // A gate's signing secret is read from the state folder; the request API's routes are the control server's (runtime-api.ts).
         if (!IGNORED_TYPES.has(resource.Type) && !signingSecrets.has(id) && resource.Metadata?.[METADATA_KEYS.api] !== true) {
-          warnings.push(`${cdkPath(id)}: ${resource.Type} is not emulated by the embedded runtime`);
+          warnings.push(`${ctx.cdkPath(id)}: ${resource.Type} is not emulated by the embedded runtime`);
         }
     }
   }
@@ -334,68 +225,7 @@ export function modelFromTemplate(template: TemplateDocument, stackName: string,
   );
   const dynamicScheduleGroups = [...scheduleGroups]
     .filter(([id]) => resources[id]?.Metadata?.[METADATA_KEYS.dynamicSchedules] === true)
-    .map(([id, name]) => ({ name, ...(taskgate(id) ? { taskgate: taskgate(id) } : {}) }));
+    .map(([id, name]) => ({ name, ...(ctx.taskgate(id) ? { taskgate: ctx.taskgate(id) } : {}) }));
   const tasks = [...functions.values()].flatMap((fn) => fn.taskMetadata);
   return { stackName, environment, queues, functions, mappings, rules, schedules, tables, resourceTypes, scheduleGroups, dynamicScheduleGroups, warnings, tasks };
-}
-
-/** A resource's `taskgate:taskgate` metadata, when it is one. */
-function identity(value: unknown): TaskgateIdentity | undefined {
-  const candidate = value as Partial<TaskgateIdentity> | undefined;
-  return typeof candidate?.name === 'string' && typeof candidate.default === 'boolean' ? { name: candidate.name, default: candidate.default } : undefined;
-}
-
-/** A worker's `taskgate:tasks` metadata: one description per task it runs. */
-function taskList(value: unknown): TaskMetadata[] {
-  if (!Array.isArray(value)) return [];
-  return value.filter((item: unknown): item is TaskMetadata => item !== null && typeof item === 'object' && typeof (item as TaskMetadata).name === 'string');
-}
-
-
-/** The logical id behind `{Ref: X}` or `{Fn::GetAtt: [X, attr]}`. */
-function refTarget(value: unknown, owner: string): string {
-  const v = value as { Ref?: string; 'Fn::GetAtt'?: [string, string] } | undefined;
-  const target = v?.Ref ?? v?.['Fn::GetAtt']?.[0];
-  if (!target) throw new Error(`${owner}: expected a reference to a resource of this stack, got ${JSON.stringify(value)}`);
-  return target;
-}
-
-function sqsTarget(arn: unknown, resources: Record<string, Resource>): string | undefined {
-  const target = (arn as { 'Fn::GetAtt'?: [string, string] } | undefined)?.['Fn::GetAtt']?.[0];
-  return target && resources[target]?.Type === 'AWS::SQS::Queue' ? target : undefined;
-}
-
-/** EventBridge's Input, InputPath and InputTransformer, for a scheduled event at `tick`. */
-function ruleRenderer(target: Record<string, unknown>, where: string, environment: StackEnvironment): (tick: Date) => string {
-  const transformer = target.InputTransformer as { InputPathsMap?: Record<string, string>; InputTemplate?: string } | undefined;
-  if (typeof target.Input === 'string') {
-    const fixed = target.Input;
-    return () => fixed;
-  }
-  return (tick) => {
-    const event = {
-      version: '0',
-      id: crypto.randomUUID(),
-      'detail-type': 'Scheduled Event',
-      source: 'aws.events',
-      account: environment.account ?? LOCAL_ACCOUNT_ID,
-      time: tickTime(tick),
-      region: environment.region ?? 'us-east-1',
-      resources: [],
-      detail: {},
-    };
-    if (!transformer) return JSON.stringify(event);
-    let body = transformer.InputTemplate ?? '';
-    for (const [name, jsonPath] of Object.entries(transformer.InputPathsMap ?? {})) {
-      const value = jsonPath
-        .replace(/^\$\.?/, '')
-        .split('.')
-        .filter(Boolean)
-        .reduce<unknown>((node, key) => (node as Record<string, unknown> | undefined)?.[key], event);
-      if (value === undefined) throw new Error(`${where}: input path ${jsonPath} is not in a scheduled event`);
-      // A string value goes in as a JSON string, as EventBridge does for a placeholder outside quotes.
-      body = body.replaceAll(`<${name}>`, typeof value === 'string' ? JSON.stringify(value) : JSON.stringify(value));
-    }
-    return body;
-  };
 }
