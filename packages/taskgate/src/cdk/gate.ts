@@ -277,22 +277,49 @@ export class Gate extends Construct {
     this.queueName = gateQueueName(stackName, gate, 'queue', fifo, props.taskgate);
     this.deadLetterQueueName = gateQueueName(stackName, gate, 'dlq', fifo, props.taskgate);
     this.workerName = props.nameWorker ? gateWorkerName(stackName, gate, props.taskgate) : undefined;
-    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
-      ...fifoProps,
-      queueName: this.deadLetterQueueName,
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-    this.queue = new sqs.Queue(this, 'Queue', {
+    this.deadLetterQueue = this.queueOf('DeadLetterQueue', { ...fifoProps, queueName: this.deadLetterQueueName, retentionPeriod: Duration.days(14) });
+    this.queue = this.queueOf('Queue', {
       ...fifoProps,
       queueName: this.queueName,
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
       visibilityTimeout: Duration.seconds(visibilityTimeout),
       retentionPeriod: Duration.days(4),
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount },
     });
+    this.worker = this.workerOf(props, { memorySize, concurrency, rate, stackName });
+    for (const construct of [this.queue, this.deadLetterQueue, this.worker]) {
+      (construct.node.defaultChild as CfnResource).addMetadata(METADATA_KEYS.gate, gate);
+    }
+    (this.worker.node.defaultChild as CfnResource).addMetadata(METADATA_KEYS.tasks, props.tasks.map(taskMetadata));
+    if (rate) (this.worker.node.defaultChild as CfnResource).addMetadata(METADATA_KEYS.rate, { perSecond: rate.perSecond, burst: rate.burst });
+    // SendMessage only: grantSendMessages adds GetQueueAttributes and GetQueueUrl, which the worker never calls on its DLQ.
+    this.deadLetterQueue.grant(this.worker, 'sqs:SendMessage');
+    const webhooks = wireGateWebhooks(this, { gateName: gate, tasks: props.tasks, worker: this.worker, secret: props.webhookSecret, urls: props.webhookUrls ?? {} });
+    this.webhookSecret = webhooks.secret;
+    this.webhookEnvironment = webhooks.environment;
+    this.worker.addEventSource(
+      new SqsEventSource(this.queue, {
+        batchSize,
+        maxBatchingWindow: props.maxBatchingWindow,
+        // FIFO: Lambda invokes at most one batch per message group at a time, and this gate has
+        // one group, so the queue itself is the throttle. maxConcurrency is left unset there:
+        // its floor is 2, and AWS advises never to set it above the reserved concurrency (1),
+        // which would only invite throttles. (AWS Lambda guide, "Configuring scaling behavior
+        // for SQS event source mappings": FIFO concurrency = min(message groups, maxConcurrency).)
+        maxConcurrency: fifo ? undefined : concurrency,
+        reportBatchItemFailures: true,
+      }),
+    );
+  }
+
+  /** A queue of the gate: encrypted with SQS-managed keys, TLS-only. */
+  private queueOf(id: string, props: sqs.QueueProps): sqs.Queue {
+    return new sqs.Queue(this, id, { ...props, encryption: sqs.QueueEncryption.SQS_MANAGED, enforceSSL: true });
+  }
+
+  /** The worker function, with a role and log group of its own. */
+  private workerOf(props: GateProps, sized: { memorySize: number; concurrency: number; rate?: RateLimit; stackName: string }): nodejs.NodejsFunction {
+    const gate = props.gateName;
+    const { memorySize, concurrency, rate, stackName } = sized;
     const logGroup = new logs.LogGroup(this, 'WorkerLogs', { retention: logs.RetentionDays.ONE_MONTH });
     // Its own role instead of AWSLambdaBasicExecutionRole, which may write to every log group.
     const role = new iam.Role(this, 'WorkerRole', {
@@ -300,7 +327,7 @@ export class Gate extends Construct {
       description: `taskgate worker of gate ${gate}`,
     });
     logGroup.grantWrite(role);
-    this.worker = new nodejs.NodejsFunction(this, 'Worker', {
+    return new nodejs.NodejsFunction(this, 'Worker', {
       role,
       functionName: this.workerName,
       entry: props.workerEntry,
@@ -326,28 +353,5 @@ export class Gate extends Construct {
       bundling: workerBundling(),
       description: `taskgate worker for gate ${gate} (${stackName})`,
     });
-    for (const construct of [this.queue, this.deadLetterQueue, this.worker]) {
-      (construct.node.defaultChild as CfnResource).addMetadata(METADATA_KEYS.gate, gate);
-    }
-    (this.worker.node.defaultChild as CfnResource).addMetadata(METADATA_KEYS.tasks, props.tasks.map(taskMetadata));
-    if (rate) (this.worker.node.defaultChild as CfnResource).addMetadata(METADATA_KEYS.rate, { perSecond: rate.perSecond, burst: rate.burst });
-    // SendMessage only: grantSendMessages adds GetQueueAttributes and GetQueueUrl, which the worker never calls on its DLQ.
-    this.deadLetterQueue.grant(this.worker, 'sqs:SendMessage');
-    const webhooks = wireGateWebhooks(this, { gateName: gate, tasks: props.tasks, worker: this.worker, secret: props.webhookSecret, urls: props.webhookUrls ?? {} });
-    this.webhookSecret = webhooks.secret;
-    this.webhookEnvironment = webhooks.environment;
-    this.worker.addEventSource(
-      new SqsEventSource(this.queue, {
-        batchSize,
-        maxBatchingWindow: props.maxBatchingWindow,
-        // FIFO: Lambda invokes at most one batch per message group at a time, and this gate has
-        // one group, so the queue itself is the throttle. maxConcurrency is left unset there:
-        // its floor is 2, and AWS advises never to set it above the reserved concurrency (1),
-        // which would only invite throttles. (AWS Lambda guide, "Configuring scaling behavior
-        // for SQS event source mappings": FIFO concurrency = min(message groups, maxConcurrency).)
-        maxConcurrency: fifo ? undefined : concurrency,
-        reportBatchItemFailures: true,
-      }),
-    );
   }
 }
