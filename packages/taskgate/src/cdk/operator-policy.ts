@@ -41,77 +41,15 @@ export class OperatorPolicy extends Construct {
   constructor(scope: Construct, id: string, props: OperatorPolicyProps) {
     super(scope, id);
     const stack = Stack.of(this);
-    const { delivery } = props;
-    const prefix = delivery.rulePrefix;
-    const queues = props.queuePatterns ? [queueArnPattern(this, prefix)] : props.gates.map((gate) => gate.queue.queueArn);
-    const gateDeadLetterQueues = props.queuePatterns
-      ? [queueArnPattern(this, prefix, '*-dlq'), queueArnPattern(this, prefix, '*-dlq.fifo')]
-      : props.gates.map((gate) => gate.deadLetterQueue.queueArn);
-    const deadLetterQueues = [...gateDeadLetterQueues, delivery.deadLetterQueue.queueArn];
-    // A Taskgate in nested stacks: the CLI reads its gate stacks too, named `<stack>-<logical id>-<suffix>` by CloudFormation.
-    const stacks = [stack.formatArn({ service: 'cloudformation', resource: 'stack', resourceName: `${stack.stackName}/*` })];
-    if (props.queuePatterns) stacks.push(stack.formatArn({ service: 'cloudformation', resource: 'stack', resourceName: `${stack.stackName}-*/*` }));
-    const statement = (sid: string, actions: string[], resources: string[], conditions?: Record<string, unknown>) =>
-      new iam.PolicyStatement({ sid, actions, resources, conditions });
+    const resources = operatorResources(this, props);
     this.policy = new iam.ManagedPolicy(this, 'Policy', {
       description: `taskgate operator (${stack.stackName}${props.taskgate && !props.taskgate.default ? `, Taskgate ${props.taskgate.name}` : ''}): trigger tasks, read runs, manage DLQs and schedules`,
-      statements: [
-        // history queries the indexes; backfill reads the ledger status of each tick in batches.
-        statement('ReadRunLedger', ['dynamodb:Query', 'dynamodb:BatchGetItem'], props.ledger.resourceArns),
-        statement('TriggerTasks', ['sqs:SendMessage', 'sqs:GetQueueAttributes'], queues),
-        // StartMessageMoveTask reads and deletes from the DLQ (its source) and sends to the task
-        // queue (its destination, granted above); where it is missing, a receive-send-delete loop does the same.
-        statement(
-          'ManageDeadLetters',
-          [
-            'sqs:ReceiveMessage',
-            'sqs:DeleteMessage',
-            'sqs:ChangeMessageVisibility',
-            'sqs:GetQueueAttributes',
-            'sqs:PurgeQueue',
-            'sqs:StartMessageMoveTask',
-            'sqs:ListMessageMoveTasks',
-            'sqs:CancelMessageMoveTask',
-          ],
-          deadLetterQueues,
-        ),
-        statement(
-          'PauseRules',
-          ['events:EnableRule', 'events:DisableRule', 'events:DescribeRule'],
-          [stack.formatArn({ service: 'events', resource: 'rule', resourceName: `${delivery.rulePrefix}*` })],
-        ),
-        statement(
-          'PauseSchedules',
-          ['scheduler:GetSchedule', 'scheduler:UpdateSchedule', 'scheduler:CreateSchedule'],
-          [stack.formatArn({ service: 'scheduler', resource: 'schedule', resourceName: `${delivery.group.scheduleGroupName}/*` })],
-        ),
-        // `taskgate schedules create|delete`, and pause/resume on them: the dynamic group's schedules only.
-        statement(
-          'ManageRunTimeSchedules',
-          ['scheduler:CreateSchedule', 'scheduler:GetSchedule', 'scheduler:UpdateSchedule', 'scheduler:DeleteSchedule'],
-          [stack.formatArn({ service: 'scheduler', resource: 'schedule', resourceName: `${delivery.dynamicGroup.scheduleGroupName}/*` })],
-        ),
-        // `taskgate schedules` lists them. ListSchedules has no resource types: IAM authorizes it on "*" alone; the CLI names the group.
-        statement('ListRunTimeSchedules', ['scheduler:ListSchedules'], ['*']),
-        // UpdateSchedule (pause) and CreateSchedule (`trigger --at`) re-pass the schedule's role:
-        // only the app's Scheduler roles, and only to Scheduler.
-        statement('PassSchedulerRoles', ['iam:PassRole'], [`arn:${stack.partition}:iam::${stack.account}:role${delivery.rolePath}*`], {
-          StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' },
-        }),
-        // Outputs and template name the queues, ledger and schedules; ListStackResources their physical names.
-        statement(
-          'ReadStack',
-          ['cloudformation:DescribeStacks', 'cloudformation:GetTemplate', 'cloudformation:ListStackResources'],
-          stacks,
-        ),
-        // `status`'s age of the oldest message. GetMetricData has no resource-level permissions.
-        statement('ReadQueueMetrics', ['cloudwatch:GetMetricData'], ['*']),
-      ],
+      statements: operatorStatements(stack, props, resources),
     });
     if (props.queuePatterns) {
       const reason = "the app's queues by its name prefix: one ARN per gate's queue would outgrow the managed policy's 6,144 characters with 100 gates";
-      for (const pattern of [...queues, ...gateDeadLetterQueues]) acknowledgeWildcard(this, pattern, reason);
-      acknowledgeWildcard(this, stacks[1]!, 'the nested stacks of the app, which CloudFormation names <stack>-<logical id>-<suffix>');
+      for (const pattern of [...resources.queues, ...resources.gateDeadLetterQueues]) acknowledgeWildcard(this, pattern, reason);
+      acknowledgeWildcard(this, resources.stacks[1]!, 'the nested stacks of the app, which CloudFormation names <stack>-<logical id>-<suffix>');
     }
     acknowledgeWildcard(
       this,
@@ -119,4 +57,88 @@ export class OperatorPolicy extends Construct {
       "cloudwatch:GetMetricData and scheduler:ListSchedules only, which IAM authorizes on '*' (they have no resource types); they read, change nothing",
     );
   }
+}
+
+
+/** The ARNs the operator's statements name: queues one by one, or by the app's name prefix in nested stacks. */
+interface OperatorResources {
+  readonly queues: string[];
+  readonly gateDeadLetterQueues: string[];
+  readonly deadLetterQueues: string[];
+  readonly stacks: string[];
+}
+
+function operatorResources(scope: Construct, props: OperatorPolicyProps): OperatorResources {
+  const stack = Stack.of(scope);
+  const { delivery } = props;
+  const prefix = delivery.rulePrefix;
+  const queues = props.queuePatterns ? [queueArnPattern(scope, prefix)] : props.gates.map((gate) => gate.queue.queueArn);
+  const gateDeadLetterQueues = props.queuePatterns
+    ? [queueArnPattern(scope, prefix, '*-dlq'), queueArnPattern(scope, prefix, '*-dlq.fifo')]
+    : props.gates.map((gate) => gate.deadLetterQueue.queueArn);
+  const deadLetterQueues = [...gateDeadLetterQueues, delivery.deadLetterQueue.queueArn];
+  // A Taskgate in nested stacks: the CLI reads its gate stacks too, named `<stack>-<logical id>-<suffix>` by CloudFormation.
+  const stacks = [stack.formatArn({ service: 'cloudformation', resource: 'stack', resourceName: `${stack.stackName}/*` })];
+  if (props.queuePatterns) stacks.push(stack.formatArn({ service: 'cloudformation', resource: 'stack', resourceName: `${stack.stackName}-*/*` }));
+  return { queues, gateDeadLetterQueues, deadLetterQueues, stacks };
+}
+
+/** One statement per thing an operator does, each on the narrowest resources the CLI's calls allow. */
+function operatorStatements(stack: Stack, props: OperatorPolicyProps, resources: OperatorResources): iam.PolicyStatement[] {
+  const { delivery } = props;
+  const { queues, deadLetterQueues, stacks } = resources;
+  const statement = (sid: string, actions: string[], resources: string[], conditions?: Record<string, unknown>) =>
+    new iam.PolicyStatement({ sid, actions, resources, conditions });
+  return [
+    // history queries the indexes; backfill reads the ledger status of each tick in batches.
+    statement('ReadRunLedger', ['dynamodb:Query', 'dynamodb:BatchGetItem'], props.ledger.resourceArns),
+    statement('TriggerTasks', ['sqs:SendMessage', 'sqs:GetQueueAttributes'], queues),
+    // StartMessageMoveTask reads and deletes from the DLQ (its source) and sends to the task
+    // queue (its destination, granted above); where it is missing, a receive-send-delete loop does the same.
+    statement(
+      'ManageDeadLetters',
+      [
+        'sqs:ReceiveMessage',
+        'sqs:DeleteMessage',
+        'sqs:ChangeMessageVisibility',
+        'sqs:GetQueueAttributes',
+        'sqs:PurgeQueue',
+        'sqs:StartMessageMoveTask',
+        'sqs:ListMessageMoveTasks',
+        'sqs:CancelMessageMoveTask',
+      ],
+      deadLetterQueues,
+    ),
+    statement(
+      'PauseRules',
+      ['events:EnableRule', 'events:DisableRule', 'events:DescribeRule'],
+      [stack.formatArn({ service: 'events', resource: 'rule', resourceName: `${delivery.rulePrefix}*` })],
+    ),
+    statement(
+      'PauseSchedules',
+      ['scheduler:GetSchedule', 'scheduler:UpdateSchedule', 'scheduler:CreateSchedule'],
+      [stack.formatArn({ service: 'scheduler', resource: 'schedule', resourceName: `${delivery.group.scheduleGroupName}/*` })],
+    ),
+    // `taskgate schedules create|delete`, and pause/resume on them: the dynamic group's schedules only.
+    statement(
+      'ManageRunTimeSchedules',
+      ['scheduler:CreateSchedule', 'scheduler:GetSchedule', 'scheduler:UpdateSchedule', 'scheduler:DeleteSchedule'],
+      [stack.formatArn({ service: 'scheduler', resource: 'schedule', resourceName: `${delivery.dynamicGroup.scheduleGroupName}/*` })],
+    ),
+    // `taskgate schedules` lists them. ListSchedules has no resource types: IAM authorizes it on "*" alone; the CLI names the group.
+    statement('ListRunTimeSchedules', ['scheduler:ListSchedules'], ['*']),
+    // UpdateSchedule (pause) and CreateSchedule (`trigger --at`) re-pass the schedule's role:
+    // only the app's Scheduler roles, and only to Scheduler.
+    statement('PassSchedulerRoles', ['iam:PassRole'], [`arn:${stack.partition}:iam::${stack.account}:role${delivery.rolePath}*`], {
+      StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' },
+    }),
+    // Outputs and template name the queues, ledger and schedules; ListStackResources their physical names.
+    statement(
+      'ReadStack',
+      ['cloudformation:DescribeStacks', 'cloudformation:GetTemplate', 'cloudformation:ListStackResources'],
+      stacks,
+    ),
+    // `status`'s age of the oldest message. GetMetricData has no resource-level permissions.
+    statement('ReadQueueMetrics', ['cloudwatch:GetMetricData'], ['*']),
+  ];
 }
