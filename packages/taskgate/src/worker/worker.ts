@@ -1,9 +1,10 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
+import type { SQSRecord } from 'aws-lambda';
 import { parseEnvelope, type Envelope } from '../core/envelope';
 import { errorMessage, PermanentError, RetryLaterError, type PermanentReason } from '../core/errors';
 import { httpExchangeOf } from '../core/http-exchange';
-import { ledgerPayload, type Ledger, type RunVerdict } from './ledger/ledger';
+import { ledgerPayload, type Ledger, type RunStart, type RunVerdict } from './ledger/ledger';
+import type { BatchResult, RecordOutcome } from './record-outcome';
 import type { TaskRegistry } from '../core/registry';
 import type { AnyTask, TaskLogger } from '../core/task';
 import { backoffSeconds } from './backoff';
@@ -62,20 +63,7 @@ export interface WorkerOptions {
   readonly random?: () => number;
 }
 
-/** How one record ended. */
-export type RecordOutcome =
-  | { readonly status: 'succeeded'; readonly task: string; readonly runId: string; readonly durationMs: number }
-  | { readonly status: 'skipped' | 'duplicate'; readonly task: string; readonly runId: string; readonly reason: string }
-  | { readonly status: 'retry'; readonly task?: string; readonly error: string; readonly delaySeconds?: number }
-  /** Re-sent with a delay to wait for the gate's rate; the delivery is done, the run is not. */
-  | { readonly status: 'waiting'; readonly task: string; readonly runId: string; readonly delaySeconds: number; readonly reason: string }
-  | { readonly status: 'dead'; readonly task?: string; readonly reason: PermanentReason; readonly error: string };
-
-/** A batch's result: the partial batch response Lambda expects, and each record's outcome. */
-export interface BatchResult {
-  readonly response: SQSBatchResponse;
-  readonly outcomes: ReadonlyMap<string, RecordOutcome>;
-}
+export type { BatchResult, RecordOutcome } from './record-outcome';
 
 /** The worker keeps this much of the Lambda's remaining time for recording the outcome. */
 const SAFETY_MARGIN_MS = 3_000;
@@ -220,17 +208,8 @@ export class Worker {
     const entry = this.overlap.applies(task, envelope) ? await this.overlap.enter(task, envelope, record, now, leaseMs) : ENTER;
     if (entry.outcome === 'skip') return this.skipped(start, 'overlap', entry.error, latenessSeconds);
     if (entry.outcome === 'wait') return this.retryAfter(record, keys, entry.delaySeconds, `waits for run ${entry.holder} (overlap bufferOne)`);
-    const claim = await ledger.claim(start, leaseMs);
-    if (claim.outcome === 'duplicate') {
-      if (entry.leased) await this.overlap.leave(task.name, envelope.id);
-      logger.info('duplicate delivery; not run again', { ...keys, outcome: 'duplicate', status: claim.status });
-      this.metrics.add({ task: task.name, outcome: 'duplicate', attempt });
-      return { status: 'duplicate', task: task.name, runId: envelope.id, reason: `run already ${claim.status}` };
-    }
-    if (claim.outcome === 'leased') {
-      // Another worker is running it (or its runaway may be): come back when its lease ends, in case that run fails.
-      return this.retryAfter(record, keys, Math.max(1, Math.ceil((claim.leaseUntil - now) / 1000)), 'leased by another worker');
-    }
+    const claim = await this.claimRun(record, start, keys, leaseMs, entry.leased);
+    if ('status' in claim) return claim;
 
     const started = this.now();
     let result: unknown;
@@ -258,6 +237,20 @@ export class Worker {
     } finally {
       if (entry.leased && !runaway) await this.overlap.leave(task.name, envelope.id);
     }
+  }
+
+  /** The run's claim in the ledger; or, for a delivery that must not run it, its outcome: a duplicate, or back when another's lease ends. */
+  private async claimRun(record: SQSRecord, start: RunStart, keys: { task: string; runId: string; attempt: number }, leaseMs: number, overlapLeased: boolean): Promise<{ readonly token: string } | RecordOutcome> {
+    const claim = await this.options.ledger.claim(start, leaseMs);
+    if (claim.outcome === 'duplicate') {
+      if (overlapLeased) await this.overlap.leave(keys.task, keys.runId);
+      this.options.logger.info('duplicate delivery; not run again', { ...keys, outcome: 'duplicate', status: claim.status });
+      this.metrics.add({ task: keys.task, outcome: 'duplicate', attempt: keys.attempt });
+      return { status: 'duplicate', task: keys.task, runId: keys.runId, reason: `run already ${claim.status}` };
+    }
+    // Another worker is running it (or its runaway may be): come back when its lease ends, in case that run fails.
+    if (claim.outcome === 'leased') return this.retryAfter(record, keys, Math.max(1, Math.ceil((claim.leaseUntil - start.now) / 1000)), 'leased by another worker');
+    return claim;
   }
 
   /** Back on the queue after `delaySeconds`, without a run: a lease or the overlap policy says wait. */
