@@ -1,8 +1,8 @@
 import { Template } from 'aws-cdk-lib/assertions';
 import { expect, it } from 'vitest';
 import { defineTask } from '../src/core/task';
-import { lazySchedulesEnv } from '../src/worker/schedules-env';
-import { parseSchedulesEnv } from '../src/worker/schedules-parse';
+import { lazySchedulesEnv, readSchedulesEnv } from '../src/worker/schedules-env';
+import { parseSchedules } from '../src/worker/schedules-parse';
 import { WORKER_ENV } from '../src/worker/worker-env';
 import { taskgateStack } from './helpers/apps';
 import { testApp } from './helpers/synth';
@@ -25,7 +25,7 @@ it("gives each gate's worker the schedules of its tasks whose catch-up policy ne
   expect(JSON.parse(envOf('default')[WORKER_ENV.schedules])).toEqual({ 'latest-only': [['rate(5 minutes)', 'UTC'], ['cron(0 9 * * ? *)', 'Europe/Berlin']] });
   expect(JSON.parse(envOf('api')[WORKER_ENV.schedules])).toEqual({ 'newest-three': [['rate(1 day)', 'UTC']] });
   // What the worker reads back from it.
-  const schedules = parseSchedulesEnv(envOf('default')[WORKER_ENV.schedules]);
+  const schedules = parseSchedules(readSchedulesEnv(envOf('default')[WORKER_ENV.schedules]));
   expect(schedules.get('latest-only')!.map((s) => [s.kind, s.timeZone])).toEqual([['rate', 'UTC'], ['cron', 'Europe/Berlin']]);
 });
 

@@ -9,6 +9,8 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
 const triggers = new Triggers({ registry: new TaskRegistry([]), sqs: {} as SQSClient, queues: {} });
+/** As the worker awaits a run: a synchronous result or throw becomes the promise's. */
+const run = async (deadlines: Deadlines, ...args: Parameters<Deadlines['start']>) => deadlines.start(...args);
 const context = (task: string) =>
   new RunContext({ task, id: task, payload: {}, scheduledAt: new Date(), source: 'api' }, 1, 0, silent, triggers);
 
@@ -18,9 +20,9 @@ describe('Deadlines: one timer for every run in flight', () => {
     const forever = defineTask({ name: 'forever', run: () => new Promise(() => undefined) });
     const quick = defineTask({ name: 'quick', run: async () => 'done' });
     const order: string[] = [];
-    const slow = deadlines.run(forever, {}, context('slow'), 300).catch((error: Error) => order.push(`slow:${error.name}`));
-    const fast = deadlines.run(forever, {}, context('fast'), 100).catch((error: Error) => order.push(`fast:${error.name}`));
-    await expect(deadlines.run(quick, {}, context('quick'), 50)).resolves.toBe('done');
+    const slow = run(deadlines, forever, {}, context('slow'), 300).catch((error: Error) => order.push(`slow:${error.name}`));
+    const fast = run(deadlines, forever, {}, context('fast'), 100).catch((error: Error) => order.push(`fast:${error.name}`));
+    await expect(run(deadlines, quick, {}, context('quick'), 50)).resolves.toBe('done');
     await Promise.all([slow, fast]);
     expect(order).toEqual(['fast:TaskTimeoutError', 'slow:TaskTimeoutError']);
   });
@@ -36,17 +38,19 @@ describe('Deadlines: one timer for every run in flight', () => {
           ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason));
         }),
     });
-    await expect(deadlines.run(cooperative, {}, context('c'), 50)).rejects.toBeInstanceOf(TaskTimeoutError);
+    await expect(run(deadlines, cooperative, {}, context('c'), 50)).rejects.toBeInstanceOf(TaskTimeoutError);
     expect(signal?.aborted).toBe(true);
   });
 
-  it('turns a synchronous throw into a rejection', async () => {
+  it('gives a synchronous task its result or its throw as they are, with no promise of its own', () => {
     const thrower = defineTask({
       name: 'thrower',
       run: () => {
         throw new Error('sync');
       },
     });
-    await expect(new Deadlines().run(thrower, {}, context('t'), 1000)).rejects.toThrow('sync');
+    const sum = defineTask({ name: 'sum', run: () => 3 });
+    expect(() => new Deadlines().start(thrower, {}, context('t'), 1000)).toThrow('sync');
+    expect(new Deadlines().start(sum, {}, context('s'), 1000)).toBe(3);
   });
 });

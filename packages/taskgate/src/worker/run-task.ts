@@ -42,19 +42,11 @@ export class Deadlines {
 
   constructor(private readonly now: () => number = Date.now) {}
 
-  run(task: AnyTask, payload: unknown, context: RunContext, timeoutMs: number): Promise<unknown> {
-    try {
-      const started = this.start(task, payload, context, timeoutMs);
-      return started instanceof Promise ? started : Promise.resolve(started);
-    } catch (error) {
-      return Promise.reject(error);
-    }
-  }
-
   /**
-   * {@link run} without a promise for a task that returns without one: its result, or its error
-   * thrown. The worker awaits only what is a promise, one turn of the microtask queue less per
-   * record. A task's own promise-like result always comes back as a native Promise.
+   * Runs the task under its deadline. A task that returns without a promise gives its result, or
+   * its error thrown, with no promise of its own: the worker awaits only what is a promise, one
+   * turn of the microtask queue less per record. A task's own promise-like result comes back as a
+   * native Promise that rejects at the deadline.
    */
   start(task: AnyTask, payload: unknown, context: RunContext, timeoutMs: number): unknown {
     const startedAt = this.now();

@@ -42,9 +42,9 @@ export function readSchedulesEnv(raw: string): Record<string, ScheduleEnvEntry[]
  */
 export function lazySchedulesEnv(raw: string | undefined): CatchUpSchedules | undefined {
   if (!raw) return undefined;
-  readSchedulesEnv(raw);
+  const entries = readSchedulesEnv(raw);
   let parsed: Promise<ReadonlyMap<string, readonly CatchUpSchedule[]>> | undefined;
   return {
-    get: async (task) => (await (parsed ??= import('./schedules-parse.js').then((module: typeof SchedulesParse) => module.parseSchedulesEnv(raw)))).get(task),
+    get: async (task) => (await (parsed ??= import('./schedules-parse.js').then((module: typeof SchedulesParse) => module.parseSchedules(entries)))).get(task),
   };
 }

@@ -1,16 +1,15 @@
 import type { CatchUpSchedule } from '../core/catch-up';
 import { parseSchedule } from '../core/schedule-expression';
-import { readSchedulesEnv } from './schedules-env';
+import type { ScheduleEnvEntry } from './schedules-env';
 
 /**
- * Each task's schedules from TASKGATE_SCHEDULES; none when it is not set. Its own module, which the
+ * Each task's schedules from TASKGATE_SCHEDULES' entries (`readSchedulesEnv`). Its own module, which the
  * worker loads only when a tick needs its catch-up policy (schedules-env.ts): the schedule evaluator
  * brings luxon and cronstrue, a sixth of the worker bundle, whose load no other run needs.
  */
-export function parseSchedulesEnv(raw: string | undefined): Map<string, CatchUpSchedule[]> {
+export function parseSchedules(entriesByTask: Readonly<Record<string, readonly ScheduleEnvEntry[]>>): Map<string, CatchUpSchedule[]> {
   const schedules = new Map<string, CatchUpSchedule[]>();
-  if (!raw) return schedules;
-  for (const [task, entries] of Object.entries(readSchedulesEnv(raw))) {
+  for (const [task, entries] of Object.entries(entriesByTask)) {
     schedules.set(
       task,
       entries.map(([expression, timeZone, end]) =>
@@ -20,4 +19,3 @@ export function parseSchedulesEnv(raw: string | undefined): Map<string, CatchUpS
   }
   return schedules;
 }
-
