@@ -1,4 +1,5 @@
-import { BatchGetCommand, type BatchGetCommandOutput, type DynamoDBDocumentClient, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { batchGetItems } from '../worker/ledger/batch-get';
 import { LEDGER_SCHEMA, runKey, type RunRecord, type RunStatus } from '../worker/ledger/record';
 
 export interface RunQuery {
@@ -59,18 +60,9 @@ function days(since: Date, now: Date): string[] {
   return result;
 }
 
-/** The ledger status of each given run id of one task (absent ids have never run), 100 keys a request. */
+/** The ledger status of each given run id of one task (absent ids have never run). */
 export async function runStatuses(dynamodb: DynamoDBDocumentClient, table: string, task: string, ids: readonly string[]): Promise<Map<string, RunStatus>> {
-  const statuses = new Map<string, RunStatus>();
-  for (let i = 0; i < ids.length; i += 100) {
-    let keys: Array<Record<string, unknown>> | undefined = ids.slice(i, i + 100).map((id) => ({ [LEDGER_SCHEMA.partitionKey]: runKey(task, id) }));
-    while (keys && keys.length > 0) {
-      const result: BatchGetCommandOutput = await dynamodb.send(
-        new BatchGetCommand({ RequestItems: { [table]: { Keys: keys, ProjectionExpression: '#id, #status', ExpressionAttributeNames: { '#id': 'id', '#status': 'status' } } } }),
-      );
-      for (const item of result.Responses?.[table] ?? []) statuses.set(String(item.id), item.status as RunStatus);
-      keys = result.UnprocessedKeys?.[table]?.Keys;
-    }
-  }
-  return statuses;
+  const keys = ids.map((id) => ({ [LEDGER_SCHEMA.partitionKey]: runKey(task, id) }));
+  const items = await batchGetItems(dynamodb, table, keys, { projection: '#id, #status', names: { '#id': 'id', '#status': 'status' } });
+  return new Map(items.map((item) => [String(item.id), item.status as RunStatus]));
 }

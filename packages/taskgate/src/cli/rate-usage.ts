@@ -1,4 +1,5 @@
-import { BatchGetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { batchGetItems } from '../worker/ledger/batch-get';
 import { bucketKey, tokensInLastMinute, tokensLeft } from '../worker/rate/bucket-item';
 import type { RateLimit } from '../worker/rate/rate-limit';
 import type { GateEndpoints, Target } from './target';
@@ -12,8 +13,8 @@ export interface RateUsage {
 }
 
 /**
- * Rate gates' buckets, read from their items in the ledger table: one consistent BatchGetItem for
- * all of them (the operator policy's ledger read), up to 100 gates.
+ * Rate gates' buckets, read from their items in the ledger table: consistent BatchGetItem requests
+ * (the operator policy's ledger read), 100 gates a request.
  */
 export async function readRateUsage(
   dynamodb: DynamoDBDocumentClient,
@@ -22,8 +23,8 @@ export async function readRateUsage(
   now = Date.now(),
 ): Promise<Map<string, RateUsage>> {
   if (gates.length === 0) return new Map();
-  const { Responses } = await dynamodb.send(new BatchGetCommand({ RequestItems: { [table]: { Keys: gates.map((gate) => ({ pk: bucketKey(gate.name) })), ConsistentRead: true } } }));
-  const items = new Map((Responses?.[table] ?? []).map((item) => [String(item.pk), item]));
+  const found = await batchGetItems(dynamodb, table, gates.map((gate) => ({ pk: bucketKey(gate.name) })), { consistentRead: true });
+  const items = new Map(found.map((item) => [String(item.pk), item]));
   return new Map(
     gates.map((gate) => {
       const item = items.get(bucketKey(gate.name));

@@ -1,11 +1,10 @@
-import { type AttributeValue, BatchGetItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { errorMessage } from '../core/errors';
+import { batchGetItems } from '../worker/ledger/batch-get';
 import { LEDGER_SCHEMA, runKey } from '../worker/ledger/record';
 import type { BatchReport } from './poller';
 import type { LedgerView } from './run-log';
-
-/** BatchGetItem's limit on keys per request. */
-const MAX_KEYS = 100;
 
 interface Group {
   readonly keys: Set<string>;
@@ -19,19 +18,21 @@ interface Group {
  * in flight per table, and the batches answered meanwhile are read together when it returns (up to
  * 100 keys a request). Nothing waits on a timer: a lone batch is read at once.
  *
- * A failed read answers what it could read, and says what it could not through `onReadError`
- * (the runtime prints it as a warning): those run lines fall back on their batch's outcome; the
- * ledger is the worker's to write.
+ * A failed read answers an empty map and says why through `onReadError` (the runtime prints it as
+ * a warning): those run lines fall back on their batch's outcome; the ledger is the worker's to write.
  */
 export class RunLedgerReader {
   private waiting: Group | undefined;
   private reading = false;
+  private readonly documents: DynamoDBDocumentClient;
 
   constructor(
-    private readonly dynamodb: DynamoDBClient,
+    dynamodb: DynamoDBClient,
     private readonly table: string,
     private readonly onReadError: (message: string) => void = () => undefined,
-  ) {}
+  ) {
+    this.documents = DynamoDBDocumentClient.from(dynamodb);
+  }
 
   lookup(records: BatchReport['records']): Promise<Map<string, LedgerView>> {
     const keys = runKeys(records);
@@ -49,7 +50,7 @@ export class RunLedgerReader {
     if (!group) return;
     this.waiting = undefined;
     this.reading = true;
-    void read(this.dynamodb, this.table, [...group.keys], this.onReadError).then((found) => {
+    void read(this.documents, this.table, [...group.keys], this.onReadError).then((found) => {
       this.reading = false;
       group.waiters.forEach((resolve) => resolve(found));
       this.readWaiting();
@@ -71,46 +72,31 @@ function runKeys(records: BatchReport['records']): Set<string> {
   return keys;
 }
 
-/** BatchGetItem's UnprocessedKeys are asked again this many times before they count as not read. */
-const UNPROCESSED_TRIES = 3;
-
 /** Never rejects: what could not be read is missing from the map, and `onReadError` says why. */
-async function read(dynamodb: DynamoDBClient, table: string, keys: readonly string[], onReadError: (message: string) => void): Promise<Map<string, LedgerView>> {
-  const found = new Map<string, LedgerView>();
-  for (let i = 0; i < keys.length; i += MAX_KEYS) {
-    let chunk: ReadonlyArray<Record<string, AttributeValue>> = keys.slice(i, i + MAX_KEYS).map((pk) => ({ [LEDGER_SCHEMA.partitionKey]: { S: pk } }));
-    try {
-      for (let tries = 0; chunk.length > 0; tries++) {
-        if (tries === UNPROCESSED_TRIES) throw new Error(`${chunk.length} keys stayed unprocessed after ${UNPROCESSED_TRIES} requests`);
-        const { Responses, UnprocessedKeys } = await dynamodb.send(
-          new BatchGetItemCommand({
-            RequestItems: {
-              [table]: {
-                Keys: [...chunk],
-                ProjectionExpression: 'pk, #s, attempts, durationMs, #e, reason, startedAt, responseStatus',
-                ExpressionAttributeNames: { '#s': 'status', '#e': 'error' },
-              },
-            },
-          }),
-        );
-        for (const item of Responses?.[table] ?? []) found.set(item[LEDGER_SCHEMA.partitionKey]!.S!, ledgerView(item));
-        chunk = UnprocessedKeys?.[table]?.Keys ?? [];
-      }
-    } catch (error) {
-      onReadError(`reading the run ledger (table ${table}) for run lines failed: ${errorMessage(error)}; those runs' lines show their batch's outcome`);
-    }
+async function read(documents: DynamoDBDocumentClient, table: string, keys: readonly string[], onReadError: (message: string) => void): Promise<Map<string, LedgerView>> {
+  try {
+    const items = await batchGetItems(documents, table, keys.map((pk) => ({ [LEDGER_SCHEMA.partitionKey]: pk })), {
+      projection: 'pk, #s, attempts, durationMs, #e, reason, startedAt, responseStatus',
+      names: { '#s': 'status', '#e': 'error' },
+    });
+    return new Map(items.map((item) => [String(item[LEDGER_SCHEMA.partitionKey]), ledgerView(item)]));
+  } catch (error) {
+    onReadError(`reading the run ledger (table ${table}) for run lines failed: ${errorMessage(error)}; those runs' lines show their batch's outcome`);
+    return new Map();
   }
-  return found;
 }
 
-function ledgerView(item: Record<string, AttributeValue>): LedgerView {
+function ledgerView(item: Record<string, unknown>): LedgerView {
+  const number = (value: unknown) => (typeof value === 'number' ? value : undefined);
+  const text = (value: unknown) => (typeof value === 'string' ? value : undefined);
+  const startedAt = text(item.startedAt);
   return {
-    status: item.status?.S ?? '?',
-    attempts: item.attempts?.N === undefined ? undefined : Number(item.attempts.N),
-    durationMs: item.durationMs?.N === undefined ? undefined : Number(item.durationMs.N),
-    error: item.error?.S,
-    reason: item.reason?.S,
-    startedAt: item.startedAt?.S === undefined ? undefined : Date.parse(item.startedAt.S),
-    responseStatus: item.responseStatus?.N === undefined ? undefined : Number(item.responseStatus.N),
+    status: text(item.status) ?? '?',
+    attempts: number(item.attempts),
+    durationMs: number(item.durationMs),
+    error: text(item.error),
+    reason: text(item.reason),
+    startedAt: startedAt === undefined ? undefined : Date.parse(startedAt),
+    responseStatus: number(item.responseStatus),
   };
 }
