@@ -195,7 +195,7 @@ export class Worker {
     if (this.options.rate) {
       const verdict = await this.options.rate.admit({ record, envelope, attempt, waitBudgetMs: () => remainingMs() - SAFETY_MARGIN_MS - task.timeout * 1000 });
       if (!verdict.admitted) {
-        if (verdict.outcome.status === 'retry' && verdict.outcome.delaySeconds) await setRetryDelay(this.options.sqs, this.options.queueUrl, record, this.options.logger, verdict.outcome.delaySeconds);
+        if (verdict.outcome.status === 'retry' && verdict.outcome.delaySeconds) await this.delay(record, verdict.outcome.delaySeconds);
         return verdict.outcome;
       }
     }
@@ -253,9 +253,14 @@ export class Worker {
     return claim;
   }
 
+  /** Holds the record back `seconds` before SQS delivers it again (retry-delay.ts). */
+  private delay(record: SQSRecord, seconds: number): Promise<void> {
+    return setRetryDelay(this.options.sqs, this.options.queueUrl, record, this.options.logger, seconds);
+  }
+
   /** Back on the queue after `delaySeconds`, without a run: a lease or the overlap policy says wait. */
   private async retryAfter(record: SQSRecord, keys: Record<string, unknown>, delaySeconds: number, why: string): Promise<RecordOutcome> {
-    await setRetryDelay(this.options.sqs, this.options.queueUrl, record, this.options.logger, delaySeconds);
+    await this.delay(record, delaySeconds);
     this.options.logger.info(`not run now: ${why}; back after a delay`, { ...keys, outcome: 'retry', delaySeconds });
     return { status: 'retry', task: keys.task as string, error: why, delaySeconds };
   }
@@ -302,7 +307,7 @@ export class Worker {
     // A runaway's retry comes back after its hold, so that it is not received (and counted) only to wait.
     const held = holdUntil === undefined ? 0 : Math.ceil((holdUntil - this.now()) / 1000);
     const delaySeconds = Math.max(backoffSeconds(attempt, task.retry, this.random, hint), held);
-    await setRetryDelay(this.options.sqs, this.options.queueUrl, record, this.options.logger, delaySeconds);
+    await this.delay(record, delaySeconds);
     this.options.logger.warn('run failed; retrying after a backoff', { ...keys, outcome: 'retry', error: message, delaySeconds, durationMs });
     this.metrics.add({ task: task.name, outcome: 'failed', attempt, durationMs, latenessSeconds, response });
     return { status: 'retry', task: task.name, error: message, delaySeconds };
