@@ -245,8 +245,7 @@ export class MappingPoller {
   private async deleteDone(done: readonly Message[]): Promise<void> {
     const queue = this.options.queue.name;
     try {
-      for (let i = 0; i < done.length; i += DELETE_CHUNK) {
-        const chunk = done.slice(i, i + DELETE_CHUNK);
+      for (const chunk of chunks(done, DELETE_CHUNK)) {
         const { Failed } = await this.options.sqs.send(
           new DeleteMessageBatchCommand({
             QueueUrl: this.options.queue.url,
@@ -274,8 +273,7 @@ export class MappingPoller {
   /** Makes received messages visible again now. */
   private async release(messages: readonly Message[]): Promise<number> {
     let released = 0;
-    for (let i = 0; i < messages.length; i += DELETE_CHUNK) {
-      const chunk = messages.slice(i, i + DELETE_CHUNK);
+    for (const chunk of chunks(messages, DELETE_CHUNK)) {
       try {
         await this.options.sqs.send(
           new ChangeMessageVisibilityBatchCommand({
@@ -348,7 +346,7 @@ export function toRecord(message: Message, queueArn: string, region: string): SQ
   };
 }
 
-/** The messages in batches of `size`, in order. */
+/** The items in chunks of `size`, in order: a batch per slot, SQS's ten entries per batch call. */
 function chunks<T>(items: readonly T[], size: number): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
