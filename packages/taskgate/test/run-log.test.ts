@@ -58,6 +58,22 @@ describe('RunLog', () => {
     expect(lines(stderr)).toMatchObject([{ level: 'WARN', message: 'careful', runId: 'c' }]);
   });
 
+  it('writes errors and bigints through Powertools\' replacer, and a caller\'s replacer on every line', () => {
+    const log = new RunLog({ serviceName: 'taskgate' });
+    log.info('objects', { count: 10n, cause: new Error('boom') });
+    log.info('flat', { runId: 'r', attempt: 2, ok: true, none: null });
+    const masked = new RunLog({ serviceName: 'taskgate', jsonReplacerFn: (key, value) => (key === 'token' ? '***' : value) });
+    masked.info('masked', { token: 'secret' });
+    log.flushLines();
+    masked.flushLines();
+    const [objects, flat, hidden] = lines(stdout);
+    expect(objects).toMatchObject({ count: '10', cause: { name: 'Error', message: 'boom' } });
+    expect(flat).toMatchObject({ message: 'flat', runId: 'r', attempt: 2, ok: true });
+    // Powertools drops empty values before either path writes the line.
+    expect(flat).not.toHaveProperty('none');
+    expect(hidden).toMatchObject({ message: 'masked', token: '***' });
+  });
+
   it('keeps the log level: a debug line below it is not written', () => {
     const log = new RunLog({ serviceName: 'taskgate', logLevel: 'INFO' });
     log.debug('hidden');

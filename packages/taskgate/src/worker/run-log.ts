@@ -22,6 +22,13 @@ export class RunLog extends Logger {
   };
   /** POWERTOOLS_DEV prints indented lines through the global console: left to Powertools as it is. */
   private readonly development = isTruthy(process.env.POWERTOOLS_DEV);
+  /** A replacer of the caller's must see every line. */
+  private readonly customReplacer: boolean;
+
+  constructor(options: ConstructorParameters<typeof Logger>[0] = {}) {
+    super(options);
+    this.customReplacer = options.jsonReplacerFn !== undefined;
+  }
 
   /** Writes the lines held so far. */
   flushLines(): void {
@@ -38,7 +45,10 @@ export class RunLog extends Logger {
       return;
     }
     log.prepareForPrint();
-    this.pending += `${JSON.stringify(log.getAttributes(), this.getJsonReplacer())}\n`;
+    const attributes = log.getAttributes();
+    // Powertools' replacer (errors, bigints, circular references) is a function call per key; a line of
+    // only primitive values, the run lines, comes out the same without it, in about half the time.
+    this.pending += `${!this.customReplacer && flatPrimitives(attributes) ? JSON.stringify(attributes) : JSON.stringify(attributes, this.getJsonReplacer())}\n`;
     if (!this.scheduled) {
       this.scheduled = true;
       setImmediate(this.flushSoon);
@@ -49,6 +59,15 @@ export class RunLog extends Logger {
 /** A logger that holds lines until {@link RunLog.flushLines}: the worker flushes it once per batch. */
 export function flushesLines(logger: TaskLogger): logger is TaskLogger & Pick<RunLog, 'flushLines'> {
   return typeof (logger as Partial<RunLog>).flushLines === 'function';
+}
+
+/** Whether every value is a string, number, boolean, null or undefined: what JSON writes as is. */
+function flatPrimitives(attributes: Record<string, unknown>): boolean {
+  for (const key in attributes) {
+    const value = attributes[key];
+    if (value !== null && value !== undefined && typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') return false;
+  }
+  return true;
 }
 
 function isTruthy(value: string | undefined): boolean {
