@@ -1,6 +1,5 @@
 import {
   ChangeMessageVisibilityBatchCommand,
-  DeleteMessageBatchCommand,
   ReceiveMessageCommand,
   type Message,
   type SQSClient,
@@ -9,6 +8,7 @@ import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
 import type { FunctionHost, InvokeResult } from './function-host';
 import type { LocalQueue } from './provision';
 import type { MappingModel } from './template';
+import { MessageDeleter } from './message-deleter';
 import { Semaphore } from './semaphore';
 import { trace } from './trace';
 
@@ -60,7 +60,8 @@ export interface PollerOptions {
 
 /** Lambda starts five pollers per SQS event source; they share the concurrency slots. */
 const MAX_POLLERS = 5;
-const DELETE_CHUNK = 10;
+/** SQS's most entries a batch call takes. */
+const BATCH_ENTRIES = 10;
 /** SQS's most messages a receive returns. */
 const MAX_RECEIVE = 10;
 /** What a failed receive may have cost, said with its error: the one path where a message goes quiet. */
@@ -93,11 +94,13 @@ export class MappingPoller {
   /** Answered batches whose deletes (and then their report) are still under way. */
   private readonly settling = new Set<Promise<void>>();
   private lanes: Promise<void>[] = [];
+  private readonly deleter: MessageDeleter;
   private stopping = false;
   private peak = 0;
 
   constructor(private readonly options: PollerOptions) {
     this.slots = new Semaphore(options.concurrency);
+    this.deleter = new MessageDeleter(options.sqs, options.queue, options.onError);
   }
 
   /** The most batches that were in flight at once. */
@@ -234,30 +237,11 @@ export class MappingPoller {
     const invoke = await this.invoke(records);
     const failed = invoke.ok ? failedRecords(invoke.result, records, this.options.mapping.reportBatchItemFailures) : new Set(records.map((r) => r.messageId));
     trace('poller.answered', { queue, messages: ids(messages), ok: invoke.ok, failed: [...failed] });
-    const settled: Promise<void> = this.deleteDone(messages.filter((message) => !failed.has(message.MessageId!))).then(() => {
+    const settled: Promise<void> = this.deleter.delete(messages.filter((message) => !failed.has(message.MessageId!))).then(() => {
       this.settling.delete(settled);
       this.options.onBatch({ records, invoke, failed, startedAt });
     });
     this.settling.add(settled);
-  }
-
-  /** Deletes the messages the function processed; a failure leaves them to be delivered again. Never rejects. */
-  private async deleteDone(done: readonly Message[]): Promise<void> {
-    const queue = this.options.queue.name;
-    try {
-      for (const chunk of chunks(done, DELETE_CHUNK)) {
-        const { Failed } = await this.options.sqs.send(
-          new DeleteMessageBatchCommand({
-            QueueUrl: this.options.queue.url,
-            Entries: chunk.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle! })),
-          }),
-        );
-        if (Failed?.length) this.options.onError(`deleting ${Failed.length} processed message(s) from ${queue} failed: ${Failed[0]!.Message}`);
-        trace('poller.deleted', { queue, messages: ids(chunk), failed: Failed?.length ?? 0 });
-      }
-    } catch (error) {
-      this.options.onError(`deleting processed messages from ${queue} failed (${(error as Error).message}); they will be delivered again`);
-    }
   }
 
   /** The function's answer; a host that throws (a thread that cannot start, say) fails the invocation, as Lambda reports a service error. */
@@ -273,7 +257,7 @@ export class MappingPoller {
   /** Makes received messages visible again now. */
   private async release(messages: readonly Message[]): Promise<number> {
     let released = 0;
-    for (const chunk of chunks(messages, DELETE_CHUNK)) {
+    for (const chunk of chunks(messages, BATCH_ENTRIES)) {
       try {
         await this.options.sqs.send(
           new ChangeMessageVisibilityBatchCommand({
