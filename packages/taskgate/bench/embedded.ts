@@ -27,7 +27,7 @@ import { hideSdkNodeWarning } from '../src/local/sdk-warning';
 import { TRACE_ENV } from '../src/local/trace';
 import { DynamoLedger } from '../src/worker/ledger/dynamo-ledger';
 import { forEachBounded } from '../src/worker/for-each-bounded';
-import { peakInFlight } from '../test/helpers/taskgate-dev';
+import { peakInFlight, traceEvents } from '../test/helpers/taskgate-dev';
 import { atLeast, exactly, info, quick, ratioRow, runIfMain, valueRow, type BenchRow } from './report';
 import { costRows, priceRows, type CostSample } from './support/cost-model';
 
@@ -211,18 +211,18 @@ async function bareInvocations(dir: string, sample: CostSample, batchSize: numbe
 }
 
 async function drain(runtime: LocalRuntime, sqs: SQSClient, runs: RunCounter, traceFile: string, m: number): Promise<BenchRow[]> {
+  // The drain's own trace lines only: the cost phase ran the same task through the same gate, and
+  // its lines (and the time between the phases) counted in the drain's span before.
+  const from = fs.statSync(traceFile).size;
   // Done when the run lines say so: polling the trace file meanwhile parsed all of it four times a
   // second on the thread that runs the pollers.
   const finished = runs.until('wide', 'fixture-wide', m);
   await sendAll(sqs, runtime.config.gates.wide!.queueUrl, m, () => JSON.stringify({ task: 'fixture-wide', payload: { ms: D } }));
   await finished;
-  const times = fs
-    .readFileSync(traceFile, 'utf8')
-    .split('\n')
-    .filter((line) => line.includes(' fixture-wide '))
-    .map((line) => Number(line.split(' ')[3]));
+  const times = traceEvents(traceFile, 'fixture-wide', from).map((event) => event.time);
   const rate = m / ((Math.max(...times) - Math.min(...times)) / 1000);
-  const { peak } = peakInFlight(traceFile, 'fixture-wide');
+  const { peak, starts } = peakInFlight(traceFile, 'fixture-wide', from);
+  if (starts !== m) throw new Error(`the drain traced ${starts} runs of fixture-wide, not the ${m} it sent`);
   return [
     ratioRow(`embedded drain of ${m} messages, gate of concurrency ${C}, task ${D} ms, vs the limit C/d`, rate, C / (D / 1000), 'runs/s', atLeast(0.95)),
     valueRow(`embedded drain: peak runs in flight (gate concurrency ${C})`, peak, 'runs', exactly(C)),

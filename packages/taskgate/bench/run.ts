@@ -29,7 +29,7 @@ async function main(): Promise<void> {
   const only = option('--only')?.split(',');
   const files = fs
     .readdirSync(__dirname)
-    .filter((file) => file.endsWith('.ts') && !file.endsWith('.d.ts') && file !== path.basename(__filename))
+    .filter((file) => file.endsWith('.ts') && !file.startsWith('.') && !file.endsWith('.d.ts') && file !== path.basename(__filename))
     .filter((file) => !only || only.includes(path.basename(file, '.ts')))
     .sort();
   const rows: BenchRow[] = [];

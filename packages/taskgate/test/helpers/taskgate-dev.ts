@@ -102,17 +102,23 @@ function kill(child: ChildProcess, signal: NodeJS.Signals): void {
   }
 }
 
-/** The most runs in flight at once, from the fixture tasks' start/end trace lines. */
-export function peakInFlight(traceFile: string, task: string): { peak: number; starts: number; ends: number } {
-  const events = fs
-    .readFileSync(traceFile, 'utf8')
+/** A fixture task's start/end trace lines (`start <task> <runId> <epoch ms>`), from byte `from` of the file on. */
+export function traceEvents(traceFile: string, task: string, from = 0): Array<{ readonly delta: 1 | -1; readonly time: number }> {
+  return fs
+    .readFileSync(traceFile)
+    .subarray(from)
+    .toString('utf8')
     .split('\n')
     .filter(Boolean)
     .map((line) => line.split(' '))
     .filter(([, name]) => name === task)
-    .map(([event, , , time]) => ({ delta: event === 'start' ? 1 : -1, time: Number(time) }))
-    // On a tie, count the start first: a tie never hides an overlap.
-    .sort((a, b) => a.time - b.time || b.delta - a.delta);
+    .map(([event, , , time]) => ({ delta: event === 'start' ? 1 : -1, time: Number(time) }) as const);
+}
+
+/** The most runs in flight at once, from the fixture tasks' start/end trace lines (those from byte `from` of the file on). */
+export function peakInFlight(traceFile: string, task: string, from = 0): { peak: number; starts: number; ends: number } {
+  // On a tie, count the start first: a tie never hides an overlap.
+  const events = traceEvents(traceFile, task, from).sort((a, b) => a.time - b.time || b.delta - a.delta);
   let current = 0;
   let peak = 0;
   for (const event of events) {
