@@ -25,6 +25,14 @@ export async function startLocalServers(): Promise<LocalServers> {
   };
 }
 
+/**
+ * An SQS client that shows each command to `intercept` first: a promise it returns is the answer
+ * (a failure, a held or counted call); undefined lets the command through. For code that uses only `send`.
+ */
+export function interceptedSqs(sqs: SQSClient, intercept: (command: object) => Promise<unknown> | undefined): SQSClient {
+  return { send: (command: object) => intercept(command) ?? sqs.send(command as never) } as unknown as SQSClient; // only `send` is used
+}
+
 export function sqsClient(endpoint: string): SQSClient {
   return new SQSClient({ endpoint, region, credentials });
 }

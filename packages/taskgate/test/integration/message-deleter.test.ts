@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { CreateQueueCommand, DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageBatchCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, expect, inject, it } from 'vitest';
 import { MessageDeleter } from '../../src/local/message-deleter';
-import { sqsClient } from '../helpers/local-servers';
+import { interceptedSqs, sqsClient } from '../helpers/local-servers';
 
 const sqs = sqsClient(inject('sqsEndpoint'));
 afterAll(() => sqs.destroy());
@@ -24,12 +24,10 @@ async function receivedMessages(count: number): Promise<{ url: string; messages:
 
 /** The SQS client, counting the entries of each DeleteMessageBatch it sends. */
 function countingClient(calls: number[]): SQSClient {
-  return {
-    send: (command: object) => {
-      if (command instanceof DeleteMessageBatchCommand) calls.push(command.input.Entries?.length ?? 0);
-      return sqs.send(command as never);
-    },
-  } as unknown as SQSClient; // only `send` is used by the deleter
+  return interceptedSqs(sqs, (command) => {
+    if (command instanceof DeleteMessageBatchCommand) calls.push(command.input.Entries?.length ?? 0);
+    return undefined;
+  });
 }
 
 async function depth(url: string): Promise<string | undefined> {
@@ -53,12 +51,7 @@ it('reports a delete that fails and still resolves every caller: those messages 
   const { url, messages } = await receivedMessages(2);
   const errors: string[] = [];
   let deletes = 0;
-  const flaky = {
-    send: (command: object) => {
-      if (command instanceof DeleteMessageBatchCommand && ++deletes === 1) return Promise.reject(new Error('socket hang up'));
-      return sqs.send(command as never);
-    },
-  } as unknown as SQSClient; // only `send` is used by the deleter
+  const flaky = interceptedSqs(sqs, (command) => (command instanceof DeleteMessageBatchCommand && ++deletes === 1 ? Promise.reject(new Error('socket hang up')) : undefined));
   const deleter = new MessageDeleter(flaky, { name: 'deleter', url }, (message) => errors.push(message));
   await Promise.all([deleter.delete([messages[0]!]), deleter.delete([messages[1]!])]);
   expect(errors).toEqual(['deleting processed messages from deleter failed (socket hang up); they will be delivered again']);

@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { CreateQueueCommand, DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { SQSEvent } from 'aws-lambda';
 import { afterAll, expect, inject, it } from 'vitest';
 import type { FunctionHost, InvokeResult } from '../../src/local/function-host';
 import { MappingPoller, type PollerOptions } from '../../src/local/poller';
 import { receiveClient } from '../../src/local/receive-client';
 import { FaultProxy } from '../helpers/fault-proxy';
-import { sqsClient } from '../helpers/local-servers';
+import { interceptedSqs, sqsClient } from '../helpers/local-servers';
 import { waitFor } from '../helpers/taskgate-dev';
 
 const sqs = sqsClient(inject('sqsEndpoint'));
@@ -50,12 +50,7 @@ async function recordingPoller(
 it('runs the messages a batching window gathered when a later receive of the window fails, instead of leaving them in flight', async () => {
   // The server answers the first receive; the second one, while the window gathers more, fails.
   let receives = 0;
-  const flaky = {
-    send: (command: object) => {
-      if (command instanceof ReceiveMessageCommand && ++receives === 2) return Promise.reject(new Error('socket hang up'));
-      return sqs.send(command as never);
-    },
-  } as unknown as SQSClient; // only `send` is used by the poller
+  const flaky = interceptedSqs(sqs, (command) => (command instanceof ReceiveMessageCommand && ++receives === 2 ? Promise.reject(new Error('socket hang up')) : undefined));
   const { poller, queueUrl: QueueUrl, invoked, errors } = await recordingPoller('window', 600, { sqs: flaky }, { batchSize: 10, maxBatchingWindowSeconds: 3 });
   const { MessageId } = await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: '{"task":"sweep"}' }));
   poller.start();
@@ -103,12 +98,7 @@ it("frees a batch's slot when the function answers, deletes beside the next rece
   // Every delete waits until the test lets it through.
   let letDeletesThrough!: () => void;
   const deletesHeld = new Promise<void>((resolve) => (letDeletesThrough = resolve));
-  const held = {
-    send: async (command: object) => {
-      if (command instanceof DeleteMessageBatchCommand) await deletesHeld;
-      return sqs.send(command as never);
-    },
-  } as unknown as SQSClient; // only `send` is used by the poller
+  const held = interceptedSqs(sqs, (command) => (command instanceof DeleteMessageBatchCommand ? deletesHeld.then(() => sqs.send(command)) : undefined));
   const { poller, queueUrl: QueueUrl, invoked, errors, reported } = await recordingPoller('slots', 600, { sqs: held }, { batchSize: 1, maxBatchingWindowSeconds: 0 });
   for (const n of [1, 2]) await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: `{"task":"sweep","id":"${n}"}` }));
   poller.start();
@@ -139,13 +129,14 @@ it('fills several free slots of a batch-1 gate with one receive, one message a b
     inFlight--;
   };
   let receivedBatches = 0;
-  const counting = {
-    send: async (command: object) => {
-      const answer = (await sqs.send(command as never)) as { Messages?: unknown[] };
-      if (command instanceof ReceiveMessageCommand && answer.Messages?.length) receivedBatches++;
-      return answer;
-    },
-  } as unknown as SQSClient; // only `send` is used by the poller
+  const counting = interceptedSqs(sqs, (command) =>
+    command instanceof ReceiveMessageCommand
+      ? sqs.send(command).then((answer) => {
+          if (answer.Messages?.length) receivedBatches++;
+          return answer;
+        })
+      : undefined,
+  );
   const { poller, queueUrl: QueueUrl, invoked, errors } = await recordingPoller('fill', 600, { sqs, receiver: counting }, { batchSize: 1, maxBatchingWindowSeconds: 0 }, 8, invoke);
   for (let n = 0; n < 12; n++) await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: `{"task":"sweep","id":"${n}"}` }));
   poller.start();
