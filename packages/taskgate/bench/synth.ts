@@ -138,8 +138,8 @@ function measureScale(scale: Scale, rounds: number, log: (line: string) => void)
  * @param rounds interleaved rounds per scale (the larger scale, about 5 s a synth, runs 5 of 7; 3 with --quick)
  */
 export async function measure(rounds = quick() ? 2 : 7, log: (line: string) => void = () => undefined): Promise<BenchRow[]> {
-  // Three nested rounds put single rounds of 0.98x to 1.15x on unchanged code into one median, which
-  // then fell on both sides of the goal from run to run; five hold it steadier for about 20 s more.
+  // With three nested rounds the median swung with single rounds (0.98x to 1.15x on unchanged code);
+  // five narrow that, for about 20 s more.
   return SCALES.map((scale) => measureScale(scale, scale.nested ? Math.max(3, Math.round((rounds * 5) / 7)) : rounds, log));
 }
 
