@@ -135,12 +135,12 @@ function measureScale(scale: Scale, rounds: number, log: (line: string) => void)
 /**
  * Synth time against the hand-written baselines, one row per scale.
  *
- * @param rounds interleaved rounds per scale (the larger scale, about 5 s a synth, runs 5 of 7; 3 with --quick)
+ * @param rounds interleaved rounds per scale (the larger scale, about 5 s a synth, runs two fewer, at least 3)
  */
 export async function measure(rounds = quick() ? 2 : 7, log: (line: string) => void = () => undefined): Promise<BenchRow[]> {
   // With three nested rounds the median swung with single rounds (0.98x to 1.15x on unchanged code);
   // five narrow that, for about 20 s more.
-  return SCALES.map((scale) => measureScale(scale, scale.nested ? Math.max(3, Math.round((rounds * 5) / 7)) : rounds, log));
+  return SCALES.map((scale) => measureScale(scale, scale.nested ? Math.max(3, rounds - 2) : rounds, log));
 }
 
 if (require.main === module) {
