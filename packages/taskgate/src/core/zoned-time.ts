@@ -106,14 +106,16 @@ export function zoneTransitions(zone: string, from: Date, until: Date): ZoneTran
 }
 
 const ALL_ZONES = new Set(Intl.supportedValuesOf('timeZone'));
+/** Zones that passed the check: building an Intl.DateTimeFormat costs tens of µs, and an app's schedules share a few zones. */
+const CHECKED_ZONES = new Set<string>(['UTC']);
 
 /**
  * Checks that `zone` is an IANA time zone name as EventBridge Scheduler takes it, and returns it.
  * Intl alone is too lenient here: it accepts any letter case and, on newer Node, raw offsets.
  */
 export function checkTimeZone(zone: string, expression: string): string {
+  if (CHECKED_ZONES.has(zone)) return zone;
   const where = `time zone '${zone}' of ${expression}`;
-  if (zone === 'UTC') return zone;
   const offsetMatch = /^(?:(?:GMT|UTC)\s*)?([+-])(\d{1,2})(?::?(\d{2}))?$/i.exec(zone.trim());
   if (offsetMatch) {
     const hours = Number(offsetMatch[2]);
@@ -134,5 +136,6 @@ export function checkTimeZone(zone: string, expression: string): string {
   if (resolved !== zone && resolved.toLowerCase() === zone.toLowerCase()) {
     throw new ScheduleExpressionError(`${where} must be spelled exactly as in the IANA database: ${resolved}`);
   }
+  CHECKED_ZONES.add(zone);
   return zone;
 }
