@@ -1,6 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import type { ClaimResult, Ledger, RunEnd, RunStart, RunVerdict, TaskLeaseResult, TaskLeases } from '../../src/worker/ledger/ledger';
-import { RECLAIMABLE } from '../../src/worker/ledger/ledger';
+import { claimToken, RECLAIMABLE } from '../../src/worker/ledger/ledger';
 import { runKey, type RunStatus } from '../../src/worker/ledger/record';
 
 interface Entry {
@@ -34,7 +33,7 @@ export class MemoryLedger implements Ledger {
   async claim(run: RunStart, leaseMs: number): Promise<ClaimResult> {
     const key = runKey(run.task, run.id);
     if (this.claimable(key, run)) {
-      const token = randomUUID();
+      const token = claimToken();
       this.entries.set(key, { status: 'running', leaseUntil: run.now + leaseMs, token });
       return { outcome: 'claimed', token };
     }

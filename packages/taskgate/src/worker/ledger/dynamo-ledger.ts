@@ -1,8 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoTaskLeases } from './dynamo-task-leases';
-import type { ClaimResult, Ledger, RunEnd, RunStart, RunVerdict, TaskLeaseResult, TaskLeases } from './ledger';
+import { claimToken, type ClaimResult, type Ledger, type RunEnd, type RunStart, type RunVerdict, type TaskLeaseResult, type TaskLeases } from './ledger';
 import { type RunRecord, type RunStatus, runKey } from './record';
 
 /** Every attribute goes through a name placeholder: several (status, source, day, error) are DynamoDB reserved words. */
@@ -76,7 +75,7 @@ export class DynamoLedger implements Ledger {
   }
 
   async claim(run: RunStart, leaseMs: number): Promise<ClaimResult> {
-    const token = randomUUID();
+    const token = claimToken();
     const claimed = await this.update(
       runKey(run.task, run.id),
       [...START_FIELDS, ...payloadField(run), '#status = :running', '#leaseUntil = :leaseUntil', '#claimToken = :token'],

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { HttpExchange } from '../../core/http-exchange';
 import type { RunStatus } from './record';
 
@@ -34,6 +35,20 @@ export function ledgerPayload(payload: unknown): string | undefined {
   if (payload === undefined) return undefined;
   const json = JSON.stringify(payload);
   return json.length <= MAX_LEDGER_PAYLOAD ? json : `${json.slice(0, MAX_LEDGER_PAYLOAD)}… [cut: ${json.length} characters in all]`;
+}
+
+let tokenPrefix: string | undefined;
+let tokensIssued = 0;
+
+/**
+ * A claim's token, which fences a run against a worker whose lease ran out: it must be unique, not
+ * secret (only roles that write the ledger see it). A counter under a random prefix costs a
+ * fraction of a `randomUUID()` per claim. The prefix is drawn at the first claim, in an
+ * invocation, so that execution environments restored from one snapshot do not share it.
+ */
+export function claimToken(): string {
+  tokenPrefix ??= `${randomUUID()}.`;
+  return tokenPrefix + (++tokensIssued).toString(36);
 }
 
 export type ClaimResult =
