@@ -1,9 +1,13 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import type * as LedgerModule from '../src/worker/ledger/ledger';
+
+// A path in a variable: the project's module resolution wants an extension on an import() literal.
+const LEDGER_MODULE = '../src/worker/ledger/ledger';
 
 /** A fresh copy of ledger.ts, as a new execution environment loads it. */
-async function freshLedgerModule() {
+async function freshLedgerModule(): Promise<typeof LedgerModule> {
   vi.resetModules();
-  return import('../src/worker/ledger/ledger');
+  return (await import(LEDGER_MODULE)) as typeof LedgerModule;
 }
 
 afterEach(() => {
