@@ -23,13 +23,13 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { FunctionHost } from '../src/local/function-host';
 import { parseRuntimeOptions } from '../src/local/options';
 import { startRuntime } from '../src/local/runtime';
+import { startDynamoDbServer } from '../src/local/servers';
 import type { LocalRuntime } from '../src/local/runtime-types';
 import { hideSdkNodeWarning } from '../src/local/sdk-warning';
 import { TRACE_ENV } from '../src/local/trace';
 import { DynamoLedger } from '../src/worker/ledger/dynamo-ledger';
 import { forEachBounded } from '../src/worker/for-each-bounded';
 import { createLedgerTable } from '../test/helpers/local-servers';
-import { startStockDynalite } from '../test/helpers/stock-dynalite';
 import { peakInFlight, traceEvents } from '../test/helpers/taskgate-dev';
 import { atLeast, exactly, info, quick, ratioRow, runIfMain, valueRow, type BenchRow } from './report';
 import { costRows, priceRows, type CostSample } from './support/cost-model';
@@ -106,22 +106,26 @@ class RunCounter {
 
 async function throughput(runtime: LocalRuntime, sqs: SQSClient, runs: RunCounter, n: number): Promise<BenchRow[]> {
   const rates = { bare: [] as number[], runtime: [] as number[], ceiling: [] as number[], stockCeiling: [] as number[] };
-  const stock = await startStockDynalite();
-  const stockClient = new DynamoDBClient({ endpoint: stock.endpoint, ...LOCAL });
-  await createLedgerTable(stockClient, 'ledger');
-  stockClient.destroy();
-  // Interleaved, best of two each: the machines are shared.
-  for (let round = 0; round < 2; round++) {
-    rates.bare.push(await bareLoop(sqs, n));
-    const started = performance.now();
-    const finished = runs.until('default', 'fixture-fast', n);
-    await sendAll(sqs, runtime.config.gates.default!.queueUrl, n, (i) => JSON.stringify({ task: 'fixture-fast', payload: { n: i } }));
-    await finished;
-    rates.runtime.push(n / ((performance.now() - started) / 1000));
-    rates.ceiling.push(await ledgerCeiling(runtime.config.dynamodbEndpoint, runtime.config.ledgerTable, n));
-    rates.stockCeiling.push(await ledgerCeiling(stock.endpoint, 'ledger', n));
+  // dynalite as published: the embedded server without its expression cache.
+  const stock = await startDynamoDbServer({ port: 0, flag: '-', envVar: '-', what: 'DynamoDB' }, { expressionCache: false });
+  try {
+    const stockClient = new DynamoDBClient({ endpoint: stock.endpoint, ...LOCAL });
+    await createLedgerTable(stockClient, 'ledger');
+    stockClient.destroy();
+    // Interleaved, best of two each: the machines are shared.
+    for (let round = 0; round < 2; round++) {
+      rates.bare.push(await bareLoop(sqs, n));
+      const started = performance.now();
+      const finished = runs.until('default', 'fixture-fast', n);
+      await sendAll(sqs, runtime.config.gates.default!.queueUrl, n, (i) => JSON.stringify({ task: 'fixture-fast', payload: { n: i } }));
+      await finished;
+      rates.runtime.push(n / ((performance.now() - started) / 1000));
+      rates.ceiling.push(await ledgerCeiling(runtime.config.dynamodbEndpoint, runtime.config.ledgerTable, n));
+      rates.stockCeiling.push(await ledgerCeiling(stock.endpoint, 'ledger', n));
+    }
+  } finally {
+    await stock.close();
   }
-  await stock.close();
   const best = (values: number[]) => Math.max(...values);
   return [
     ratioRow('embedded throughput send → run → ledger vs the embedded DynamoDB ledger ceiling', best(rates.runtime), best(rates.ceiling), 'runs/s', atLeast(0.9)),

@@ -18,7 +18,7 @@ function countRequests(httpServer) {
 }
 
 async function start() {
-  const { kind, port } = workerData;
+  const { kind, port, expressionCache } = workerData;
   if (kind === 'sqs') {
     // fauxqs is ESM-only.
     const { buildApp } = await import('fauxqs');
@@ -28,7 +28,8 @@ async function start() {
     return { port: app.server.address().port, close: () => app.close() };
   }
   const dynalite = require('dynalite');
-  require('./expression-cache.cjs').cacheDynaliteExpressions();
+  // A worker has its own module registry: without the cache here, this thread's dynalite is as published.
+  if (expressionCache !== false) require('./expression-cache.cjs').cacheDynaliteExpressions();
   const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   countRequests(server);
   await new Promise((resolve, reject) => {

@@ -33,13 +33,17 @@ export function startSqsServer(setting: PortSetting): Promise<AwsServer> {
   return startServerThread('sqs', setting);
 }
 
-/** The embedded DynamoDB server: dynalite 4, in memory, tables ACTIVE at once, in its own worker thread. */
-export function startDynamoDbServer(setting: PortSetting): Promise<AwsServer> {
-  return startServerThread('dynamodb', setting);
+/**
+ * The embedded DynamoDB server: dynalite 4, in memory, tables ACTIVE at once, in its own worker
+ * thread, parsing each expression once (expression-cache.cjs). `expressionCache: false` gives
+ * dynalite as published, the reference the cache is tested and benchmarked against.
+ */
+export function startDynamoDbServer(setting: PortSetting, { expressionCache = true }: { readonly expressionCache?: boolean } = {}): Promise<AwsServer> {
+  return startServerThread('dynamodb', setting, { expressionCache });
 }
 
-function startServerThread(kind: 'sqs' | 'dynamodb', setting: PortSetting): Promise<AwsServer> {
-  const thread = new Worker(path.join(__dirname, 'server-thread.cjs'), { workerData: { kind, port: setting.port } });
+function startServerThread(kind: 'sqs' | 'dynamodb', setting: PortSetting, options: { readonly expressionCache?: boolean } = {}): Promise<AwsServer> {
+  const thread = new Worker(path.join(__dirname, 'server-thread.cjs'), { workerData: { kind, port: setting.port, ...options } });
   return new Promise((resolve, reject) => {
     thread.once('error', reject);
     thread.once('message', (message: { port?: number; error?: string; code?: string }) => {

@@ -3,7 +3,6 @@ import { startDynamoDbServer } from '../../src/local/servers';
 import { DynamoLedger } from '../../src/worker/ledger/dynamo-ledger';
 import type { ClaimResult } from '../../src/worker/ledger/ledger';
 import { createLedgerTable, dynamoClient } from '../helpers/local-servers';
-import { startStockDynalite } from '../helpers/stock-dynalite';
 
 /**
  * The embedded DynamoDB parses each expression once (src/local/expression-cache.cjs), which makes it
@@ -14,7 +13,7 @@ const servers: Array<{ name: string; ledger: DynamoLedger; close: () => Promise<
 
 beforeAll(async () => {
   const port = { port: 0, flag: '-', envVar: '-', what: 'DynamoDB' };
-  const [embedded, stock] = await Promise.all([startDynamoDbServer(port), startStockDynalite()]);
+  const [embedded, stock] = await Promise.all([startDynamoDbServer(port), startDynamoDbServer(port, { expressionCache: false })]);
   for (const [name, server] of [['embedded (expression cache)', embedded], ['dynalite as published', stock]] as const) {
     const client = dynamoClient(server.endpoint);
     await createLedgerTable(client, 'ledger');
