@@ -42,9 +42,27 @@ describe('worker metrics (EMF)', () => {
       expect(doc._aws.CloudWatchMetrics[0]!.Namespace).toBe(METRICS.namespace);
       expect(doc._aws.CloudWatchMetrics[0]!.Dimensions).toEqual([['service', METRICS.taskDimension]]);
     }
-    expect(sync).toMatchObject({ task: 'sync', RunsSucceeded: 1, RunsFailed: 1, RunAttempts: [1, 2], RunDuration: [12, 40], RunLateness: 3 });
+    expect(sync).toMatchObject({ task: 'sync', RunsSucceeded: 1, RunsFailed: 1, RunAttempts: 2, RunDuration: [12, 40], RunLateness: 3 });
     expect(mail).toMatchObject({ task: 'mail', RunsDead: 1, RunAttempts: 5 });
     expect(mail).not.toHaveProperty('RunDuration');
+  });
+
+  it('records attempt numbers of retries only: a batch of first attempts has no RunAttempts', () => {
+    const metrics = new PowertoolsRunMetrics();
+    const [first] = captureEmf(() => {
+      metrics.add({ task: 'sync', outcome: 'succeeded', attempt: 1, durationMs: 5 });
+      metrics.add({ task: 'sync', outcome: 'succeeded', attempt: 1, durationMs: 6 });
+      metrics.flush();
+    }) as [Emf];
+    expect(first).toMatchObject({ RunsSucceeded: 2, RunDuration: [5, 6] });
+    expect(first).not.toHaveProperty(METRICS.attempts);
+    const [retries] = captureEmf(() => {
+      metrics.add({ task: 'sync', outcome: 'succeeded', attempt: 1, durationMs: 5 });
+      metrics.add({ task: 'sync', outcome: 'failed', attempt: 3, durationMs: 6 });
+      metrics.add({ task: 'sync', outcome: 'succeeded', attempt: 2, durationMs: 7 });
+      metrics.flush();
+    }) as [Emf];
+    expect(retries).toMatchObject({ [METRICS.attempts]: [3, 2] });
   });
 
   it("adds a webhook run's response: a count per status class, its time and size", () => {

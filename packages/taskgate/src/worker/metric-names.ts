@@ -17,7 +17,7 @@ export const METRICS = {
   duration: 'RunDuration',
   /** Seconds between scheduledAt and the start of the run. */
   lateness: 'RunLateness',
-  /** The delivery's attempt number. */
+  /** The attempt number of a retry (a run's second delivery or later); first attempts add no value. */
   attempts: 'RunAttempts',
   /** Webhook runs: milliseconds from sending the request to the response's last byte. */
   responseTime: 'WebhookResponseTime',

@@ -54,7 +54,9 @@ export class PowertoolsRunMetrics implements RunMetrics {
       for (const sample of samples) runs.set(sample.outcome, (runs.get(sample.outcome) ?? 0) + 1);
       for (const [outcome, count] of runs) this.metrics.addMetric(METRICS.runs[outcome], MetricUnit.Count, count);
       for (const sample of samples) {
-        this.metrics.addMetric(METRICS.attempts, MetricUnit.Count, sample.attempt);
+        // Retries only: a first attempt's 1 says nothing that the run counts do not, and a value a
+        // run was a tenth of the worker's per-record cost (bench/worker.ts).
+        if (sample.attempt > 1) this.metrics.addMetric(METRICS.attempts, MetricUnit.Count, sample.attempt);
         if (sample.durationMs !== undefined) this.metrics.addMetric(METRICS.duration, MetricUnit.Milliseconds, sample.durationMs);
         if (sample.latenessSeconds !== undefined) this.metrics.addMetric(METRICS.lateness, MetricUnit.Seconds, sample.latenessSeconds);
         if (sample.response) addResponse(this.metrics, sample.response);
