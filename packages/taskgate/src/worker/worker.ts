@@ -3,7 +3,7 @@ import type { SQSRecord } from 'aws-lambda';
 import { parseEnvelope, type Envelope } from '../core/envelope';
 import { errorMessage, PermanentError, RetryLaterError, type PermanentReason } from '../core/errors';
 import { httpExchangeOf } from '../core/http-exchange';
-import { ledgerPayload, type Ledger, type RunStart, type RunVerdict } from './ledger/ledger';
+import { ledgerPayload, type ClaimResult, type Ledger, type RunVerdict } from './ledger/ledger';
 import type { BatchResult, RecordOutcome } from './record-outcome';
 import type { TaskRegistry } from '../core/registry';
 import type { AnyTask, TaskLogger } from '../core/task';
@@ -208,8 +208,8 @@ export class Worker {
     const entry = this.overlap.applies(task, envelope) ? await this.overlap.enter(task, envelope, record, now, leaseMs) : ENTER;
     if (entry.outcome === 'skip') return this.skipped(start, 'overlap', entry.error, latenessSeconds);
     if (entry.outcome === 'wait') return this.retryAfter(record, keys, entry.delaySeconds, `waits for run ${entry.holder} (overlap bufferOne)`);
-    const claim = await this.claimRun(record, start, keys, leaseMs, entry.leased);
-    if ('status' in claim) return claim;
+    const claim = await ledger.claim(start, leaseMs);
+    if (claim.outcome !== 'claimed') return this.notClaimed(record, claim, start.now, keys, entry.leased);
 
     const started = this.now();
     let result: unknown;
@@ -239,9 +239,8 @@ export class Worker {
     }
   }
 
-  /** The run's claim in the ledger; or, for a delivery that must not run it, its outcome: a duplicate, or back when another's lease ends. */
-  private async claimRun(record: SQSRecord, start: RunStart, keys: { task: string; runId: string; attempt: number }, leaseMs: number, overlapLeased: boolean): Promise<{ readonly token: string } | RecordOutcome> {
-    const claim = await this.options.ledger.claim(start, leaseMs);
+  /** The outcome of a delivery the ledger did not let run: a duplicate, or back when another's lease ends. */
+  private async notClaimed(record: SQSRecord, claim: Exclude<ClaimResult, { outcome: 'claimed' }>, now: number, keys: { task: string; runId: string; attempt: number }, overlapLeased: boolean): Promise<RecordOutcome> {
     if (claim.outcome === 'duplicate') {
       if (overlapLeased) await this.overlap.leave(keys.task, keys.runId);
       this.options.logger.info('duplicate delivery; not run again', { ...keys, outcome: 'duplicate', status: claim.status });
@@ -249,8 +248,7 @@ export class Worker {
       return { status: 'duplicate', task: keys.task, runId: keys.runId, reason: `run already ${claim.status}` };
     }
     // Another worker is running it (or its runaway may be): come back when its lease ends, in case that run fails.
-    if (claim.outcome === 'leased') return this.retryAfter(record, keys, Math.max(1, Math.ceil((claim.leaseUntil - start.now) / 1000)), 'leased by another worker');
-    return claim;
+    return this.retryAfter(record, keys, Math.max(1, Math.ceil((claim.leaseUntil - now) / 1000)), 'leased by another worker');
   }
 
   /** Holds the record back `seconds` before SQS delivers it again (retry-delay.ts). */
