@@ -4,10 +4,11 @@
  *
  * 1. Per record (bench/support/per-record.ts, bundled and run in child processes, three forks, the
  *    median fork's ratio: tsx compiles with keepNames, which wraps every function the worker
- *    creates per record; the deployed bundle has no such wrapper). taskgate's worker with its RunLog (Powertools Logger, one write per batch) + Metrics and its ledger stand-in
- *    against the fair baseline (bench/support/fair-baseline.ts: Powertools BatchProcessor + parser
- *    with zod + makeIdempotent on a Map + Logger + Metrics, in middy): goal <= 0.5x. taskgate's
- *    worker core (no logging, no metrics) against Powertools batch + zod alone: goal <= 1.5x.
+ *    creates per record; the deployed bundle has no such wrapper). taskgate's worker with its
+ *    RunLog (Powertools Logger, one write per batch) + Metrics and its ledger stand-in against the
+ *    fair baseline (bench/support/fair-baseline.ts: Powertools BatchProcessor + parser with zod +
+ *    makeIdempotent on a Map + Logger + Metrics, in middy): goal <= 0.5x. taskgate's worker core
+ *    (no logging, no metrics) against Powertools batch + zod alone: goal <= 1.5x.
  * 2. Cold start (bench/support/cold-start.ts): load + first batch of one record in a fresh process,
  *    with the SDK clients each bundle needs, taskgate as the Gate construct bundles it against the
  *    fair baseline as NodejsFunction bundles it by default (minified, the runtime's SDK): goal <= 0.5x.
