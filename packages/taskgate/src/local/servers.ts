@@ -33,16 +33,20 @@ export function startSqsServer(setting: PortSetting): Promise<AwsServer> {
   return startServerThread('sqs', setting);
 }
 
+/** `expressionCache: false` gives dynalite as published, the reference the cache is tested and benchmarked against. */
+export interface DynamoDbServerOptions {
+  readonly expressionCache?: boolean;
+}
+
 /**
  * The embedded DynamoDB server: dynalite 4, in memory, tables ACTIVE at once, in its own worker
- * thread, parsing each expression once (expression-cache.cjs). `expressionCache: false` gives
- * dynalite as published, the reference the cache is tested and benchmarked against.
+ * thread, parsing each expression once (expression-cache.cjs) unless told not to.
  */
-export function startDynamoDbServer(setting: PortSetting, { expressionCache = true }: { readonly expressionCache?: boolean } = {}): Promise<AwsServer> {
+export function startDynamoDbServer(setting: PortSetting, { expressionCache = true }: DynamoDbServerOptions = {}): Promise<AwsServer> {
   return startServerThread('dynamodb', setting, { expressionCache });
 }
 
-function startServerThread(kind: 'sqs' | 'dynamodb', setting: PortSetting, options: { readonly expressionCache?: boolean } = {}): Promise<AwsServer> {
+function startServerThread(kind: 'sqs' | 'dynamodb', setting: PortSetting, options: DynamoDbServerOptions = {}): Promise<AwsServer> {
   const thread = new Worker(path.join(__dirname, 'server-thread.cjs'), { workerData: { kind, port: setting.port, ...options } });
   return new Promise((resolve, reject) => {
     thread.once('error', reject);
