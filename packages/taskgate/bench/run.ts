@@ -4,9 +4,8 @@
  * baselines (bench/report.ts). A module added to bench/ joins the report without an edit here.
  *
  * Each module runs in a process of its own, as JMH forks a JVM per benchmark: what one module leaves
- * behind (a grown heap, optimized code, threads winding down) never weighs on the next one's figures.
- * In one shared process, the rate benchmark's writes per dispatch failed their goal in two full runs
- * of three, and never when it ran alone.
+ * behind (a grown heap, optimized code, threads winding down) never weighs on the next one's figures,
+ * and a module's figures do not depend on which modules ran before it.
  *
  *   npm run bench                      the table
  *   npm run bench -- --json            a JSON array of rows instead
@@ -35,9 +34,16 @@ function option(name: string): string | undefined {
 
 /** In a module's own process: measures it and sends the rows to the parent. */
 async function measureHere(file: string): Promise<void> {
+  const send = process.send?.bind(process);
+  if (!send) throw new Error(`${CHILD_FLAG} is how npm run bench starts a module's own process; to run one module, use npm run bench -- --only ${path.basename(file, '.ts')}`);
   const module = (await import(path.join(__dirname, file))) as BenchModule;
-  const answer: ChildAnswer = typeof module.measure === 'function' ? await module.measure() : null;
-  await new Promise<void>((resolve, reject) => process.send!(answer, (error: Error | null) => (error ? reject(error) : resolve())));
+  let answer: ChildAnswer = null;
+  if (typeof module.measure === 'function') {
+    // Progress on stderr, so that stdout is the table (or the JSON) alone.
+    process.stderr.write(`bench: ${file}...\n`);
+    answer = await module.measure();
+  }
+  await new Promise<void>((resolve, reject) => send(answer, (error: Error | null) => (error ? reject(error) : resolve())));
   // Servers or timers a module leaves open must not keep its process, and so the whole run, alive.
   process.exit(0);
 }
@@ -75,7 +81,6 @@ async function main(): Promise<void> {
     const started = Date.now();
     const answer = await measureInChild(file);
     if (answer === null) continue;
-    // Progress on stderr, so that stdout is the table (or the JSON) alone.
     process.stderr.write(`bench: ${file} done in ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
     rows.push(...answer);
   }
