@@ -2,7 +2,8 @@
  * Request API benchmark: the latency of `POST /tasks/{name}` on the embedded runtime's control
  * URL (p50/p99, one request at a time over a kept-alive connection), with and without an
  * Idempotency-Key, against a bare SQS SendMessage of the same body to the same embedded SQS server
- * in the same run (what the route does at least: check, then send).
+ * in the same run (what the route does at least: check, then send). The three series are
+ * interleaved in rounds.
  *
  * Run: npm run bench:api [-- N]   (default 300 requests per series)
  */
@@ -33,14 +34,34 @@ function post(agent: http.Agent, base: string, task: string, body: string, heade
   });
 }
 
-/** Milliseconds of each of `count` calls, one after another, after a few unmeasured ones. */
-async function timed(count: number, call: (i: number) => Promise<unknown>): Promise<number[]> {
-  for (let i = 0; i < 20; i++) await call(-1 - i);
+/** Rounds the series are interleaved over, each in a rotating order: the machines are shared, and a series measured in one block took whatever state the machine was in then. */
+const ROUNDS = 6;
+/** Unmeasured calls before each block of a series. */
+const WARM_UP = 10;
+
+/** Milliseconds of each of `count` calls, one after another, after a few unmeasured ones; `next` numbers every call, so each has its own message id. */
+async function timed(count: number, call: (i: number) => Promise<unknown>, next: () => number): Promise<number[]> {
+  for (let i = 0; i < WARM_UP; i++) await call(next());
   const times: number[] = [];
   for (let i = 0; i < count; i++) {
     const started = performance.now();
-    await call(i);
+    await call(next());
     times.push(performance.now() - started);
+  }
+  return times;
+}
+
+/** The calls of each series in ROUNDS interleaved blocks (about `count` each in all), each round in a rotating order. */
+async function interleaved<K extends string>(count: number, calls: Record<K, (i: number) => Promise<unknown>>): Promise<Record<K, number[]>> {
+  const names = Object.keys(calls) as K[];
+  const times = Object.fromEntries(names.map((name) => [name, [] as number[]])) as Record<K, number[]>;
+  let counter = 0;
+  const next = () => counter++;
+  for (let round = 0; round < ROUNDS; round++) {
+    for (let k = 0; k < names.length; k++) {
+      const name = names[(round + k) % names.length]!;
+      times[name].push(...(await timed(Math.ceil(count / ROUNDS), calls[name], next)));
+    }
   }
   return times;
 }
@@ -61,11 +82,11 @@ export async function measure(count = 300): Promise<BenchRow[]> {
   try {
     const body = (i: number) => JSON.stringify({ payload: { n: i } });
     const queueUrl = runtime.config.gates.default!.queueUrl;
-    const bare = await timed(count, (i) =>
-      sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify({ task: 'fixture-fast', payload: { n: i }, id: `bare-${i}`, source: 'api' }) })),
-    );
-    const plain = await timed(count, (i) => post(agent, runtime.config.ui, 'fixture-fast', body(i)));
-    const keyed = await timed(count, (i) => post(agent, runtime.config.ui, 'fixture-fast', body(i), { 'idempotency-key': `bench-${Date.now()}-${i}` }));
+    const { bare, plain, keyed } = await interleaved(count, {
+      bare: (i) => sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify({ task: 'fixture-fast', payload: { n: i }, id: `bare-${i}`, source: 'api' }) })),
+      plain: (i) => post(agent, runtime.config.ui, 'fixture-fast', body(i)),
+      keyed: (i) => post(agent, runtime.config.ui, 'fixture-fast', body(i), { 'idempotency-key': `bench-${Date.now()}-${i}` }),
+    });
     const rows: BenchRow[] = [];
     for (const [series, times, goalRatio] of [
       ['POST /tasks', plain, 3],
