@@ -9,6 +9,7 @@
  * embedded runtime that follows a wait (a drained run's claim after the receive, its finish after
  * the task) pays it, and the drain and throughput rows read lower than on such a machine.
  */
+import { sleep } from '../src/cli/time';
 import { info, median, ratioRow, runIfMain, type BenchRow } from './report';
 
 /** Within a core's own cache on current x86 and Arm servers, so back to back it is served from there. */
@@ -50,7 +51,7 @@ export async function measure(): Promise<BenchRow[]> {
   for (let round = 0; round < ROUNDS; round++) {
     for (let i = 0; i < SAMPLES; i++) hot.push(timed(next));
     for (let i = 0; i < SAMPLES; i++) {
-      await new Promise((resolve) => setTimeout(resolve, GAP_MS));
+      await sleep(GAP_MS);
       afterSleep.push(timed(next));
     }
   }
