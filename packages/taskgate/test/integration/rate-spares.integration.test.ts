@@ -83,9 +83,13 @@ describe('spare tokens on dynalite', () => {
     expect(bucket.inner.writes).toBe(2);
     expect(gate.spares.counts).toEqual({ reserved: 1, used: 1, lapsed: 0 });
     expect(bucket.slots).toHaveLength(3);
-    // The third ran at the spare's slot (the clock may read a millisecond short of a timer's end).
+    // The spare's slot is one interval after its reservation's record's, and each record ran at its
+    // own slot, never before it (the clock may read a millisecond short of a timer's end). Not the
+    // time between the two admissions: the second resolving late on a busy machine shortens it
+    // (197 ms once in CI) without any record running early.
+    expect(bucket.slots[2]! - bucket.slots[1]!).toBeCloseTo(200, 6);
+    expect(reserving! - bucket.slots[1]!).toBeGreaterThanOrEqual(-1);
     expect(spared! - bucket.slots[2]!).toBeGreaterThanOrEqual(-1);
-    expect(spared! - reserving!).toBeGreaterThanOrEqual(199);
   });
 
   it('lets a spare lapse when the next record comes after its slot: that record takes a token of its own, the spare is never run late', async () => {
